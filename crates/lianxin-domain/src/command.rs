@@ -1,0 +1,124 @@
+//! Commands: what a user asks to happen to an order, already parsed and typed.
+
+use crate::Millis;
+use crate::model::*;
+use crate::order::Intake;
+use serde::{Deserialize, Serialize};
+
+/// Who acts: a signed-in user, or the system itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub username: String,
+    pub roles: Vec<Role>,
+    pub unit: Option<UnitCode>,
+}
+
+impl Actor {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has(*r))
+    }
+}
+
+/// Facts about the target of a merge, looked up by the caller of `decide`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeTarget {
+    pub number: OrderNumber,
+    pub status: Status,
+}
+
+/// A command on an existing order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Submit,
+    Approve,
+    SendBack {
+        reason: String,
+    },
+    Close {
+        kind: CloseKind,
+        resolution: String,
+    },
+    Dispatch {
+        lead_unit: UnitCode,
+        assisting_units: Vec<UnitCode>,
+        note: Option<String>,
+    },
+    Sign,
+    Return {
+        reason: String,
+    },
+    Subdispatch {
+        unit: UnitCode,
+        note: Option<String>,
+    },
+    RequestExtension {
+        until: Millis,
+        reason: String,
+    },
+    DecideExtension {
+        approve: bool,
+        note: Option<String>,
+    },
+    Reply {
+        content: String,
+        solved: bool,
+    },
+    Callback {
+        satisfaction: Satisfaction,
+        solved: bool,
+        note: Option<String>,
+    },
+    Reopen {
+        reason: String,
+    },
+    /// `target` is `None` when no order with that number exists (or is visible).
+    Merge {
+        into: OrderNumber,
+        target: Option<MergeTarget>,
+    },
+    Cancel {
+        reason: String,
+    },
+    Urge {
+        note: String,
+        level: u8,
+    },
+    Note {
+        text: String,
+    },
+}
+
+impl Command {
+    /// The action this command performs.
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Submit => Action::Submit,
+            Command::Approve => Action::Approve,
+            Command::SendBack { .. } => Action::SendBack,
+            Command::Close { .. } => Action::Close,
+            Command::Dispatch { .. } => Action::Dispatch,
+            Command::Sign => Action::Sign,
+            Command::Return { .. } => Action::Return,
+            Command::Subdispatch { .. } => Action::Subdispatch,
+            Command::RequestExtension { .. } => Action::RequestExtension,
+            Command::DecideExtension { .. } => Action::DecideExtension,
+            Command::Reply { .. } => Action::Reply,
+            Command::Callback { .. } => Action::Callback,
+            Command::Reopen { .. } => Action::Reopen,
+            Command::Merge { .. } => Action::Merge,
+            Command::Cancel { .. } => Action::Cancel,
+            Command::Urge { .. } => Action::Urge,
+            Command::Note { .. } => Action::Note,
+        }
+    }
+}
+
+/// A request to register a new order, before validation against reference data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Register {
+    pub intake: Intake,
+}

@@ -1,0 +1,144 @@
+//! Events: the append-only record of everything that happened to an order.
+
+use crate::Millis;
+use crate::model::*;
+use crate::order::Intake;
+use serde::{Deserialize, Serialize};
+
+/// What changed. Each variant carries every fact `apply` needs, so replaying events
+/// never consults reference data or the clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    Registered {
+        intake: Intake,
+    },
+    Submitted,
+    Approved,
+    SentBack {
+        reason: String,
+    },
+    ClosedAtIntake {
+        kind: CloseKind,
+        resolution: String,
+    },
+    Dispatched {
+        lead_unit: UnitCode,
+        assisting_units: Vec<UnitCode>,
+        note: Option<String>,
+        deadline: Millis,
+        sign_deadline: Millis,
+    },
+    Signed,
+    Returned {
+        reason: String,
+    },
+    Subdispatched {
+        unit: UnitCode,
+        note: Option<String>,
+        sign_deadline: Millis,
+    },
+    ExtensionRequested {
+        until: Millis,
+        reason: String,
+    },
+    ExtensionDecided {
+        approve: bool,
+        note: Option<String>,
+        deadline: Option<Millis>,
+    },
+    Replied {
+        content: String,
+        solved: bool,
+    },
+    CalledBack {
+        satisfaction: Satisfaction,
+        solved: bool,
+        note: Option<String>,
+        /// Set when an unsatisfied resident reopens the order (重办) at the same unit.
+        reopen_deadline: Option<Millis>,
+    },
+    Reopened {
+        reason: String,
+    },
+    Merged {
+        into: OrderNumber,
+    },
+    Cancelled {
+        reason: String,
+    },
+    Urged {
+        note: String,
+        level: u8,
+    },
+    Noted {
+        text: String,
+    },
+}
+
+impl Change {
+    /// The action that produced this change.
+    pub fn action(&self) -> Action {
+        match self {
+            Change::Registered { .. } => Action::Register,
+            Change::Submitted => Action::Submit,
+            Change::Approved => Action::Approve,
+            Change::SentBack { .. } => Action::SendBack,
+            Change::ClosedAtIntake { .. } => Action::Close,
+            Change::Dispatched { .. } => Action::Dispatch,
+            Change::Signed => Action::Sign,
+            Change::Returned { .. } => Action::Return,
+            Change::Subdispatched { .. } => Action::Subdispatch,
+            Change::ExtensionRequested { .. } => Action::RequestExtension,
+            Change::ExtensionDecided { .. } => Action::DecideExtension,
+            Change::Replied { .. } => Action::Reply,
+            Change::CalledBack { .. } => Action::Callback,
+            Change::Reopened { .. } => Action::Reopen,
+            Change::Merged { .. } => Action::Merge,
+            Change::Cancelled { .. } => Action::Cancel,
+            Change::Urged { .. } => Action::Urge,
+            Change::Noted { .. } => Action::Note,
+        }
+    }
+
+    /// The human-readable comment shown in timelines.
+    pub fn comment(&self) -> Option<String> {
+        match self {
+            Change::SentBack { reason }
+            | Change::Returned { reason }
+            | Change::Reopened { reason }
+            | Change::Cancelled { reason } => Some(reason.clone()),
+            Change::ExtensionRequested { reason, .. } => Some(reason.clone()),
+            Change::ClosedAtIntake { resolution, .. } => Some(resolution.clone()),
+            Change::Replied { content, .. } => Some(content.clone()),
+            Change::Urged { note, .. } => Some(note.clone()),
+            Change::Noted { text } => Some(text.clone()),
+            Change::Dispatched { note, .. }
+            | Change::Subdispatched { note, .. }
+            | Change::ExtensionDecided { note, .. }
+            | Change::CalledBack { note, .. } => note.clone(),
+            Change::Merged { into } => Some(into.to_string()),
+            Change::Registered { .. } | Change::Submitted | Change::Approved | Change::Signed => None,
+        }
+    }
+}
+
+/// One event of one order. `seq` counts from 1 without gaps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub order: OrderNumber,
+    pub seq: i64,
+    pub at: Millis,
+    pub actor: String,
+    /// The actor's unit when it acted.
+    pub unit: Option<UnitCode>,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
+    pub change: Change,
+}
+
+impl Event {
+    pub fn action(&self) -> Action {
+        self.change.action()
+    }
+}

@@ -1,0 +1,585 @@
+//! The lifecycle state machine (F-1): `register`/`decide` turn a command into exactly one
+//! event or a typed refusal; `apply` folds an event into the order's state.
+//!
+//! Refusals are checked in the order clients rely on: role (403), then values (422), then
+//! state (409). Scope (404) is checked before any of these by whoever loads the order, with
+//! [`crate::scope`].
+
+use crate::Millis;
+use crate::calendar::{Calendar, TimeLimit};
+use crate::command::{Actor, Command, MergeTarget};
+use crate::error::{DomainError, FieldErrors};
+use crate::event::{Change, Event};
+use crate::model::*;
+use crate::order::*;
+use crate::reference::{Directory, TimeLimits};
+
+/// Longest free text accepted in content, replies and resolutions.
+pub const MAX_TEXT: usize = 5000;
+/// Longest reason, note or title.
+pub const MAX_SHORT_TEXT: usize = 2000;
+
+/// Handling policy that is not per category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Time to sign for a dispatched order (1 working hour).
+    pub sign_limit: TimeLimit,
+    /// Time to sign for an emergency (10 minutes).
+    pub sign_limit_emergency: TimeLimit,
+    /// Limits for orders whose category has none (a category removed since intake).
+    pub default_limits: TimeLimits,
+    /// The furthest an extension may reach, in days from the request.
+    pub max_extension_days: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            sign_limit: TimeLimit::WorkingHours(1),
+            sign_limit_emergency: TimeLimit::Minutes(10),
+            default_limits: TimeLimits {
+                normal: TimeLimit::WorkingDays(5),
+                urgent: TimeLimit::WorkingDays(1),
+                emergency: TimeLimit::Hours(2),
+            },
+            max_extension_days: 90,
+        }
+    }
+}
+
+/// What `decide` may consult besides the order: reference data, calendar and policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub directory: &'a Directory,
+    pub calendar: &'a Calendar,
+    pub policy: &'a Policy,
+}
+
+impl Context<'_> {
+    fn handling_limit(&self, order: &Order) -> TimeLimit {
+        self.directory
+            .leaf(&order.intake.category)
+            .map(|(_, l)| l.time_limits)
+            .unwrap_or(self.policy.default_limits)
+            .for_urgency(order.intake.urgency)
+    }
+
+    fn sign_limit(&self, urgency: Urgency) -> TimeLimit {
+        if urgency == Urgency::Emergency { self.policy.sign_limit_emergency } else { self.policy.sign_limit }
+    }
+}
+
+/// Why an event cannot be applied: the log does not explain the state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    #[error("event {seq}: the first event must register the order")]
+    NotRegistered { seq: i64 },
+    #[error("event {seq}: an order cannot be registered twice")]
+    RegisteredTwice { seq: i64 },
+    #[error("event {seq}: expected sequence number {expected}")]
+    Sequence { seq: i64, expected: i64 },
+    #[error("event {seq}: says it left `{claimed}` but the order was `{actual}`")]
+    FromStatus { seq: i64, claimed: String, actual: String },
+    #[error("event {seq}: `{action}` cannot lead to `{to}`")]
+    ToStatus { seq: i64, action: Action, to: Status },
+}
+
+fn non_empty(errs: &mut FieldErrors, field: &str, text: &str, max: usize) {
+    let t = text.trim();
+    if t.is_empty() {
+        errs.add(field, "must not be empty");
+    } else if t.chars().count() > max {
+        errs.add(field, format!("must be at most {max} characters"));
+    }
+}
+
+/// A title from the first clause of the content, when the operator gave none.
+pub fn derive_title(content: &str) -> String {
+    let first = content
+        .trim()
+        .split(['。', '！', '？', '\n', '.', '!', '?'])
+        .find(|s| !s.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    let mut title: String = first.chars().take(30).collect();
+    if first.chars().count() > 30 {
+        title.push('…');
+    }
+    title
+}
+
+/// Whether `actor` may register orders at all (403 otherwise).
+pub fn authorize_register(actor: &Actor) -> Result<(), DomainError> {
+    if actor.has(Role::Operator) {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden {
+            action: Action::Register,
+            rule: "only an operator may register a work order".into(),
+        })
+    }
+}
+
+/// Registers a new order: validates the intake against reference data and returns the
+/// order's first event. The order's `district` is resolved from its street here.
+pub fn register(
+    ctx: &Context,
+    mut intake: Intake,
+    number: OrderNumber,
+    actor: &Actor,
+    now: Millis,
+) -> Result<Event, DomainError> {
+    authorize_register(actor)?;
+    let mut errs = FieldErrors::new();
+    match ctx.directory.category(&intake.category) {
+        None => errs.add("category", format!("unknown category `{}`", intake.category)),
+        Some(c) if c.leaf.is_none() => {
+            errs.add("category", format!("`{}` is a group; choose one of its leaf categories", intake.category))
+        }
+        Some(_) => {}
+    }
+    match ctx.directory.jurisdiction(&intake.location.street) {
+        Some(j) if j.level == JurisdictionLevel::Street => {
+            intake.location.district = ctx.directory.district_of(&j.code).map(|d| d.code.clone());
+        }
+        Some(j) => errs.add("location.street", format!("`{}` is a {}, not a street", j.code, j.level)),
+        None => errs.add("location.street", format!("unknown street `{}`", intake.location.street)),
+    }
+    non_empty(&mut errs, "content", &intake.content, MAX_TEXT);
+    if intake.title.trim().is_empty() {
+        intake.title = derive_title(&intake.content);
+    } else if intake.title.chars().count() > 100 {
+        errs.add("title", "must be at most 100 characters");
+    }
+    if let Some(name) = &intake.caller.name {
+        if name.chars().count() > 50 {
+            errs.add("caller.name", "must be at most 50 characters");
+        }
+    }
+    if let Some(a) = &intake.location.address {
+        if a.chars().count() > 200 {
+            errs.add("location.address", "must be at most 200 characters");
+        }
+    }
+    match (intake.location.lat, intake.location.lon) {
+        (Some(lat), _) if !(-90.0..=90.0).contains(&lat) => errs.add("location.lat", "must be between -90 and 90"),
+        (_, Some(lon)) if !(-180.0..=180.0).contains(&lon) => errs.add("location.lon", "must be between -180 and 180"),
+        (Some(_), None) => errs.add("location.lon", "is required with location.lat"),
+        (None, Some(_)) => errs.add("location.lat", "is required with location.lon"),
+        _ => {}
+    }
+    errs.finish()?;
+    intake.title = intake.title.trim().to_owned();
+    intake.caller.phone = intake.caller.phone.normalized();
+    Ok(Event {
+        order: number,
+        seq: 1,
+        at: now,
+        actor: actor.username.clone(),
+        unit: actor.unit.clone(),
+        from_status: None,
+        to_status: Status::Registered,
+        change: Change::Registered { intake },
+    })
+}
+
+fn forbidden(action: Action, rule: &str) -> DomainError {
+    DomainError::Forbidden { action, rule: rule.to_owned() }
+}
+
+/// Whether `actor` may perform `action` on `order` at all (403 otherwise). Scope is
+/// assumed: the caller only gets here for orders the actor can see.
+pub fn authorize(order: &Order, action: Action, actor: &Actor) -> Result<(), DomainError> {
+    let need = |roles: &[Role], rule: &str| {
+        if actor.has_any(roles) { Ok(()) } else { Err(forbidden(action, rule)) }
+    };
+    match action {
+        Action::Register | Action::Submit | Action::Close => {
+            need(&[Role::Operator], "only an operator may register, submit or close at first contact")
+        }
+        Action::Approve | Action::SendBack => need(&[Role::Reviewer], "only a reviewer may approve or send back"),
+        Action::Dispatch => need(&[Role::Dispatcher], "only a dispatcher may dispatch"),
+        Action::Sign | Action::Return | Action::Subdispatch | Action::RequestExtension | Action::Reply => {
+            let handler = actor.has_any(&[Role::Handler, Role::UnitAdmin]);
+            if handler && actor.unit.is_some() && actor.unit == order.lead_unit {
+                Ok(())
+            } else {
+                Err(forbidden(action, "only a handler of the order's lead unit may do this"))
+            }
+        }
+        Action::DecideExtension => {
+            need(&[Role::Dispatcher, Role::Supervisor], "only a dispatcher or supervisor may decide an extension")
+        }
+        Action::Callback => need(&[Role::Callback], "only a callback agent may record a callback"),
+        Action::Reopen => need(&[Role::Supervisor], "only a supervisor may reopen a closed order"),
+        Action::Merge => need(&[Role::Operator, Role::Dispatcher], "only an operator or dispatcher may merge"),
+        Action::Cancel => need(&[Role::Reviewer, Role::Dispatcher], "only a reviewer or dispatcher may cancel"),
+        Action::Urge => need(&[Role::Supervisor], "only a supervisor may urge"),
+        Action::Note => Ok(()),
+    }
+}
+
+fn validate(ctx: &Context, order: &Order, cmd: &Command, now: Millis) -> Result<(), DomainError> {
+    let mut errs = FieldErrors::new();
+    let dir = ctx.directory;
+    let handling_unit = |errs: &mut FieldErrors, field: &str, code: &UnitCode| match dir.unit(code) {
+        None => errs.add(field, format!("unknown unit `{code}`")),
+        Some(u) if !u.kind.can_handle() => {
+            errs.add(field, format!("`{code}` is a {}, which cannot handle orders", u.kind))
+        }
+        Some(_) => {}
+    };
+    match cmd {
+        Command::Submit | Command::Approve | Command::Sign | Command::DecideExtension { .. } => {}
+        Command::Callback { note, .. } => {
+            if let Some(n) = note {
+                if n.chars().count() > MAX_SHORT_TEXT {
+                    errs.add("note", format!("must be at most {MAX_SHORT_TEXT} characters"));
+                }
+            }
+        }
+        Command::SendBack { reason }
+        | Command::Return { reason }
+        | Command::Reopen { reason }
+        | Command::Cancel { reason } => non_empty(&mut errs, "reason", reason, MAX_SHORT_TEXT),
+        Command::Close { resolution, .. } => non_empty(&mut errs, "resolution", resolution, MAX_TEXT),
+        Command::Dispatch { lead_unit, assisting_units, .. } => {
+            handling_unit(&mut errs, "lead_unit", lead_unit);
+            for (i, a) in assisting_units.iter().enumerate() {
+                if a == lead_unit {
+                    errs.add("assisting_units", format!("`{a}` is already the lead unit"));
+                } else if assisting_units[..i].contains(a) {
+                    errs.add("assisting_units", format!("`{a}` is listed twice"));
+                } else {
+                    handling_unit(&mut errs, "assisting_units", a);
+                }
+            }
+        }
+        Command::Subdispatch { unit, .. } => {
+            handling_unit(&mut errs, "unit", unit);
+            if errs.is_empty() {
+                let below = order.lead_unit.as_ref().is_some_and(|lead| dir.is_below(unit, lead));
+                if !below {
+                    errs.add("unit", format!("`{unit}` is not a sub-unit of the lead unit"));
+                }
+            }
+        }
+        Command::RequestExtension { until, reason } => {
+            non_empty(&mut errs, "reason", reason, MAX_SHORT_TEXT);
+            if *until <= now {
+                errs.add("until", "must be in the future");
+            } else if order.deadline.is_some_and(|d| *until <= d) {
+                errs.add("until", "must be later than the current deadline");
+            } else if *until > now + ctx.policy.max_extension_days * 86_400_000 {
+                errs.add("until", format!("must be within {} days", ctx.policy.max_extension_days));
+            }
+        }
+        Command::Reply { content, .. } => non_empty(&mut errs, "content", content, MAX_TEXT),
+        Command::Merge { into, target } => match target {
+            _ if into == &order.number => errs.add("into", "an order cannot be merged into itself"),
+            None => errs.add("into", format!("no order `{into}`")),
+            Some(MergeTarget { status, .. }) if !status.is_open() => {
+                errs.add("into", format!("order `{into}` is {status}; merge into an open order"))
+            }
+            Some(_) => {}
+        },
+        Command::Urge { note, level } => {
+            non_empty(&mut errs, "note", note, MAX_SHORT_TEXT);
+            if !(1..=3).contains(level) {
+                errs.add("level", "must be 1, 2 or 3");
+            }
+        }
+        Command::Note { text } => non_empty(&mut errs, "text", text, MAX_SHORT_TEXT),
+    }
+    errs.finish()
+}
+
+fn illegal(action: Action, status: Status, rule: &str) -> DomainError {
+    DomainError::IllegalTransition { action, status, rule: rule.to_owned() }
+}
+
+/// Decides what a command does to an order: exactly one event, or a refusal.
+pub fn decide(ctx: &Context, order: &Order, cmd: &Command, actor: &Actor, now: Millis) -> Result<Event, DomainError> {
+    let action = cmd.action();
+    authorize(order, action, actor)?;
+    validate(ctx, order, cmd, now)?;
+    let from = order.status;
+    let require = |allowed: &[Status], rule: &str| {
+        if allowed.contains(&from) { Ok(()) } else { Err(illegal(action, from, rule)) }
+    };
+    let open = || {
+        if from.is_open() { Ok(()) } else { Err(illegal(action, from, "only open orders accept this action")) }
+    };
+    use Status::*;
+    let (to, change) = match cmd.clone() {
+        Command::Submit => {
+            require(&[Registered], "only a registered order can be submitted for review")?;
+            (InReview, Change::Submitted)
+        }
+        Command::Approve => {
+            require(&[InReview], "only an order in review can be approved")?;
+            (PendingDispatch, Change::Approved)
+        }
+        Command::SendBack { reason } => {
+            require(&[InReview], "only an order in review can be sent back")?;
+            (Registered, Change::SentBack { reason: reason.trim().into() })
+        }
+        Command::Close { kind, resolution } => {
+            require(&[Registered], "only a registered order can be closed at first contact")?;
+            (Closed, Change::ClosedAtIntake { kind, resolution: resolution.trim().into() })
+        }
+        Command::Dispatch { lead_unit, assisting_units, note } => {
+            require(&[PendingDispatch], "only an order pending dispatch can be dispatched")?;
+            let deadline = ctx.calendar.deadline(now, ctx.handling_limit(order));
+            let sign_deadline = ctx.calendar.deadline(now, ctx.sign_limit(order.intake.urgency));
+            (Dispatched, Change::Dispatched { lead_unit, assisting_units, note, deadline, sign_deadline })
+        }
+        Command::Sign => {
+            require(&[Dispatched], "only a dispatched order can be signed for")?;
+            (InProgress, Change::Signed)
+        }
+        Command::Return { reason } => {
+            require(&[Dispatched, InProgress], "only a dispatched or in-progress order can be returned")?;
+            (PendingDispatch, Change::Returned { reason: reason.trim().into() })
+        }
+        Command::Subdispatch { unit, note } => {
+            require(&[Dispatched, InProgress], "only a dispatched or in-progress order can be sub-dispatched")?;
+            let sign_deadline = ctx.calendar.deadline(now, ctx.sign_limit(order.intake.urgency));
+            (Dispatched, Change::Subdispatched { unit, note, sign_deadline })
+        }
+        Command::RequestExtension { until, reason } => {
+            require(&[Dispatched, InProgress], "an extension can only be requested while the order is being handled")?;
+            if order.pending_extension.is_some() {
+                return Err(illegal(action, from, "an extension request is already pending"));
+            }
+            (from, Change::ExtensionRequested { until, reason: reason.trim().into() })
+        }
+        Command::DecideExtension { approve, note } => {
+            let Some(req) = &order.pending_extension else {
+                return Err(illegal(action, from, "no extension request is pending"));
+            };
+            require(&[Dispatched, InProgress], "extensions are decided only while the order is being handled")?;
+            let deadline = approve.then_some(req.until);
+            (from, Change::ExtensionDecided { approve, note, deadline })
+        }
+        Command::Reply { content, solved } => {
+            require(&[InProgress], "only an order in progress can be replied to; sign for it first")?;
+            (Replied, Change::Replied { content: content.trim().into(), solved })
+        }
+        Command::Callback { satisfaction, solved, note } => {
+            require(&[Replied], "only a replied order can be called back")?;
+            if satisfaction == Satisfaction::Unsatisfied {
+                let reopen_deadline = Some(ctx.calendar.deadline(now, ctx.handling_limit(order)));
+                (InProgress, Change::CalledBack { satisfaction, solved, note, reopen_deadline })
+            } else {
+                (Closed, Change::CalledBack { satisfaction, solved, note, reopen_deadline: None })
+            }
+        }
+        Command::Reopen { reason } => {
+            require(&[Closed], "only a closed order can be reopened")?;
+            (PendingDispatch, Change::Reopened { reason: reason.trim().into() })
+        }
+        Command::Merge { into, .. } => {
+            open()?;
+            (Merged, Change::Merged { into })
+        }
+        Command::Cancel { reason } => {
+            open()?;
+            (Cancelled, Change::Cancelled { reason: reason.trim().into() })
+        }
+        Command::Urge { note, level } => {
+            open()?;
+            (from, Change::Urged { note: note.trim().into(), level })
+        }
+        Command::Note { text } => {
+            open()?;
+            (from, Change::Noted { text: text.trim().into() })
+        }
+    };
+    Ok(Event {
+        order: order.number.clone(),
+        seq: order.version + 1,
+        at: now,
+        actor: actor.username.clone(),
+        unit: actor.unit.clone(),
+        from_status: Some(from),
+        to_status: to,
+        change,
+    })
+}
+
+/// The statuses an action may lead to; replay checks events against this.
+fn may_lead_to(action: Action, to: Status) -> bool {
+    use Status::*;
+    match action {
+        Action::Register | Action::SendBack => to == Registered,
+        Action::Submit => to == InReview,
+        Action::Approve | Action::Return | Action::Reopen => to == PendingDispatch,
+        Action::Close => to == Closed,
+        Action::Dispatch | Action::Subdispatch => to == Dispatched,
+        Action::Sign => to == InProgress,
+        Action::Reply => to == Replied,
+        Action::Callback => matches!(to, Closed | InProgress),
+        Action::Merge => to == Merged,
+        Action::Cancel => to == Cancelled,
+        Action::RequestExtension | Action::DecideExtension | Action::Urge | Action::Note => true,
+    }
+}
+
+/// Folds one event into the order's state. `None` is the state before registration.
+pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
+    let seq = ev.seq;
+    let mut o = match (state, &ev.change) {
+        (None, Change::Registered { intake }) => {
+            if seq != 1 {
+                return Err(ReplayError::Sequence { seq, expected: 1 });
+            }
+            if ev.to_status != Status::Registered || ev.from_status.is_some() {
+                return Err(ReplayError::ToStatus { seq, action: Action::Register, to: ev.to_status });
+            }
+            return Ok(Order {
+                number: ev.order.clone(),
+                status: Status::Registered,
+                intake: intake.clone(),
+                lead_unit: None,
+                assisting_units: Vec::new(),
+                deadline: None,
+                sign_deadline: None,
+                dispatched_at: None,
+                signed_at: None,
+                pending_extension: None,
+                extensions_granted: 0,
+                returns: 0,
+                reopens: 0,
+                urges: 0,
+                reply: None,
+                callback: None,
+                first_contact: None,
+                merged_into: None,
+                closed_at: None,
+                created_by: ev.actor.clone(),
+                created_at: ev.at,
+                updated_at: ev.at,
+                version: 1,
+            });
+        }
+        (None, _) => return Err(ReplayError::NotRegistered { seq }),
+        (Some(_), Change::Registered { .. }) => return Err(ReplayError::RegisteredTwice { seq }),
+        (Some(o), _) => o,
+    };
+    if seq != o.version + 1 {
+        return Err(ReplayError::Sequence { seq, expected: o.version + 1 });
+    }
+    if ev.from_status != Some(o.status) {
+        return Err(ReplayError::FromStatus {
+            seq,
+            claimed: ev.from_status.map(|s| s.to_string()).unwrap_or_default(),
+            actual: o.status.to_string(),
+        });
+    }
+    let unchanged = matches!(
+        ev.change,
+        Change::ExtensionRequested { .. }
+            | Change::ExtensionDecided { .. }
+            | Change::Urged { .. }
+            | Change::Noted { .. }
+    );
+    if !may_lead_to(ev.action(), ev.to_status) || (unchanged && ev.to_status != o.status) {
+        return Err(ReplayError::ToStatus { seq, action: ev.action(), to: ev.to_status });
+    }
+    match &ev.change {
+        Change::Registered { .. } | Change::Submitted | Change::Approved | Change::SentBack { .. } => {}
+        Change::Noted { .. } => {}
+        Change::ClosedAtIntake { kind, resolution } => {
+            o.first_contact = Some(FirstContactClose { kind: *kind, resolution: resolution.clone() });
+            o.closed_at = Some(ev.at);
+        }
+        Change::Dispatched { lead_unit, assisting_units, deadline, sign_deadline, .. } => {
+            o.lead_unit = Some(lead_unit.clone());
+            o.assisting_units = assisting_units.clone();
+            o.deadline = Some(*deadline);
+            o.sign_deadline = Some(*sign_deadline);
+            o.dispatched_at = Some(ev.at);
+            o.signed_at = None;
+            o.pending_extension = None;
+        }
+        Change::Signed => o.signed_at = Some(ev.at),
+        Change::Returned { .. } => {
+            o.returns += 1;
+            o.lead_unit = None;
+            o.assisting_units.clear();
+            o.deadline = None;
+            o.sign_deadline = None;
+            o.signed_at = None;
+            o.pending_extension = None;
+        }
+        Change::Subdispatched { unit, sign_deadline, .. } => {
+            o.lead_unit = Some(unit.clone());
+            o.assisting_units.retain(|a| a != unit);
+            o.sign_deadline = Some(*sign_deadline);
+            o.signed_at = None;
+        }
+        Change::ExtensionRequested { until, reason } => {
+            o.pending_extension = Some(ExtensionRequest {
+                until: *until,
+                reason: reason.clone(),
+                requested_by: ev.actor.clone(),
+                requested_at: ev.at,
+            });
+        }
+        Change::ExtensionDecided { approve, deadline, .. } => {
+            o.pending_extension = None;
+            if *approve {
+                o.extensions_granted += 1;
+                if deadline.is_some() {
+                    o.deadline = *deadline;
+                }
+            }
+        }
+        Change::Replied { content, solved } => {
+            o.reply = Some(Reply { content: content.clone(), solved: *solved, unit: ev.unit.clone(), at: ev.at });
+            o.pending_extension = None;
+        }
+        Change::CalledBack { satisfaction, solved, note, reopen_deadline } => {
+            o.callback =
+                Some(CallbackResult { satisfaction: *satisfaction, solved: *solved, note: note.clone(), at: ev.at });
+            if let Some(d) = reopen_deadline {
+                o.reopens += 1;
+                o.reply = None;
+                o.deadline = Some(*d);
+            } else {
+                o.closed_at = Some(ev.at);
+            }
+        }
+        Change::Reopened { .. } => {
+            o.reopens += 1;
+            o.lead_unit = None;
+            o.assisting_units.clear();
+            o.deadline = None;
+            o.sign_deadline = None;
+            o.signed_at = None;
+            o.reply = None;
+            o.closed_at = None;
+            o.first_contact = None;
+        }
+        Change::Merged { into } => {
+            o.merged_into = Some(into.clone());
+            o.closed_at = Some(ev.at);
+        }
+        Change::Cancelled { .. } => o.closed_at = Some(ev.at),
+        Change::Urged { .. } => o.urges += 1,
+    }
+    o.status = ev.to_status;
+    o.version = seq;
+    o.updated_at = ev.at;
+    Ok(o)
+}
+
+/// Rebuilds an order from its whole event log.
+pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<Option<Order>, ReplayError> {
+    let mut state = None;
+    for ev in events {
+        state = Some(apply(state, ev)?);
+    }
+    Ok(state)
+}

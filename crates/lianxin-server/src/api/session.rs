@@ -1,0 +1,101 @@
+//! Sign-in and sign-out with bearer tokens.
+
+use crate::auth::{CurrentUser, SESSION_MS, new_token, token_hash, verify_password};
+use crate::body::{Fields, parse_object};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use lianxin_domain::error::FieldErrors;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The signed-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserOut {
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    /// Unit code, or null for hotline-wide accounts.
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginOut {
+    /// Send as `Authorization: Bearer <token>`; valid for 12 hours.
+    pub token: String,
+    pub user: UserOut,
+}
+
+fn user_out(u: &CurrentUser) -> UserOut {
+    UserOut {
+        username: u.actor.username.clone(),
+        display_name: u.display_name.clone(),
+        roles: u.actor.roles.iter().map(|r| r.to_string()).collect(),
+        unit: u.actor.unit.as_ref().map(|c| c.to_string()),
+    }
+}
+
+/// A hash to verify against when the user does not exist, so that timing does not reveal
+/// which usernames exist.
+static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sign in with username and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+    request_body(content = serde_json::Value, description = "{\"username\",\"password\"}"),
+    responses((status = 200, body = LoginOut), (status = 401), (status = 422)))]
+pub async fn login(State(state): State<AppState>, body: Bytes) -> Result<Json<LoginOut>, ApiError> {
+    let obj = parse_object(&body)?;
+    let mut errs = FieldErrors::new();
+    let f = Fields::new(&obj);
+    let username = f.string("username", true, &mut errs);
+    let password = f.string("password", true, &mut errs);
+    errs.finish()?;
+    let (username, password) = (username.unwrap_or_default(), password.unwrap_or_default());
+    let user = state.store().user(username.trim()).await?;
+    let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || {
+        let dummy =
+            || DUMMY_HASH.get_or_init(|| crate::auth::hash_password("no such user").unwrap_or_default()).as_str();
+        let h = hash.as_deref().unwrap_or_else(dummy);
+        verify_password(&password, h) && hash.is_some()
+    })
+    .await
+    .unwrap_or(false);
+    let Some(user) = user.filter(|_| ok) else {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong username or password"));
+    };
+    let token = new_token();
+    let now = state.now();
+    state.store().create_session(&token_hash(&token), &user.username, now, now + SESSION_MS).await?;
+    tracing::info!(user = %user.username, "signed in");
+    let current = CurrentUser::from(user);
+    Ok(Json(LoginOut { token, user: user_out(&current) }))
+}
+
+/// End the current session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 401)), security(("bearer" = [])))]
+pub async fn logout(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    if let Some(token) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+    {
+        state.store().delete_session(&token_hash(token.trim())).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who am I.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
+    responses((status = 200, body = UserOut), (status = 401)), security(("bearer" = [])))]
+pub async fn me(user: CurrentUser) -> Json<UserOut> {
+    Json(user_out(&user))
+}

@@ -1,0 +1,81 @@
+//! Sign-in: argon2 password hashes, bearer tokens (only their SHA-256 is stored), and the
+//! extractor that turns a request into an [`Actor`].
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use lianxin_domain::Actor;
+use lianxin_store::UserRecord;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// How long a session lasts.
+pub const SESSION_MS: i64 = 12 * 3600 * 1000;
+
+/// Hashes a password with argon2id. Slow on purpose: call it off the async runtime.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+}
+
+/// Checks a password against a stored hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A fresh random session token.
+pub fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// What the database keeps of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub actor: Actor,
+    pub display_name: String,
+}
+
+impl From<UserRecord> for CurrentUser {
+    fn from(u: UserRecord) -> Self {
+        CurrentUser {
+            actor: Actor { username: u.username, roles: u.roles, unit: u.unit },
+            display_name: u.display_name,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(ApiError::unauthorized)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(ApiError::unauthorized)?;
+        let user = state.store().session_user(&token_hash(token), state.now()).await?.ok_or_else(|| {
+            let mut e = ApiError::unauthorized();
+            e.message = "the token is unknown or expired; sign in again".into();
+            e
+        })?;
+        Ok(user.into())
+    }
+}

@@ -1,0 +1,115 @@
+//! `lianxin`: the hotline platform's one binary.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use lianxin_server::bench::{CreateBench, run_create};
+use lianxin_server::demo::{DEMO_PASSWORD, DemoOptions};
+use lianxin_server::{Clock, Config, spawn};
+use lianxin_store::{Store, redact};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "lianxin", version, about = "Lianxin (连心): a city's government service hotline platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the API (and, later, the web UI).
+    Serve {
+        /// Load the demo city into an empty database (a no-op when it is already there).
+        #[arg(long)]
+        demo: bool,
+        /// How many historical demo orders to generate.
+        #[arg(long, default_value_t = 5000)]
+        demo_orders: usize,
+        #[arg(long, env = "LIANXIN_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
+        database_url: String,
+    },
+    /// Recompute every order's event hash chain; exit 1 naming the first broken order.
+    Verify {
+        #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
+        database_url: String,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Order registration over HTTP against a fresh local server.
+    Create {
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Database for the server under test (default: a temporary SQLite file).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_env("LIANXIN_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Serve { demo, demo_orders, listen, database_url } => {
+            let demo = demo.then(|| DemoOptions { history: demo_orders, ..DemoOptions::default() });
+            let with_demo = demo.is_some();
+            let running = spawn(Config { listen, database_url: database_url.clone(), demo, clock: Clock::System })
+                .await
+                .with_context(|| format!("starting on {}", redact(&database_url)))?;
+            println!("Lianxin (连心) is serving at {}  (database: {})", running.url(), redact(&database_url));
+            println!("  health: {}/healthz   API document: {}/api/v1/openapi.json", running.url(), running.url());
+            if with_demo {
+                let staff: Vec<&str> =
+                    running.demo_accounts.iter().filter(|a| !a.starts_with("handler.")).map(String::as_str).collect();
+                let handlers = running.demo_accounts.iter().filter(|a| a.starts_with("handler.")).count();
+                println!("  demo accounts (password `{DEMO_PASSWORD}`): {}", staff.join(", "));
+                println!(
+                    "  and {handlers} unit handlers named handler.<unit code>, e.g. handler.d440106, handler.s440106001, handler.city-urban"
+                );
+            }
+            tokio::signal::ctrl_c().await?;
+            println!("shutting down");
+            running.stop().await;
+        }
+        Cmd::Verify { database_url } => {
+            let store = Store::connect(&database_url).await?;
+            let report = store.verify(1).await?;
+            if let Some(p) = report.problems.first() {
+                eprintln!("BROKEN: {p}");
+                std::process::exit(1);
+            }
+            println!("intact: {} orders, {} events, every hash chain verifies", report.orders, report.events);
+        }
+        Cmd::Bench { which: BenchCmd::Create { clients, seconds, database_url } } => {
+            let r = run_create(&CreateBench { clients, seconds, database_url }).await?;
+            println!(
+                "{}: {} clients, {:.1} s: {} orders ({} errors), {:.0} orders/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, durable: {}",
+                r.backend,
+                r.clients,
+                r.seconds,
+                r.orders,
+                r.errors,
+                r.orders_per_second,
+                r.p50_ms,
+                r.p99_ms,
+                r.max_ms,
+                r.durable
+            );
+            println!("{}", serde_json::to_string(&r)?);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,440 @@
+//! Work orders and their event log: the write path where every state change is one
+//! transaction (order row + event + optimistic version check).
+
+use crate::error::corrupt;
+use crate::sql::Sql;
+use crate::{Store, StoreError};
+use lianxin_domain::chain::{self, EventRecord, GENESIS};
+use lianxin_domain::lifecycle::{ReplayError, apply};
+use lianxin_domain::scope::Scope;
+use lianxin_domain::*;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+/// An event as stored, with its place in the hash chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub event: Event,
+    pub comment: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Filters of the order list. Empty vectors and `None` mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub statuses: Vec<Status>,
+    pub categories: Vec<CategoryCode>,
+    pub unit: Option<UnitCode>,
+    pub street: Option<JurisdictionCode>,
+    pub request_type: Option<RequestType>,
+    pub channel: Option<Channel>,
+    pub created_from: Option<Millis>,
+    pub created_to: Option<Millis>,
+    pub phone: Option<PhoneNumber>,
+    /// Leave out confidential callers (a handler looking a caller up by phone).
+    pub hide_confidential: bool,
+}
+
+/// One page of orders, newest first.
+#[derive(Debug, Clone)]
+pub struct OrderPage {
+    pub items: Vec<Order>,
+    pub next_cursor: Option<String>,
+}
+
+/// Why an action on an order did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ActError<E> {
+    #[error("no such order")]
+    NotFound,
+    /// The caller's decision refused it.
+    #[error("refused")]
+    Rejected(E),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl<E> From<sqlx::Error> for ActError<E> {
+    fn from(e: sqlx::Error) -> Self {
+        ActError::Store(e.into())
+    }
+}
+
+fn replay_err(e: ReplayError) -> StoreError {
+    corrupt(format!("event does not apply: {e}"))
+}
+
+/// The stored form of an event, which the hash covers.
+pub(crate) fn record(ev: &Event, prev_hash: &str) -> Result<EventRecord, StoreError> {
+    Ok(EventRecord {
+        order: ev.order.to_string(),
+        seq: ev.seq,
+        at: ev.at,
+        actor: ev.actor.clone(),
+        unit: ev.unit.as_ref().map(|u| u.to_string()),
+        action: ev.action().as_str().to_owned(),
+        from_status: ev.from_status.map(|s| s.as_str().to_owned()),
+        to_status: ev.to_status.as_str().to_owned(),
+        comment: ev.change.comment(),
+        payload: serde_json::to_string(&ev.change).map_err(corrupt)?,
+        prev_hash: prev_hash.to_owned(),
+    })
+}
+
+pub(crate) fn record_from_row(r: &AnyRow) -> Result<(EventRecord, String), StoreError> {
+    Ok((
+        EventRecord {
+            order: r.try_get("number")?,
+            seq: r.try_get("seq")?,
+            at: r.try_get("at")?,
+            actor: r.try_get("actor")?,
+            unit: r.try_get("unit")?,
+            action: r.try_get("action")?,
+            from_status: r.try_get("from_status")?,
+            to_status: r.try_get("to_status")?,
+            comment: r.try_get("comment")?,
+            payload: r.try_get("payload")?,
+            prev_hash: r.try_get("prev_hash")?,
+        },
+        r.try_get("hash")?,
+    ))
+}
+
+/// Parses a stored event record back into a domain event.
+pub(crate) fn event_from_record(rec: &EventRecord) -> Result<Event, String> {
+    let status = |s: &str| Status::parse(s).ok_or_else(|| format!("unknown status `{s}`"));
+    let change: Change = serde_json::from_str(&rec.payload).map_err(|e| format!("payload: {e}"))?;
+    if change.action().as_str() != rec.action {
+        return Err(format!("action `{}` does not match its payload `{}`", rec.action, change.action()));
+    }
+    Ok(Event {
+        order: OrderNumber::parse(&rec.order)?,
+        seq: rec.seq,
+        at: rec.at,
+        actor: rec.actor.clone(),
+        unit: rec.unit.as_deref().map(UnitCode::parse).transpose()?,
+        from_status: rec.from_status.as_deref().map(status).transpose()?,
+        to_status: status(&rec.to_status)?,
+        change,
+    })
+}
+
+async fn insert_event(tx: &mut Transaction<'_, Any>, rec: &EventRecord, hash: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO events (number, seq, at, actor, unit, action, from_status, to_status, comment, payload, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&rec.order)
+    .bind(rec.seq)
+    .bind(rec.at)
+    .bind(&rec.actor)
+    .bind(rec.unit.clone())
+    .bind(&rec.action)
+    .bind(rec.from_status.clone())
+    .bind(&rec.to_status)
+    .bind(rec.comment.clone())
+    .bind(&rec.payload)
+    .bind(&rec.prev_hash)
+    .bind(hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Appends events to the chain whose head is `prev_hash`; returns the new head.
+async fn append_events(
+    tx: &mut Transaction<'_, Any>,
+    events: &[Event],
+    mut prev_hash: String,
+) -> Result<String, StoreError> {
+    for ev in events {
+        let rec = record(ev, &prev_hash)?;
+        let h = chain::hash(&rec);
+        insert_event(tx, &rec, &h).await?;
+        prev_hash = h;
+    }
+    Ok(prev_hash)
+}
+
+async fn insert_order_row(tx: &mut Transaction<'_, Any>, o: &Order, last_hash: &str) -> Result<(), StoreError> {
+    let data = serde_json::to_string(o).map_err(corrupt)?;
+    sqlx::query(
+        "INSERT INTO orders (number, status, channel, request_type, category, urgency, caller_phone, confidential, \
+         street, district, lead_unit, deadline, sign_deadline, created_at, updated_at, closed_at, version, last_hash, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    )
+    .bind(o.number.as_str())
+    .bind(o.status.as_str())
+    .bind(o.intake.channel.as_str())
+    .bind(o.intake.request_type.as_str())
+    .bind(o.intake.category.as_str())
+    .bind(o.intake.urgency.as_str())
+    .bind(o.intake.caller.phone.as_str())
+    .bind(i64::from(o.intake.caller.confidential))
+    .bind(o.intake.location.street.as_str())
+    .bind(o.intake.location.district.as_ref().map(|d| d.to_string()))
+    .bind(o.lead_unit.as_ref().map(|d| d.to_string()))
+    .bind(o.deadline)
+    .bind(o.sign_deadline)
+    .bind(o.created_at)
+    .bind(o.updated_at)
+    .bind(o.closed_at)
+    .bind(o.version)
+    .bind(last_hash)
+    .bind(data)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn write_order_units(tx: &mut Transaction<'_, Any>, o: &Order, replace: bool) -> Result<(), StoreError> {
+    if replace {
+        sqlx::query("DELETE FROM order_units WHERE number = $1").bind(o.number.as_str()).execute(&mut **tx).await?;
+    }
+    let lead = o.lead_unit.iter().map(|u| (u, "lead"));
+    for (unit, role) in lead.chain(o.assisting_units.iter().map(|u| (u, "assisting"))) {
+        sqlx::query("INSERT INTO order_units (number, unit, role) VALUES ($1, $2, $3)")
+            .bind(o.number.as_str())
+            .bind(unit.as_str())
+            .bind(role)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn order_from_row(r: &AnyRow) -> Result<(Order, String), StoreError> {
+    let data: String = r.try_get("data")?;
+    let o: Order = serde_json::from_str(&data).map_err(corrupt)?;
+    Ok((o, r.try_get("last_hash")?))
+}
+
+impl Store {
+    /// Registers a new order. The day's sequence number is taken inside the same
+    /// transaction as the order row and its first event, so a refused or failed
+    /// registration leaves no gap in the numbers.
+    pub async fn create_order<E>(
+        &self,
+        day: &str,
+        make: impl FnOnce(OrderNumber) -> Result<Event, E>,
+    ) -> Result<Order, ActError<E>> {
+        let mut tx = self.pool.begin().await?;
+        // A write first, so SQLite takes its write lock at once rather than upgrading later.
+        let (seq,): (i64,) = sqlx::query_as(
+            "INSERT INTO order_counters (day, last) VALUES ($1, 1) \
+             ON CONFLICT (day) DO UPDATE SET last = order_counters.last + 1 RETURNING last",
+        )
+        .bind(day)
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = OrderNumber::format(day, seq as u64);
+        let ev = make(number).map_err(ActError::Rejected)?;
+        let order = apply(None, &ev).map_err(replay_err)?;
+        let head = append_events(&mut tx, std::slice::from_ref(&ev), GENESIS.to_owned()).await?;
+        insert_order_row(&mut tx, &order, &head).await?;
+        tx.commit().await?;
+        Ok(order)
+    }
+
+    /// An order by number.
+    pub async fn order(&self, number: &str) -> Result<Option<Order>, StoreError> {
+        let row = sqlx::query("SELECT data, last_hash FROM orders WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(order_from_row).transpose()?.map(|(o, _)| o))
+    }
+
+    /// Performs one action: `decide` sees the current order and returns the one event to
+    /// append (or refuses). The event, the new order row and the unit links are written in
+    /// one transaction, guarded by the order's version; when another writer got there
+    /// first, `decide` runs again on the fresh state.
+    pub async fn act<E>(
+        &self,
+        number: &str,
+        mut decide: impl FnMut(&Order) -> Result<Event, E>,
+    ) -> Result<Order, ActError<E>> {
+        for _attempt in 0..20 {
+            let row = sqlx::query("SELECT data, last_hash FROM orders WHERE number = $1")
+                .bind(number)
+                .fetch_optional(&self.pool)
+                .await?;
+            let Some(row) = row else { return Err(ActError::NotFound) };
+            let (old, head) = order_from_row(&row)?;
+            let ev = decide(&old).map_err(ActError::Rejected)?;
+            let new = apply(Some(old.clone()), &ev).map_err(replay_err)?;
+            let rec = record(&ev, &head)?;
+            let hash = chain::hash(&rec);
+            let data = serde_json::to_string(&new).map_err(corrupt)?;
+            let mut tx = self.pool.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE orders SET status = $1, lead_unit = $2, deadline = $3, sign_deadline = $4, updated_at = $5, \
+                 closed_at = $6, version = $7, last_hash = $8, data = $9 WHERE number = $10 AND version = $11",
+            )
+            .bind(new.status.as_str())
+            .bind(new.lead_unit.as_ref().map(|d| d.to_string()))
+            .bind(new.deadline)
+            .bind(new.sign_deadline)
+            .bind(new.updated_at)
+            .bind(new.closed_at)
+            .bind(new.version)
+            .bind(&hash)
+            .bind(data)
+            .bind(number)
+            .bind(old.version)
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() == 0 {
+                tx.rollback().await?;
+                tokio::task::yield_now().await;
+                continue;
+            }
+            insert_event(&mut tx, &rec, &hash).await?;
+            if old.lead_unit != new.lead_unit || old.assisting_units != new.assisting_units {
+                write_order_units(&mut tx, &new, true).await?;
+            }
+            tx.commit().await?;
+            return Ok(new);
+        }
+        Err(ActError::Store(StoreError::Conflict("the order is changing too fast; try again".into())))
+    }
+
+    /// Orders within `scope` matching `filter`, newest first, after `cursor`.
+    pub async fn list_orders(
+        &self,
+        scope: &Scope,
+        filter: &OrderFilter,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<OrderPage, StoreError> {
+        let mut q = Sql::new("SELECT o.data, o.last_hash FROM orders o WHERE 1 = 1");
+        match scope {
+            Scope::All => {}
+            Scope::Limited { units, district } => {
+                if units.is_empty() && district.is_none() {
+                    q.push(" AND 1 = 0");
+                } else {
+                    q.push(" AND (");
+                    if !units.is_empty() {
+                        q.push("o.number IN (SELECT ou.number FROM order_units ou WHERE ou.unit IN ");
+                        q.list(units.iter().map(|u| u.to_string()));
+                        q.push(")");
+                    }
+                    if let Some(d) = district {
+                        if !units.is_empty() {
+                            q.push(" OR ");
+                        }
+                        q.push("o.district = ").text(d.as_str());
+                    }
+                    q.push(")");
+                }
+            }
+        }
+        if !filter.statuses.is_empty() {
+            q.push(" AND o.status IN ").list(filter.statuses.iter().map(|s| s.as_str().to_owned()));
+        }
+        if !filter.categories.is_empty() {
+            q.push(" AND o.category IN ").list(filter.categories.iter().map(|s| s.to_string()));
+        }
+        if let Some(u) = &filter.unit {
+            q.push(" AND o.number IN (SELECT number FROM order_units WHERE unit = ").text(u.as_str()).push(")");
+        }
+        if let Some(s) = &filter.street {
+            q.push(" AND o.street = ").text(s.as_str());
+        }
+        if let Some(t) = filter.request_type {
+            q.push(" AND o.request_type = ").text(t.as_str());
+        }
+        if let Some(c) = filter.channel {
+            q.push(" AND o.channel = ").text(c.as_str());
+        }
+        if let Some(f) = filter.created_from {
+            q.push(" AND o.created_at >= ").int(f);
+        }
+        if let Some(t) = filter.created_to {
+            q.push(" AND o.created_at < ").int(t);
+        }
+        if let Some(p) = &filter.phone {
+            q.push(" AND o.caller_phone = ").text(p.as_str());
+        }
+        if filter.hide_confidential {
+            q.push(" AND o.confidential = 0");
+        }
+        if let Some(c) = cursor {
+            q.push(" AND o.number < ").text(c);
+        }
+        q.push(" ORDER BY o.number DESC LIMIT ").int(limit + 1);
+        let rows = q.query().fetch_all(&self.pool).await?;
+        let mut items = rows.iter().map(|r| order_from_row(r).map(|(o, _)| o)).collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|o| o.number.to_string())
+        } else {
+            None
+        };
+        Ok(OrderPage { items, next_cursor })
+    }
+
+    /// An order's events in order.
+    pub async fn events(&self, number: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM events WHERE number = $1 ORDER BY seq")
+            .bind(number)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let (rec, hash) = record_from_row(r)?;
+                let event = event_from_record(&rec).map_err(corrupt)?;
+                Ok(StoredEvent { event, comment: rec.comment, prev_hash: rec.prev_hash, hash })
+            })
+            .collect()
+    }
+
+    /// Number of events of an order (0 when it has none).
+    pub async fn event_count(&self, number: &str) -> Result<i64, StoreError> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM events WHERE number = $1").bind(number).fetch_one(&self.pool).await?;
+        Ok(n)
+    }
+
+    /// Writes whole orders from their event logs in one transaction (demo history and
+    /// imports) and advances the day counters past their numbers.
+    pub async fn insert_history(&self, logs: &[Vec<Event>]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut days: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+        for log in logs {
+            let mut state = None;
+            for ev in log {
+                state = Some(apply(state, ev).map_err(replay_err)?);
+            }
+            let Some(order) = state else { continue };
+            let head = append_events(&mut tx, log, GENESIS.to_owned()).await?;
+            insert_order_row(&mut tx, &order, &head).await?;
+            write_order_units(&mut tx, &order, false).await?;
+            let n = order.number.as_str();
+            let (day, seq) = n.split_at(8);
+            let seq: i64 = seq.parse().map_err(corrupt)?;
+            let e = days.entry(day.to_owned()).or_insert(0);
+            *e = (*e).max(seq);
+        }
+        for (day, last) in days {
+            sqlx::query(
+                "INSERT INTO order_counters (day, last) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET last = \
+                 CASE WHEN excluded.last > order_counters.last THEN excluded.last ELSE order_counters.last END",
+            )
+            .bind(day)
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many orders there are.
+    pub async fn order_count(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders").fetch_one(&self.pool).await?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,150 @@
+//! Users, sessions and the audit log of access to personal data.
+
+use crate::error::corrupt;
+use crate::{Store, StoreError};
+use lianxin_domain::{Millis, Role, UnitCode};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// A user account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+    pub unit: Option<UnitCode>,
+    pub active: bool,
+}
+
+/// One audit entry: who accessed what personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: Millis,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: Option<String>,
+}
+
+fn user_from_row(r: &AnyRow) -> Result<UserRecord, StoreError> {
+    let roles: String = r.try_get("roles")?;
+    let roles: Vec<String> = serde_json::from_str(&roles).map_err(corrupt)?;
+    let unit: Option<String> = r.try_get("unit")?;
+    Ok(UserRecord {
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        password_hash: r.try_get("password_hash")?,
+        roles: roles
+            .iter()
+            .map(|s| Role::parse(s).ok_or_else(|| corrupt(format!("role {s}"))))
+            .collect::<Result<_, _>>()?,
+        unit: unit.map(|u| UnitCode::parse(&u).map_err(corrupt)).transpose()?,
+        active: r.try_get::<i64, _>("active")? != 0,
+    })
+}
+
+macro_rules! user_columns {
+    () => {
+        "SELECT u.username, u.display_name, u.password_hash, u.roles, u.unit, u.active"
+    };
+}
+
+impl Store {
+    /// Creates users in one transaction.
+    pub async fn insert_users(&self, users: &[UserRecord], now: Millis) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for u in users {
+            let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+            sqlx::query(
+                "INSERT INTO users (username, display_name, password_hash, roles, unit, active, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&u.username)
+            .bind(&u.display_name)
+            .bind(&u.password_hash)
+            .bind(serde_json::to_string(&roles).map_err(corrupt)?)
+            .bind(u.unit.as_ref().map(|c| c.as_str().to_owned()))
+            .bind(i64::from(u.active))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A user by name.
+    pub async fn user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        let sql = concat!(user_columns!(), " FROM users u WHERE u.username = $1");
+        let row = sqlx::query(sql).bind(username).fetch_optional(&self.pool).await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Records a session token (only its hash is stored).
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        username: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sessions (token_hash, username, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(username)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The active user behind a live session token hash.
+    pub async fn session_user(&self, token_hash: &str, now: Millis) -> Result<Option<UserRecord>, StoreError> {
+        let sql = concat!(
+            user_columns!(),
+            " FROM sessions s JOIN users u ON u.username = s.username \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1"
+        );
+        let row = sqlx::query(sql).bind(token_hash).bind(now).fetch_optional(&self.pool).await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Appends to the audit log.
+    pub async fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(e.at)
+            .bind(&e.actor)
+            .bind(&e.action)
+            .bind(&e.subject)
+            .bind(e.detail.clone())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest audit entries, newest first.
+    pub async fn audit_entries(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query("SELECT at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    subject: r.try_get("subject")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+}
