@@ -1,7 +1,7 @@
 use std::fmt;
 
 /// A failure of the store.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached (HTTP 503).
     #[error("the database is unavailable: {0}")]

@@ -30,6 +30,11 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer at a time. Queueing writers here, in FIFO order, replaces
+    /// SQLite's busy handler (which sleeps and retries) with a prompt hand-over.
+    write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// The SQLite group-commit writer for registrations.
+    registrations: Option<tokio::sync::mpsc::Sender<orders::Registration>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -80,7 +85,13 @@ impl Store {
                     .await?
             }
         };
-        let store = Store { pool, backend };
+        let write_gate = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
+        let registrations = write_gate.as_ref().map(|gate| {
+            let (tx, rx) = tokio::sync::mpsc::channel(1024);
+            tokio::spawn(orders::registration_writer(pool.clone(), gate.clone(), rx));
+            tx
+        });
+        let store = Store { pool, backend, write_gate, registrations };
         store.migrate().await?;
         Ok(store)
     }
@@ -92,6 +103,14 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
         Ok(())
+    }
+
+    /// Waits for this process's turn to write (SQLite only; PostgreSQL writers run in parallel).
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.write_gate {
+            Some(g) => Some(g.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -9,7 +9,7 @@ use lianxin_domain::lifecycle::{ReplayError, apply};
 use lianxin_domain::scope::Scope;
 use lianxin_domain::*;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyPool, Row, Transaction};
 
 /// An event as stored, with its place in the hash chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,30 +211,20 @@ fn order_from_row(r: &AnyRow) -> Result<(Order, String), StoreError> {
 }
 
 impl Store {
-    /// Registers a new order. The day's sequence number is taken inside the same
-    /// transaction as the order row and its first event, so a refused or failed
-    /// registration leaves no gap in the numbers.
-    pub async fn create_order<E>(
-        &self,
-        day: &str,
-        make: impl FnOnce(OrderNumber) -> Result<Event, E>,
-    ) -> Result<Order, ActError<E>> {
-        let mut tx = self.pool.begin().await?;
-        // A write first, so SQLite takes its write lock at once rather than upgrading later.
-        let (seq,): (i64,) = sqlx::query_as(
-            "INSERT INTO order_counters (day, last) VALUES ($1, 1) \
-             ON CONFLICT (day) DO UPDATE SET last = order_counters.last + 1 RETURNING last",
-        )
-        .bind(day)
-        .fetch_one(&mut *tx)
-        .await?;
-        let number = OrderNumber::format(day, seq as u64);
-        let ev = make(number).map_err(ActError::Rejected)?;
-        let order = apply(None, &ev).map_err(replay_err)?;
-        let head = append_events(&mut tx, std::slice::from_ref(&ev), GENESIS.to_owned()).await?;
-        insert_order_row(&mut tx, &order, &head).await?;
-        tx.commit().await?;
-        Ok(order)
+    /// Registers a new order from its validated first event (whose number is a placeholder):
+    /// the day's next number is taken inside the same transaction as the order row and the
+    /// event, so a failed registration leaves no gap. On SQLite, concurrent registrations
+    /// are committed together by one writer task (group commit: one fsync for many orders).
+    pub async fn register_order(&self, day: &str, event: Event) -> Result<Order, StoreError> {
+        if let Some(tx) = &self.registrations {
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            tx.send(Registration { day: day.to_owned(), event, reply })
+                .await
+                .map_err(|_| StoreError::Unavailable("the database writer has stopped".into()))?;
+            return rx.await.map_err(|_| StoreError::Unavailable("the database writer has stopped".into()))?;
+        }
+        let mut orders = register_batch(&self.pool, &[(day.to_owned(), event)]).await?;
+        orders.pop().ok_or_else(|| corrupt("registration produced no order"))
     }
 
     /// An order by number.
@@ -267,6 +257,7 @@ impl Store {
             let rec = record(&ev, &head)?;
             let hash = chain::hash(&rec);
             let data = serde_json::to_string(&new).map_err(corrupt)?;
+            let _turn = self.write_turn().await;
             let mut tx = self.pool.begin().await?;
             let updated = sqlx::query(
                 "UPDATE orders SET status = $1, lead_unit = $2, deadline = $3, sign_deadline = $4, updated_at = $5, \
@@ -401,6 +392,7 @@ impl Store {
     /// Writes whole orders from their event logs in one transaction (demo history and
     /// imports) and advances the day counters past their numbers.
     pub async fn insert_history(&self, logs: &[Vec<Event>]) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         let mut days: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
         for log in logs {
@@ -437,4 +429,74 @@ impl Store {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders").fetch_one(&self.pool).await?;
         Ok(n)
     }
+}
+
+/// A registration waiting for the SQLite writer task.
+pub(crate) struct Registration {
+    day: String,
+    event: Event,
+    reply: tokio::sync::oneshot::Sender<Result<Order, StoreError>>,
+}
+
+/// Most registrations committed in one transaction.
+const MAX_BATCH: usize = 128;
+
+/// The SQLite writer: takes every registration waiting, commits them in one transaction,
+/// answers each. When the batch fails, every one of its registrations gets the error and
+/// none is stored.
+pub(crate) async fn registration_writer(
+    pool: AnyPool,
+    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    mut rx: tokio::sync::mpsc::Receiver<Registration>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let input: Vec<(String, Event)> = jobs.iter().map(|j| (j.day.clone(), j.event.clone())).collect();
+        let result = {
+            let _turn = gate.lock().await;
+            register_batch(&pool, &input).await
+        };
+        match result {
+            Ok(orders) => {
+                for (job, order) in jobs.into_iter().zip(orders) {
+                    let _ = job.reply.send(Ok(order));
+                }
+            }
+            Err(e) => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+async fn register_batch(pool: &AnyPool, input: &[(String, Event)]) -> Result<Vec<Order>, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut out = Vec::with_capacity(input.len());
+    for (day, ev) in input {
+        // A write first, so SQLite takes its write lock at once rather than upgrading later.
+        let (seq,): (i64,) = sqlx::query_as(
+            "INSERT INTO order_counters (day, last) VALUES ($1, 1) \
+             ON CONFLICT (day) DO UPDATE SET last = order_counters.last + 1 RETURNING last",
+        )
+        .bind(day)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut ev = ev.clone();
+        ev.order = OrderNumber::format(day, seq as u64);
+        ev.seq = 1;
+        let order = apply(None, &ev).map_err(replay_err)?;
+        let head = append_events(&mut tx, std::slice::from_ref(&ev), GENESIS.to_owned()).await?;
+        insert_order_row(&mut tx, &order, &head).await?;
+        out.push(order);
+    }
+    tx.commit().await?;
+    Ok(out)
 }

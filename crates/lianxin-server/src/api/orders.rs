@@ -134,15 +134,9 @@ pub async fn create(
     let ctx = state.context(&dir);
     let now = state.now();
     let day = state.calendar().local_day_code(now);
-    // Validate before taking a number, so that refusals hold no write lock.
-    lifecycle::register(&ctx, intake.clone(), OrderNumber::format(&day, 0), &user.actor, now)?;
-    let order = state
-        .store()
-        .create_order(&day, |number| {
-            lifecycle::register(&ctx, intake, number, &user.actor, now).map_err(ApiError::from)
-        })
-        .await
-        .map_err(|e| act_error(e, "new"))?;
+    // Validated with a placeholder number; the store assigns the real one when it commits.
+    let event = lifecycle::register(&ctx, intake, OrderNumber::format(&day, 0), &user.actor, now)?;
+    let order = state.store().register_order(&day, event).await?;
     metrics::counter!("lianxin_orders_created_total").increment(1);
     let (out, _) = order_out(&order, &user.actor, state.calendar());
     Ok((StatusCode::CREATED, Json(out)))

@@ -1,0 +1,1988 @@
+//! Integration tests of the work-order lifecycle: a property test that random command
+//! sequences keep every order explained by its event log and within the action table, and
+//! example tests for every row of the table, its refusals, deadlines and scope.
+#![allow(clippy::unwrap_used)]
+
+use lianxin_domain::Millis;
+use lianxin_domain::calendar::Calendar;
+use lianxin_domain::command::{Actor, Command, MergeTarget};
+use lianxin_domain::event::Change;
+use lianxin_domain::lifecycle::{self, ReplayError};
+use lianxin_domain::model::*;
+use lianxin_domain::scope::{self, CallerView, Scope};
+use std::collections::BTreeSet;
+
+use fixture::*;
+
+// ---------------------------------------------------------------------------------------
+// Shared fixture: reference data, actors, intakes and a driver that checks every step.
+// ---------------------------------------------------------------------------------------
+
+mod fixture {
+    use lianxin_domain::Millis;
+    use lianxin_domain::calendar::{Calendar, TimeLimit};
+    use lianxin_domain::command::{Actor, Command};
+    use lianxin_domain::error::DomainError;
+    use lianxin_domain::event::Event;
+    use lianxin_domain::lifecycle::{self, Context, Policy};
+    use lianxin_domain::model::*;
+    use lianxin_domain::order::{Caller, Intake, Location, Order};
+    use lianxin_domain::reference::{Category, Directory, Jurisdiction, LeafInfo, Route, TimeLimits, Unit};
+
+    pub const MINUTE: Millis = 60_000;
+    pub const HOUR: Millis = 60 * MINUTE;
+    pub const DAY: Millis = 24 * HOUR;
+
+    /// Monday 23 November 2026, 09:00 in Guangzhou: when the fixture's orders are registered.
+    pub const REGISTERED_AT: &str = "2026-11-23T09:00:00+08:00";
+    /// Monday 10:00: when `Flow::dispatched` dispatches.
+    pub const DISPATCHED_AT: &str = "2026-11-23T10:00:00+08:00";
+
+    /// Every unit of the fixture, handling or not.
+    pub const UNIT_CODES: &[&str] =
+        &["hotline", "dispatch", "city-urban", "d440106", "s440106001", "s440106002", "co-water"];
+    /// The units that may lead or assist.
+    pub const HANDLING_UNITS: &[&str] = &["city-urban", "d440106", "s440106001", "s440106002", "co-water"];
+
+    pub fn unit(code: &str) -> UnitCode {
+        UnitCode::parse(code).unwrap()
+    }
+
+    pub fn place(code: &str) -> JurisdictionCode {
+        JurisdictionCode::parse(code).unwrap()
+    }
+
+    pub fn category(code: &str) -> CategoryCode {
+        CategoryCode::parse(code).unwrap()
+    }
+
+    pub fn number(seq: u64) -> OrderNumber {
+        OrderNumber::format("20261123", seq)
+    }
+
+    pub fn at(rfc3339: &str) -> Millis {
+        Calendar::parse_rfc3339(rfc3339).unwrap()
+    }
+
+    fn limits(normal: &str, urgent: &str, emergency: &str) -> TimeLimits {
+        TimeLimits {
+            normal: TimeLimit::parse(normal).unwrap(),
+            urgent: TimeLimit::parse(urgent).unwrap(),
+            emergency: TimeLimit::parse(emergency).unwrap(),
+        }
+    }
+
+    /// City 4401 → district 440106 (streets 001, 002) and district 440104 (street 001);
+    /// the hotline and dispatch centres, a department, a district government with two
+    /// street offices below it, a water company; an `urban` group with two leaves routed to
+    /// the street, and `water.outage` routed to the water company.
+    pub fn directory() -> Directory {
+        directory_with(true)
+    }
+
+    /// The fixture directory, optionally without the `water.outage` category (as if an
+    /// admin removed it after orders were registered under it).
+    pub fn directory_with(water_outage: bool) -> Directory {
+        let j = |code: &str, name: &str, level: JurisdictionLevel, parent: Option<&str>| Jurisdiction {
+            code: place(code),
+            name: name.to_owned(),
+            level,
+            parent: parent.map(place),
+        };
+        let jurisdictions = vec![
+            j("4401", "广州市", JurisdictionLevel::City, None),
+            j("440106", "天河区", JurisdictionLevel::District, Some("4401")),
+            j("440106001", "五山街道", JurisdictionLevel::Street, Some("440106")),
+            j("440106002", "员村街道", JurisdictionLevel::Street, Some("440106")),
+            j("440104", "越秀区", JurisdictionLevel::District, Some("4401")),
+            j("440104001", "洪桥街道", JurisdictionLevel::Street, Some("440104")),
+        ];
+        let u = |code: &str, kind: UnitKind, parent: Option<&str>, jurisdiction: Option<&str>| Unit {
+            code: unit(code),
+            name: code.to_uppercase(),
+            kind,
+            parent: parent.map(unit),
+            jurisdiction: jurisdiction.map(place),
+        };
+        let units = vec![
+            u("hotline", UnitKind::HotlineCentre, None, Some("4401")),
+            u("dispatch", UnitKind::DispatchCentre, None, Some("4401")),
+            u("city-urban", UnitKind::Department, None, Some("4401")),
+            u("d440106", UnitKind::District, None, Some("440106")),
+            u("s440106001", UnitKind::Street, Some("d440106"), Some("440106001")),
+            u("s440106002", UnitKind::Street, Some("d440106"), Some("440106002")),
+            u("co-water", UnitKind::Company, None, None),
+        ];
+        let urban_leaf = |request_type: RequestType| LeafInfo {
+            request_type,
+            time_limits: limits("5wd", "1wd", "2h"),
+            route: Route::Street,
+            prompts: vec![],
+        };
+        let mut categories = vec![
+            Category { code: category("urban"), name: "城市管理".into(), parent: None, position: 1, leaf: None },
+            Category {
+                code: category("urban.streetlight"),
+                name: "路灯".into(),
+                parent: Some(category("urban")),
+                position: 1,
+                leaf: Some(urban_leaf(RequestType::Complaint)),
+            },
+            Category {
+                code: category("urban.noise"),
+                name: "噪音".into(),
+                parent: Some(category("urban")),
+                position: 2,
+                leaf: Some(urban_leaf(RequestType::Report)),
+            },
+        ];
+        if water_outage {
+            categories.push(Category {
+                code: category("water.outage"),
+                name: "停水".into(),
+                parent: None,
+                position: 2,
+                leaf: Some(LeafInfo {
+                    request_type: RequestType::Help,
+                    time_limits: limits("1wd", "4wh", "1h"),
+                    route: Route::Unit(unit("co-water")),
+                    prompts: vec!["停水范围".into()],
+                }),
+            });
+        }
+        Directory::new(jurisdictions, units, categories)
+    }
+
+    /// Reference data, calendar and policy: what `Context` borrows.
+    pub struct World {
+        pub directory: Directory,
+        pub calendar: Calendar,
+        pub policy: Policy,
+    }
+
+    impl World {
+        pub fn ctx(&self) -> Context<'_> {
+            Context { directory: &self.directory, calendar: &self.calendar, policy: &self.policy }
+        }
+    }
+
+    pub fn world() -> World {
+        World { directory: directory(), calendar: Calendar::default(), policy: Policy::default() }
+    }
+
+    pub fn actor(username: &str, roles: &[Role], unit_code: Option<&str>) -> Actor {
+        Actor { username: username.to_owned(), roles: roles.to_vec(), unit: unit_code.map(unit) }
+    }
+
+    pub fn operator() -> Actor {
+        actor("operator", &[Role::Operator], Some("hotline"))
+    }
+
+    pub fn reviewer() -> Actor {
+        actor("reviewer", &[Role::Reviewer], Some("hotline"))
+    }
+
+    pub fn dispatcher() -> Actor {
+        actor("dispatcher", &[Role::Dispatcher], Some("dispatch"))
+    }
+
+    pub fn callback_agent() -> Actor {
+        actor("callback", &[Role::Callback], Some("hotline"))
+    }
+
+    pub fn supervisor() -> Actor {
+        actor("supervisor", &[Role::Supervisor], Some("hotline"))
+    }
+
+    pub fn leader() -> Actor {
+        actor("leader", &[Role::Leader], None)
+    }
+
+    /// A handler (办理人) of a unit.
+    pub fn handler(unit_code: &str) -> Actor {
+        actor(&format!("handler@{unit_code}"), &[Role::Handler], Some(unit_code))
+    }
+
+    /// The city-wide actors.
+    pub fn city_actors() -> Vec<Actor> {
+        vec![operator(), reviewer(), dispatcher(), callback_agent(), supervisor(), leader()]
+    }
+
+    /// Everyone the property test picks from.
+    pub fn all_actors() -> Vec<Actor> {
+        let mut all = city_actors();
+        all.extend(["city-urban", "d440106", "s440106001", "s440106002", "co-water"].map(handler));
+        all
+    }
+
+    pub fn intake(category_code: &str, urgency: Urgency, street: &str) -> Intake {
+        Intake {
+            channel: Channel::Phone,
+            request_type: RequestType::Complaint,
+            category: category(category_code),
+            urgency,
+            title: String::new(),
+            content: "小区门口路灯不亮。已经三天了，晚上很危险".into(),
+            caller: Caller {
+                phone: PhoneNumber::parse("138-0000-1234").unwrap(),
+                name: Some("张三明".into()),
+                confidential: false,
+            },
+            location: Location {
+                address: Some("五山路 1 号".into()),
+                street: place(street),
+                district: None,
+                lat: Some(23.15),
+                lon: Some(113.35),
+            },
+        }
+    }
+
+    /// A normal street-light complaint on street 440106001.
+    pub fn streetlight() -> Intake {
+        intake("urban.streetlight", Urgency::Normal, "440106001")
+    }
+
+    pub fn dispatch_to(lead: &str, assisting: &[&str]) -> Command {
+        Command::Dispatch {
+            lead_unit: unit(lead),
+            assisting_units: assisting.iter().map(|a| unit(a)).collect(),
+            note: Some("请尽快核查".into()),
+        }
+    }
+
+    pub fn reason(text: &str) -> String {
+        text.to_owned()
+    }
+
+    /// One order driven through the lifecycle. Every attempt checks what the property test
+    /// checks: accepted events follow the version and replay to the order; refusals leave
+    /// the order as it was.
+    pub struct Flow<'w> {
+        pub world: &'w World,
+        pub order: Order,
+        pub log: Vec<Event>,
+        /// When the next command is issued; each attempt advances it by a minute.
+        pub now: Millis,
+    }
+
+    impl<'w> Flow<'w> {
+        pub fn register(world: &'w World, intake: Intake, number: OrderNumber) -> Flow<'w> {
+            let now = at(REGISTERED_AT);
+            let ev = lifecycle::register(&world.ctx(), intake, number, &operator(), now).unwrap();
+            let order = lifecycle::apply(None, &ev).unwrap();
+            Flow { world, order, log: vec![ev], now: now + MINUTE }
+        }
+
+        /// Registered, submitted and approved.
+        pub fn pending_dispatch(world: &'w World, intake: Intake) -> Flow<'w> {
+            let mut f = Flow::register(world, intake, number(1));
+            f.ok(&operator(), Command::Submit);
+            f.ok(&reviewer(), Command::Approve);
+            f
+        }
+
+        /// Dispatched at Monday 10:00.
+        pub fn dispatched(world: &'w World, intake: Intake, lead: &str, assisting: &[&str]) -> Flow<'w> {
+            let mut f = Flow::pending_dispatch(world, intake);
+            f.set_time(DISPATCHED_AT);
+            f.ok(&dispatcher(), dispatch_to(lead, assisting));
+            f
+        }
+
+        pub fn in_progress(world: &'w World, lead: &str) -> Flow<'w> {
+            let mut f = Flow::dispatched(world, streetlight(), lead, &[]);
+            f.ok(&handler(lead), Command::Sign);
+            f
+        }
+
+        pub fn replied(world: &'w World, lead: &str) -> Flow<'w> {
+            let mut f = Flow::in_progress(world, lead);
+            f.ok(&handler(lead), Command::Reply { content: "已更换灯泡".into(), solved: true });
+            f
+        }
+
+        /// Closed after a satisfied callback.
+        pub fn closed(world: &'w World) -> Flow<'w> {
+            let mut f = Flow::replied(world, "s440106001");
+            f.ok(
+                &callback_agent(),
+                Command::Callback { satisfaction: Satisfaction::Satisfied, solved: true, note: None },
+            );
+            f
+        }
+
+        pub fn set_time(&mut self, rfc3339: &str) {
+            self.now = at(rfc3339);
+        }
+
+        pub fn time(&self, at: Millis) -> String {
+            self.world.calendar.rfc3339(at)
+        }
+
+        pub fn attempt(&mut self, actor: &Actor, cmd: Command) -> Result<Event, DomainError> {
+            let before = self.order.clone();
+            let result = lifecycle::decide(&self.world.ctx(), &self.order, &cmd, actor, self.now);
+            match &result {
+                Ok(ev) => {
+                    assert_eq!(ev.seq, before.version + 1, "event follows the version");
+                    assert_eq!(ev.at, self.now);
+                    assert_eq!(ev.actor, actor.username);
+                    assert_eq!(ev.unit, actor.unit);
+                    assert_eq!(ev.from_status, Some(before.status));
+                    let next = lifecycle::apply(Some(before.clone()), ev).unwrap();
+                    assert_eq!(next.version, before.version + 1);
+                    assert_eq!(next.status, ev.to_status);
+                    self.order = next;
+                    self.log.push(ev.clone());
+                    assert_eq!(lifecycle::replay(&self.log), Ok(Some(self.order.clone())));
+                }
+                Err(_) => assert_eq!(self.order, before, "a refusal changes nothing"),
+            }
+            self.now += MINUTE;
+            result
+        }
+
+        #[track_caller]
+        pub fn ok(&mut self, actor: &Actor, cmd: Command) -> Event {
+            let action = cmd.action();
+            match self.attempt(actor, cmd) {
+                Ok(ev) => ev,
+                Err(e) => panic!("`{action}` by {} was refused: {e:?}", actor.username),
+            }
+        }
+
+        #[track_caller]
+        pub fn refused(&mut self, actor: &Actor, cmd: Command) -> DomainError {
+            let action = cmd.action();
+            match self.attempt(actor, cmd) {
+                Ok(ev) => panic!("`{action}` by {} was accepted: {ev:?}", actor.username),
+                Err(e) => e,
+            }
+        }
+    }
+
+    #[track_caller]
+    pub fn assert_forbidden(err: &DomainError, expected: Action) {
+        match err {
+            DomainError::Forbidden { action, .. } => assert_eq!(*action, expected),
+            other => panic!("expected Forbidden for `{expected}`, got {other:?}"),
+        }
+        assert_eq!(err.code(), "forbidden_role");
+    }
+
+    /// The refusal is `Invalid` and names exactly these fields.
+    #[track_caller]
+    pub fn assert_invalid(err: &DomainError, expected: &[&str]) {
+        match err {
+            DomainError::Invalid { fields } => {
+                let named: Vec<&str> = fields.keys().map(String::as_str).collect();
+                assert_eq!(named, expected, "{err}");
+            }
+            other => panic!("expected Invalid on {expected:?}, got {other:?}"),
+        }
+        assert_eq!(err.code(), "invalid_values");
+    }
+
+    #[track_caller]
+    pub fn assert_illegal(err: &DomainError, expected: Action, in_status: Status) {
+        match err {
+            DomainError::IllegalTransition { action, status, .. } => {
+                assert_eq!((*action, *status), (expected, in_status), "{err}");
+            }
+            other => panic!("expected IllegalTransition for `{expected}` in `{in_status}`, got {other:?}"),
+        }
+        assert_eq!(err.code(), "illegal_transition");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The action table, as the property test checks it.
+// ---------------------------------------------------------------------------------------
+
+mod table {
+    use lianxin_domain::command::Actor;
+    use lianxin_domain::model::*;
+    use lianxin_domain::order::Order;
+
+    pub enum Who {
+        Roles(&'static [Role]),
+        LeadHandler,
+        Anyone,
+    }
+
+    pub struct Row {
+        pub who: Who,
+        pub from: &'static [Status],
+        /// `None`: the action leaves the status as it was.
+        pub to: Option<&'static [Status]>,
+        /// Fields an `Invalid` refusal of this action may name.
+        pub fields: &'static [&'static str],
+    }
+
+    use Status::*;
+    pub const OPEN: &[Status] = &[Registered, InReview, PendingDispatch, Dispatched, InProgress, Replied];
+    const HANDLED: &[Status] = &[Dispatched, InProgress];
+
+    pub fn row(action: Action) -> Row {
+        fn r(who: Who, from: &'static [Status], to: Option<&'static [Status]>, fields: &'static [&'static str]) -> Row {
+            Row { who, from, to, fields }
+        }
+        let roles = Who::Roles;
+        match action {
+            Action::Register => r(roles(&[Role::Operator]), &[], Some(&[Registered]), &[]),
+            Action::Submit => r(roles(&[Role::Operator]), &[Registered], Some(&[InReview]), &[]),
+            Action::Approve => r(roles(&[Role::Reviewer]), &[InReview], Some(&[PendingDispatch]), &[]),
+            Action::SendBack => r(roles(&[Role::Reviewer]), &[InReview], Some(&[Registered]), &["reason"]),
+            Action::Close => r(roles(&[Role::Operator]), &[Registered], Some(&[Closed]), &["resolution"]),
+            Action::Dispatch => r(
+                roles(&[Role::Dispatcher]),
+                &[PendingDispatch],
+                Some(&[Dispatched]),
+                &["assisting_units", "lead_unit"],
+            ),
+            Action::Sign => r(Who::LeadHandler, &[Dispatched], Some(&[InProgress]), &[]),
+            Action::Return => r(Who::LeadHandler, HANDLED, Some(&[PendingDispatch]), &["reason"]),
+            Action::Subdispatch => r(Who::LeadHandler, HANDLED, Some(&[Dispatched]), &["unit"]),
+            Action::RequestExtension => r(Who::LeadHandler, HANDLED, None, &["reason", "until"]),
+            Action::DecideExtension => r(roles(&[Role::Dispatcher, Role::Supervisor]), HANDLED, None, &[]),
+            Action::Reply => r(Who::LeadHandler, &[InProgress], Some(&[Replied]), &["content"]),
+            Action::Callback => r(roles(&[Role::Callback]), &[Replied], Some(&[Closed, InProgress]), &["note"]),
+            Action::Reopen => r(roles(&[Role::Supervisor]), &[Closed], Some(&[PendingDispatch]), &["reason"]),
+            Action::Merge => r(roles(&[Role::Operator, Role::Dispatcher]), OPEN, Some(&[Merged]), &["into"]),
+            Action::Cancel => r(roles(&[Role::Reviewer, Role::Dispatcher]), OPEN, Some(&[Cancelled]), &["reason"]),
+            Action::Urge => r(roles(&[Role::Supervisor]), OPEN, None, &["level", "note"]),
+            Action::Note => r(Who::Anyone, OPEN, None, &["text"]),
+        }
+    }
+
+    /// Whether the table lets `actor` perform the action on `order` at all.
+    pub fn permits(who: &Who, actor: &Actor, order: &Order) -> bool {
+        match who {
+            Who::Roles(roles) => actor.has_any(roles),
+            Who::LeadHandler => {
+                actor.has_any(&[Role::Handler, Role::UnitAdmin])
+                    && actor.unit.is_some()
+                    && actor.unit == order.lead_unit
+            }
+            Who::Anyone => true,
+        }
+    }
+
+    /// Whether an action taken from `from` may leave the order in `to`.
+    pub fn leads_to(action: Action, from: Status, to: Status) -> bool {
+        match row(action).to {
+            Some(tos) => tos.contains(&to),
+            None => to == from,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Property: random command sequences.
+// ---------------------------------------------------------------------------------------
+
+mod walk {
+    use super::fixture::*;
+    use super::table;
+    use lianxin_domain::Millis;
+    use lianxin_domain::command::{Actor, Command, MergeTarget};
+    use lianxin_domain::error::DomainError;
+    use lianxin_domain::lifecycle;
+    use lianxin_domain::model::*;
+    use lianxin_domain::order::{Intake, Order};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// Who issues a command: anyone from the cast, or the actor the table expects.
+    #[derive(Debug, Clone)]
+    pub enum Who {
+        Any(usize),
+        Fitting,
+    }
+
+    #[derive(Debug, Clone)]
+    pub enum UnitPick {
+        Listed(usize),
+        /// A unit that does not exist.
+        Unknown,
+        Lead,
+        ChildOfLead,
+    }
+
+    /// An extension's `until`, relative to the step's `now` and the order's deadline.
+    #[derive(Debug, Clone)]
+    pub enum When {
+        Past,
+        Now,
+        AtDeadline,
+        AfterDeadline(i64),
+        TooFar,
+    }
+
+    #[derive(Debug, Clone)]
+    pub enum MergeInto {
+        Itself,
+        Missing,
+        Other(usize),
+    }
+
+    #[derive(Debug, Clone)]
+    pub enum Op {
+        /// The next step of the happy path for the order's status, by the fitting actor.
+        Progress(u8),
+        Submit,
+        Approve,
+        SendBack(String),
+        Close(usize, String),
+        Dispatch(UnitPick, Vec<UnitPick>, bool),
+        Sign,
+        Return(String),
+        Subdispatch(UnitPick),
+        RequestExtension(When, String),
+        DecideExtension(bool, Option<String>),
+        Reply(String, bool),
+        Callback(usize, bool, Option<String>),
+        Reopen(String),
+        Merge(MergeInto),
+        Cancel(String),
+        Urge(u8, String),
+        Note(String),
+    }
+
+    #[derive(Debug, Clone)]
+    pub struct Step {
+        pub who: Who,
+        pub op: Op,
+        pub minutes: i64,
+    }
+
+    pub const STARTS: usize = 4;
+
+    /// The intake a walk starts from.
+    pub fn start_intake(i: usize) -> Intake {
+        match i % STARTS {
+            0 => streetlight(),
+            1 => intake("urban.noise", Urgency::Urgent, "440106002"),
+            2 => intake("water.outage", Urgency::Emergency, "440104001"),
+            _ => {
+                let mut it = intake("urban.noise", Urgency::Normal, "440104001");
+                it.caller.confidential = true;
+                it
+            }
+        }
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            1 => Just(String::new()),
+            1 => Just("   ".to_owned()),
+            1 => Just("长".repeat(2001)),
+            10 => "[a-z]{1,8}( [a-z]{1,8}){0,3}",
+        ]
+    }
+
+    fn unit_pick() -> impl Strategy<Value = UnitPick> {
+        prop_oneof![
+            8 => (0..UNIT_CODES.len()).prop_map(UnitPick::Listed),
+            1 => Just(UnitPick::Unknown),
+            1 => Just(UnitPick::Lead),
+            2 => Just(UnitPick::ChildOfLead),
+        ]
+    }
+
+    fn when() -> impl Strategy<Value = When> {
+        prop_oneof![
+            1 => Just(When::Past),
+            1 => Just(When::Now),
+            1 => Just(When::AtDeadline),
+            4 => (1i64..=24 * 30).prop_map(When::AfterDeadline),
+            1 => Just(When::TooFar),
+        ]
+    }
+
+    fn merge_into() -> impl Strategy<Value = MergeInto> {
+        prop_oneof![
+            1 => Just(MergeInto::Itself),
+            1 => Just(MergeInto::Missing),
+            3 => (0..Status::ALL.len()).prop_map(MergeInto::Other),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            14 => any::<u8>().prop_map(Op::Progress),
+            2 => Just(Op::Submit),
+            2 => Just(Op::Approve),
+            2 => text().prop_map(Op::SendBack),
+            1 => (0..CloseKind::ALL.len(), text()).prop_map(|(k, t)| Op::Close(k, t)),
+            3 => (unit_pick(), vec(unit_pick(), 0..3), any::<bool>()).prop_map(|(l, a, n)| Op::Dispatch(l, a, n)),
+            2 => Just(Op::Sign),
+            2 => text().prop_map(Op::Return),
+            3 => unit_pick().prop_map(Op::Subdispatch),
+            3 => (when(), text()).prop_map(|(w, t)| Op::RequestExtension(w, t)),
+            3 => (any::<bool>(), proptest::option::of(text())).prop_map(|(a, n)| Op::DecideExtension(a, n)),
+            2 => (text(), any::<bool>()).prop_map(|(t, s)| Op::Reply(t, s)),
+            2 => (0..Satisfaction::ALL.len(), any::<bool>(), proptest::option::of(text()))
+                .prop_map(|(s, solved, n)| Op::Callback(s, solved, n)),
+            2 => text().prop_map(Op::Reopen),
+            1 => merge_into().prop_map(Op::Merge),
+            1 => text().prop_map(Op::Cancel),
+            2 => (0u8..=4, text()).prop_map(|(l, t)| Op::Urge(l, t)),
+            2 => text().prop_map(Op::Note),
+        ]
+    }
+
+    pub fn step() -> impl Strategy<Value = Step> {
+        let who = prop_oneof![1 => (0..all_actors().len()).prop_map(Who::Any), 1 => Just(Who::Fitting)];
+        let minutes = prop_oneof![3 => 1i64..=120, 1 => 121i64..=4 * 24 * 60];
+        (who, op(), minutes).prop_map(|(who, op, minutes)| Step { who, op, minutes })
+    }
+
+    fn lead_handler(order: &Order) -> Actor {
+        handler(order.lead_unit.as_ref().map_or("d440106", |u| u.as_str()))
+    }
+
+    /// The actor the table expects for a command.
+    fn fitting(cmd: &Command, order: &Order) -> Actor {
+        match cmd {
+            Command::Submit | Command::Close { .. } | Command::Merge { .. } => operator(),
+            Command::Approve | Command::SendBack { .. } | Command::Cancel { .. } => reviewer(),
+            Command::Dispatch { .. } => dispatcher(),
+            Command::DecideExtension { approve, .. } => {
+                if *approve {
+                    supervisor()
+                } else {
+                    dispatcher()
+                }
+            }
+            Command::Callback { .. } => callback_agent(),
+            Command::Reopen { .. } | Command::Urge { .. } => supervisor(),
+            Command::Note { .. } => leader(),
+            Command::Sign
+            | Command::Return { .. }
+            | Command::Subdispatch { .. }
+            | Command::RequestExtension { .. }
+            | Command::Reply { .. } => lead_handler(order),
+        }
+    }
+
+    fn first_child(world: &World, order: &Order) -> Option<UnitCode> {
+        let lead = order.lead_unit.as_ref()?;
+        world.directory.children(lead).first().cloned()
+    }
+
+    fn pick_unit(world: &World, pick: &UnitPick, order: &Order) -> UnitCode {
+        match pick {
+            UnitPick::Listed(i) => unit(UNIT_CODES[*i % UNIT_CODES.len()]),
+            UnitPick::Unknown => unit("nowhere"),
+            UnitPick::Lead => order.lead_unit.clone().unwrap_or_else(|| unit("nowhere")),
+            UnitPick::ChildOfLead => {
+                first_child(world, order).or_else(|| order.lead_unit.clone()).unwrap_or_else(|| unit("nowhere"))
+            }
+        }
+    }
+
+    /// The happy path's next command for the order's status.
+    fn progress(world: &World, order: &Order, seed: u8, now: Millis) -> (Actor, Command) {
+        let s = usize::from(seed);
+        match order.status {
+            Status::Registered if s % 8 == 0 => (
+                operator(),
+                Command::Close { kind: CloseKind::ALL[s / 8 % CloseKind::ALL.len()], resolution: "已答复".into() },
+            ),
+            Status::Registered => (operator(), Command::Submit),
+            Status::InReview if s % 6 == 0 => (reviewer(), Command::SendBack { reason: "信息不全".into() }),
+            Status::InReview => (reviewer(), Command::Approve),
+            Status::PendingDispatch => {
+                let n = HANDLING_UNITS.len();
+                let lead = s % n;
+                let assisting =
+                    if s % 3 == 0 { vec![HANDLING_UNITS[(lead + 1 + s / n % (n - 1)) % n]] } else { vec![] };
+                (dispatcher(), dispatch_to(HANDLING_UNITS[lead], &assisting))
+            }
+            Status::Dispatched | Status::InProgress => {
+                let h = lead_handler(order);
+                if order.pending_extension.is_some() && s % 2 == 0 {
+                    let decider = if s % 4 == 0 { supervisor() } else { dispatcher() };
+                    (decider, Command::DecideExtension { approve: s % 3 != 0, note: None })
+                } else if let Some(child) = first_child(world, order).filter(|_| s % 5 == 0) {
+                    (h, Command::Subdispatch { unit: child, note: Some("转街道办理".into()) })
+                } else if s % 7 == 1 {
+                    let until = order.deadline.unwrap_or(now).max(now) + 2 * DAY;
+                    (h, Command::RequestExtension { until, reason: "需协调施工".into() })
+                } else if order.status == Status::Dispatched {
+                    (h, Command::Sign)
+                } else {
+                    (h, Command::Reply { content: "已处理".into(), solved: s % 2 == 0 })
+                }
+            }
+            Status::Replied => (
+                callback_agent(),
+                Command::Callback {
+                    satisfaction: Satisfaction::ALL[s % Satisfaction::ALL.len()],
+                    solved: s % 2 == 0,
+                    note: None,
+                },
+            ),
+            Status::Closed => (supervisor(), Command::Reopen { reason: "市民再次来电".into() }),
+            Status::Merged | Status::Cancelled => (leader(), Command::Note { text: "已归档".into() }),
+        }
+    }
+
+    /// Turns an abstract step into an actor and a concrete command for the current order.
+    pub fn materialize(world: &World, step: &Step, order: &Order, now: Millis) -> (Actor, Command) {
+        let cmd = match &step.op {
+            Op::Progress(seed) => {
+                let (actor, cmd) = progress(world, order, *seed, now);
+                return match step.who {
+                    Who::Fitting => (actor, cmd),
+                    Who::Any(i) => (all_actors()[i].clone(), cmd),
+                };
+            }
+            Op::Submit => Command::Submit,
+            Op::Approve => Command::Approve,
+            Op::SendBack(t) => Command::SendBack { reason: t.clone() },
+            Op::Close(k, t) => Command::Close { kind: CloseKind::ALL[*k], resolution: t.clone() },
+            Op::Dispatch(lead, assisting, note) => Command::Dispatch {
+                lead_unit: pick_unit(world, lead, order),
+                assisting_units: assisting.iter().map(|a| pick_unit(world, a, order)).collect(),
+                note: note.then(|| "派单".to_owned()),
+            },
+            Op::Sign => Command::Sign,
+            Op::Return(t) => Command::Return { reason: t.clone() },
+            Op::Subdispatch(u) => Command::Subdispatch { unit: pick_unit(world, u, order), note: None },
+            Op::RequestExtension(w, t) => {
+                let deadline = order.deadline.unwrap_or(now);
+                let until = match w {
+                    When::Past => now - MINUTE,
+                    When::Now => now,
+                    When::AtDeadline => deadline,
+                    When::AfterDeadline(h) => deadline.max(now) + h * HOUR,
+                    When::TooFar => now + 91 * DAY,
+                };
+                Command::RequestExtension { until, reason: t.clone() }
+            }
+            Op::DecideExtension(approve, note) => Command::DecideExtension { approve: *approve, note: note.clone() },
+            Op::Reply(t, solved) => Command::Reply { content: t.clone(), solved: *solved },
+            Op::Callback(s, solved, note) => {
+                Command::Callback { satisfaction: Satisfaction::ALL[*s], solved: *solved, note: note.clone() }
+            }
+            Op::Reopen(t) => Command::Reopen { reason: t.clone() },
+            Op::Merge(into) => match into {
+                MergeInto::Itself => Command::Merge {
+                    into: order.number.clone(),
+                    target: Some(MergeTarget { number: order.number.clone(), status: order.status }),
+                },
+                MergeInto::Missing => Command::Merge { into: number(99), target: None },
+                MergeInto::Other(i) => Command::Merge {
+                    into: number(2),
+                    target: Some(MergeTarget { number: number(2), status: Status::ALL[*i] }),
+                },
+            },
+            Op::Cancel(t) => Command::Cancel { reason: t.clone() },
+            Op::Urge(level, t) => Command::Urge { note: t.clone(), level: *level },
+            Op::Note(t) => Command::Note { text: t.clone() },
+        };
+        let actor = match step.who {
+            Who::Any(i) => all_actors()[i].clone(),
+            Who::Fitting => fitting(&cmd, order),
+        };
+        (actor, cmd)
+    }
+
+    /// What the walks reached, so a test can check that they reach far enough.
+    #[derive(Debug, Default)]
+    pub struct Stats {
+        pub accepted: BTreeSet<Action>,
+        pub refusals: BTreeMap<&'static str, usize>,
+        pub statuses: BTreeSet<Status>,
+    }
+
+    /// Facts that hold in every reachable state, whatever the path.
+    fn check_invariants(o: &Order) -> Result<(), TestCaseError> {
+        use Status::*;
+        let handled = matches!(o.status, Dispatched | InProgress | Replied);
+        prop_assert_eq!(
+            o.lead_unit.is_some() && o.deadline.is_some() && o.sign_deadline.is_some(),
+            handled || (o.lead_unit.is_some() && !o.status.is_open()),
+            "lead unit and deadlines exist exactly while handled (or kept after closing): {:?}",
+            o
+        );
+        if matches!(o.status, Registered | InReview | PendingDispatch) {
+            prop_assert!(o.lead_unit.is_none() && o.assisting_units.is_empty() && o.deadline.is_none(), "{:?}", o);
+        }
+        if let Some(lead) = &o.lead_unit {
+            prop_assert!(!o.assisting_units.contains(lead), "lead unit also assisting: {:?}", o);
+        }
+        prop_assert_eq!(o.closed_at.is_some(), !o.status.is_open(), "closed_at iff not open: {:?}", o);
+        prop_assert!(o.signed_at.is_some() || o.status != InProgress, "in progress means signed: {:?}", o);
+        if o.status == Dispatched {
+            prop_assert!(o.signed_at.is_none(), "dispatched but signed: {:?}", o);
+        }
+        if o.status == Replied {
+            prop_assert!(o.reply.is_some(), "replied without a reply: {:?}", o);
+        }
+        if o.status.is_open() && o.status != Replied {
+            prop_assert!(o.reply.is_none(), "open order keeps a stale reply: {:?}", o);
+        }
+        if o.first_contact.is_some() {
+            prop_assert_eq!(o.status, Closed);
+        }
+        prop_assert_eq!(o.merged_into.is_some(), o.status == Merged);
+        if o.pending_extension.is_some() {
+            prop_assert!(matches!(o.status, Dispatched | InProgress | Merged | Cancelled), "{:?}", o);
+        }
+        Ok(())
+    }
+
+    /// Runs one walk, checking every step against the table and the event log.
+    pub fn run(world: &World, start: usize, steps: &[Step], stats: &mut Stats) -> Result<(), TestCaseError> {
+        let ctx = world.ctx();
+        let mut now = at(REGISTERED_AT);
+        let first = lifecycle::register(&ctx, start_intake(start), number(1), &operator(), now)
+            .map_err(|e| TestCaseError::fail(format!("registration refused: {e}")))?;
+        let mut order = lifecycle::apply(None, &first).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut log = vec![first];
+        stats.statuses.insert(order.status);
+
+        for (i, step) in steps.iter().enumerate() {
+            now += step.minutes * MINUTE;
+            let (actor, cmd) = materialize(world, step, &order, now);
+            let action = cmd.action();
+            let row = table::row(action);
+            let before = order.clone();
+            let result = lifecycle::decide(&ctx, &order, &cmd, &actor, now);
+            prop_assert_eq!(&order, &before, "decide is pure");
+            let context =
+                format!("step {i}: `{action}` by {} on a `{}` order → {result:?}", actor.username, before.status);
+
+            // Role (403) exactly as the table says, before anything else.
+            let permitted = table::permits(&row.who, &actor, &before);
+            let forbidden = matches!(result, Err(DomainError::Forbidden { .. }));
+            prop_assert_eq!(forbidden, !permitted, "{}", context);
+            if let Err(DomainError::Forbidden { action: a, .. }) = &result {
+                prop_assert_eq!(*a, action);
+            }
+            // State (409) only when the table (or a pending-extension rule) refuses it.
+            let state_ok = row.from.contains(&before.status);
+            if let Err(DomainError::IllegalTransition { action: a, status, .. }) = &result {
+                prop_assert_eq!((*a, *status), (action, before.status), "{}", context);
+                let pending_rule = match action {
+                    Action::RequestExtension => before.pending_extension.is_some(),
+                    Action::DecideExtension => before.pending_extension.is_none(),
+                    _ => false,
+                };
+                prop_assert!(!state_ok || pending_rule, "refused in a legal state: {}", context);
+            }
+            // Values (422) name only this action's fields.
+            if let Err(DomainError::Invalid { fields }) = &result {
+                prop_assert!(!fields.is_empty(), "{}", context);
+                for f in fields.keys() {
+                    prop_assert!(row.fields.contains(&f.as_str()), "unexpected field `{}`: {}", f, context);
+                }
+            }
+
+            match result {
+                Ok(ev) => {
+                    prop_assert!(state_ok, "accepted outside the table's `from` states: {}", context);
+                    prop_assert_eq!(ev.seq, before.version + 1, "{}", context);
+                    prop_assert_eq!(ev.at, now);
+                    prop_assert_eq!(&ev.order, &before.number);
+                    prop_assert_eq!(&ev.actor, &actor.username);
+                    prop_assert_eq!(ev.from_status, Some(before.status));
+                    prop_assert_eq!(ev.action(), action);
+                    prop_assert!(table::leads_to(action, before.status, ev.to_status), "{}", context);
+                    let next = lifecycle::apply(Some(before.clone()), &ev)
+                        .map_err(|e| TestCaseError::fail(format!("{context}: apply failed: {e}")))?;
+                    prop_assert_eq!(next.version, before.version + 1);
+                    prop_assert_eq!(next.status, ev.to_status);
+                    prop_assert_eq!(next.updated_at, now);
+                    log.push(ev);
+                    order = next;
+                    stats.accepted.insert(action);
+                }
+                Err(e) => {
+                    prop_assert_eq!(&order, &before);
+                    *stats.refusals.entry(e.code()).or_default() += 1;
+                }
+            }
+            stats.statuses.insert(order.status);
+
+            // The state is exactly what its events explain …
+            prop_assert_eq!(lifecycle::replay(&log), Ok(Some(order.clone())), "after {}", context);
+            prop_assert_eq!(order.version, log.len() as i64);
+            // … and a status the last accepted action may lead to.
+            let last = log.last().map(|e| (e.action(), e.from_status)).unwrap();
+            match last {
+                (Action::Register, _) => prop_assert_eq!(order.status, Status::Registered),
+                (a, Some(from)) => prop_assert!(table::leads_to(a, from, order.status), "{}", context),
+                (a, None) => return Err(TestCaseError::fail(format!("`{a}` event without from_status"))),
+            }
+            check_invariants(&order).map_err(|e| TestCaseError::fail(format!("{context}: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 20000,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..proptest::test_runner::Config::default()
+    })]
+
+    #[test]
+    fn random_command_sequences_keep_the_order_explained_by_its_events(
+        start in 0..walk::STARTS,
+        steps in proptest::collection::vec(walk::step(), 1..=40),
+    ) {
+        let w = world();
+        walk::run(&w, start, &steps, &mut walk::Stats::default())?;
+    }
+}
+
+#[test]
+fn random_walks_reach_every_action_status_and_refusal() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let w = world();
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = (0..walk::STARTS, proptest::collection::vec(walk::step(), 40));
+    let mut stats = walk::Stats::default();
+    for _ in 0..256 {
+        let (start, steps) = strategy.new_tree(&mut runner).unwrap().current();
+        walk::run(&w, start, &steps, &mut stats).unwrap();
+    }
+    let every_command: BTreeSet<Action> = Action::ALL.iter().copied().filter(|a| *a != Action::Register).collect();
+    assert_eq!(stats.accepted, every_command, "accepted actions");
+    assert_eq!(stats.statuses, Status::ALL.iter().copied().collect(), "statuses visited");
+    for code in ["forbidden_role", "invalid_values", "illegal_transition"] {
+        assert!(stats.refusals.get(code).copied().unwrap_or(0) > 10, "{code}: {:?}", stats.refusals);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Registration.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn registration_resolves_the_district_derives_the_title_and_normalizes_the_phone() {
+    let w = world();
+    let f = Flow::register(&w, streetlight(), number(1));
+    let o = &f.order;
+    assert_eq!(o.status, Status::Registered);
+    assert_eq!(o.version, 1);
+    assert_eq!(o.number.as_str(), "2026112300001");
+    assert_eq!(o.intake.location.district, Some(place("440106")));
+    assert_eq!(o.intake.title, "小区门口路灯不亮");
+    assert_eq!(o.intake.caller.phone.as_str(), "13800001234");
+    assert_eq!(o.created_by, "operator");
+    assert_eq!(o.created_at, at(REGISTERED_AT));
+    assert_eq!(o.lead_unit, None);
+    assert_eq!(f.log[0].from_status, None);
+    assert_eq!(f.log[0].to_status, Status::Registered);
+}
+
+#[test]
+fn only_an_operator_may_register() {
+    let w = world();
+    for actor in [reviewer(), dispatcher(), leader(), handler("d440106")] {
+        let err = lifecycle::register(&w.ctx(), streetlight(), number(1), &actor, at(REGISTERED_AT)).unwrap_err();
+        assert_forbidden(&err, Action::Register);
+    }
+}
+
+#[test]
+fn registration_rejects_group_categories_and_non_street_locations_together() {
+    let w = world();
+    let mut it = intake("urban", Urgency::Normal, "440106");
+    it.content = "  ".into();
+    let err = lifecycle::register(&w.ctx(), it, number(1), &operator(), at(REGISTERED_AT)).unwrap_err();
+    assert_invalid(&err, &["category", "content", "location.street"]);
+
+    let it = intake("urban.nothing", Urgency::Normal, "440199001");
+    let err = lifecycle::register(&w.ctx(), it, number(1), &operator(), at(REGISTERED_AT)).unwrap_err();
+    assert_invalid(&err, &["category", "location.street"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Intake: submit, approve, send back, close at first contact.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn operator_submits_and_reviewer_approves_into_pending_dispatch() {
+    let w = world();
+    let mut f = Flow::register(&w, streetlight(), number(1));
+    let ev = f.ok(&operator(), Command::Submit);
+    assert_eq!((ev.from_status, ev.to_status), (Some(Status::Registered), Status::InReview));
+    assert_eq!(ev.change, Change::Submitted);
+    let ev = f.ok(&reviewer(), Command::Approve);
+    assert_eq!((ev.from_status, ev.to_status), (Some(Status::InReview), Status::PendingDispatch));
+    assert_eq!(f.order.status, Status::PendingDispatch);
+    assert_eq!(f.order.version, 3);
+}
+
+#[test]
+fn submit_is_for_operators_and_registered_orders_only() {
+    let w = world();
+    let mut f = Flow::register(&w, streetlight(), number(1));
+    for actor in [reviewer(), dispatcher(), supervisor(), handler("s440106001")] {
+        assert_forbidden(&f.refused(&actor, Command::Submit), Action::Submit);
+    }
+    f.ok(&operator(), Command::Submit);
+    assert_illegal(&f.refused(&operator(), Command::Submit), Action::Submit, Status::InReview);
+}
+
+#[test]
+fn approve_is_for_reviewers_and_orders_in_review_only() {
+    let w = world();
+    let mut f = Flow::register(&w, streetlight(), number(1));
+    assert_illegal(&f.refused(&reviewer(), Command::Approve), Action::Approve, Status::Registered);
+    f.ok(&operator(), Command::Submit);
+    assert_forbidden(&f.refused(&operator(), Command::Approve), Action::Approve);
+    assert_forbidden(&f.refused(&dispatcher(), Command::Approve), Action::Approve);
+    f.ok(&reviewer(), Command::Approve);
+    assert_illegal(&f.refused(&reviewer(), Command::Approve), Action::Approve, Status::PendingDispatch);
+}
+
+#[test]
+fn reviewer_sends_back_to_registered_with_a_trimmed_reason() {
+    let w = world();
+    let mut f = Flow::register(&w, streetlight(), number(1));
+    f.ok(&operator(), Command::Submit);
+    assert_invalid(&f.refused(&reviewer(), Command::SendBack { reason: " \n ".into() }), &["reason"]);
+    assert_forbidden(&f.refused(&operator(), Command::SendBack { reason: reason("x") }), Action::SendBack);
+    let ev = f.ok(&reviewer(), Command::SendBack { reason: "  地址不详 ".into() });
+    assert_eq!(ev.change, Change::SentBack { reason: "地址不详".into() });
+    assert_eq!(ev.change.comment().as_deref(), Some("地址不详"));
+    assert_eq!(f.order.status, Status::Registered);
+    // Sent back, the order can be corrected and submitted again.
+    assert_illegal(
+        &f.refused(&reviewer(), Command::SendBack { reason: reason("again") }),
+        Action::SendBack,
+        Status::Registered,
+    );
+    f.ok(&operator(), Command::Submit);
+    assert_eq!(f.order.status, Status::InReview);
+}
+
+#[test]
+fn operator_closes_at_first_contact_with_each_close_kind() {
+    let w = world();
+    for (i, kind) in CloseKind::ALL.iter().enumerate() {
+        let mut f = Flow::register(&w, streetlight(), number(i as u64 + 1));
+        let ev = f.ok(&operator(), Command::Close { kind: *kind, resolution: " 已告知办理流程 ".into() });
+        assert_eq!(ev.to_status, Status::Closed);
+        assert_eq!(ev.change, Change::ClosedAtIntake { kind: *kind, resolution: "已告知办理流程".into() });
+        let fc = f.order.first_contact.clone().unwrap();
+        assert_eq!((fc.kind, fc.resolution.as_str()), (*kind, "已告知办理流程"));
+        assert_eq!(f.order.closed_at, Some(ev.at));
+        assert_eq!(f.order.lead_unit, None);
+    }
+}
+
+#[test]
+fn close_is_only_at_first_contact_by_an_operator_with_a_resolution() {
+    let w = world();
+    let mut f = Flow::register(&w, streetlight(), number(1));
+    let close = |r: &str| Command::Close { kind: CloseKind::Answered, resolution: r.into() };
+    assert_forbidden(&f.refused(&reviewer(), close("ok")), Action::Close);
+    assert_invalid(&f.refused(&operator(), close("")), &["resolution"]);
+    assert_invalid(&f.refused(&operator(), close(&"长".repeat(5001))), &["resolution"]);
+    f.ok(&operator(), Command::Submit);
+    assert_illegal(&f.refused(&operator(), close("ok")), Action::Close, Status::InReview);
+}
+
+// ---------------------------------------------------------------------------------------
+// Refusal precedence: role (403), then values (422), then state (409).
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn wrong_role_and_wrong_state_is_forbidden() {
+    let w = world();
+    let mut f = Flow::pending_dispatch(&w, streetlight());
+    // A reviewer may not submit, and the order is not registered either.
+    assert_forbidden(&f.refused(&reviewer(), Command::Submit), Action::Submit);
+    // A callback agent may not reopen, and the order is not closed either.
+    assert_forbidden(&f.refused(&callback_agent(), Command::Reopen { reason: reason("x") }), Action::Reopen);
+    // A handler of no lead unit may not sign, and the order is not dispatched either.
+    assert_forbidden(&f.refused(&handler("s440106001"), Command::Sign), Action::Sign);
+}
+
+#[test]
+fn wrong_role_and_bad_value_is_forbidden() {
+    let w = world();
+    let mut f = Flow::pending_dispatch(&w, streetlight());
+    assert_forbidden(&f.refused(&operator(), dispatch_to("hotline", &[])), Action::Dispatch);
+    assert_forbidden(&f.refused(&dispatcher(), Command::Urge { note: String::new(), level: 0 }), Action::Urge);
+}
+
+#[test]
+fn bad_value_and_wrong_state_is_invalid() {
+    let w = world();
+    let mut f = Flow::pending_dispatch(&w, streetlight());
+    // Blank resolution on an order that is no longer registered.
+    let err = f.refused(&operator(), Command::Close { kind: CloseKind::Answered, resolution: " ".into() });
+    assert_invalid(&err, &["resolution"]);
+    let mut f = Flow::closed(&w);
+    // Bad urge level on a closed order.
+    assert_invalid(&f.refused(&supervisor(), Command::Urge { note: reason("快"), level: 0 }), &["level"]);
+    // Blank note on a closed order.
+    assert_invalid(&f.refused(&leader(), Command::Note { text: "  ".into() }), &["text"]);
+    // Reply with no content before the order is even signed for.
+    let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &[]);
+    let err = f.refused(&handler("s440106001"), Command::Reply { content: String::new(), solved: true });
+    assert_invalid(&err, &["content"]);
+}
+
+#[test]
+fn an_invalid_refusal_names_every_bad_field_at_once() {
+    let w = world();
+    let mut f = Flow::pending_dispatch(&w, streetlight());
+    assert_invalid(&f.refused(&supervisor(), Command::Urge { note: String::new(), level: 9 }), &["level", "note"]);
+    let err = f.refused(&dispatcher(), dispatch_to("dispatch", &["hotline"]));
+    assert_invalid(&err, &["assisting_units", "lead_unit"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Dispatch and deadlines.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn dispatch_sets_lead_and_assisting_units_and_working_time_deadlines() {
+    let w = world();
+    let f = Flow::dispatched(&w, streetlight(), "s440106001", &["city-urban", "co-water"]);
+    let o = &f.order;
+    assert_eq!(o.status, Status::Dispatched);
+    assert_eq!(o.lead_unit, Some(unit("s440106001")));
+    assert_eq!(o.assisting_units, vec![unit("city-urban"), unit("co-water")]);
+    assert_eq!(o.dispatched_at, Some(at(DISPATCHED_AT)));
+    // Monday 10:00 + 5 working days = next Monday 10:00; + 1 working hour = Monday 11:00.
+    assert_eq!(f.time(o.deadline.unwrap()), "2026-11-30T10:00:00.000+08:00");
+    assert_eq!(f.time(o.sign_deadline.unwrap()), "2026-11-23T11:00:00.000+08:00");
+    match &f.log.last().unwrap().change {
+        Change::Dispatched { deadline, sign_deadline, note, .. } => {
+            assert_eq!((Some(*deadline), Some(*sign_deadline)), (o.deadline, o.sign_deadline));
+            assert_eq!(note.as_deref(), Some("请尽快核查"));
+        }
+        other => panic!("expected Dispatched, got {other:?}"),
+    }
+}
+
+#[test]
+fn urgent_orders_get_one_working_day_and_one_working_hour_to_sign() {
+    let w = world();
+    let f = Flow::dispatched(&w, intake("urban.noise", Urgency::Urgent, "440106002"), "s440106002", &[]);
+    assert_eq!(f.time(f.order.deadline.unwrap()), "2026-11-24T10:00:00.000+08:00");
+    assert_eq!(f.time(f.order.sign_deadline.unwrap()), "2026-11-23T11:00:00.000+08:00");
+}
+
+#[test]
+fn emergency_orders_get_wall_clock_limits_and_ten_minutes_to_sign() {
+    let w = world();
+    let f = Flow::dispatched(&w, intake("urban.noise", Urgency::Emergency, "440106002"), "s440106002", &[]);
+    assert_eq!(f.time(f.order.deadline.unwrap()), "2026-11-23T12:00:00.000+08:00");
+    assert_eq!(f.time(f.order.sign_deadline.unwrap()), "2026-11-23T10:10:00.000+08:00");
+
+    // On a Saturday night the clock still runs.
+    let mut f = Flow::pending_dispatch(&w, intake("urban.noise", Urgency::Emergency, "440106002"));
+    f.set_time("2026-11-28T23:30:00+08:00");
+    f.ok(&dispatcher(), dispatch_to("s440106002", &[]));
+    assert_eq!(f.time(f.order.deadline.unwrap()), "2026-11-29T01:30:00.000+08:00");
+    assert_eq!(f.time(f.order.sign_deadline.unwrap()), "2026-11-28T23:40:00.000+08:00");
+}
+
+#[test]
+fn dispatch_uses_the_category_limits_and_falls_back_to_policy_for_removed_categories() {
+    let w = world();
+    // water.outage: 1 working day for normal orders.
+    let f = Flow::dispatched(&w, intake("water.outage", Urgency::Normal, "440104001"), "co-water", &[]);
+    assert_eq!(f.time(f.order.deadline.unwrap()), "2026-11-24T10:00:00.000+08:00");
+
+    // The category was removed after registration: the policy's 5 working days apply.
+    let mut f = Flow::pending_dispatch(&w, intake("water.outage", Urgency::Normal, "440104001"));
+    let without = World { directory: directory_with(false), ..world() };
+    let ev =
+        lifecycle::decide(&without.ctx(), &f.order, &dispatch_to("co-water", &[]), &dispatcher(), at(DISPATCHED_AT))
+            .unwrap();
+    f.order = lifecycle::apply(Some(f.order.clone()), &ev).unwrap();
+    assert_eq!(f.time(f.order.deadline.unwrap()), "2026-11-30T10:00:00.000+08:00");
+}
+
+#[test]
+fn dispatch_refuses_assisting_unit_equal_to_lead() {
+    let w = world();
+    let mut f = Flow::pending_dispatch(&w, streetlight());
+    let err = f.refused(&dispatcher(), dispatch_to("s440106001", &["city-urban", "s440106001"]));
+    assert_invalid(&err, &["assisting_units"]);
+}
+
+#[test]
+fn dispatch_refuses_an_assisting_unit_listed_twice() {
+    let w = world();
+    let mut f = Flow::pending_dispatch(&w, streetlight());
+    let err = f.refused(&dispatcher(), dispatch_to("s440106001", &["co-water", "co-water"]));
+    assert_invalid(&err, &["assisting_units"]);
+}
+
+#[test]
+fn dispatch_refuses_units_that_cannot_handle_orders_or_do_not_exist() {
+    let w = world();
+    let mut f = Flow::pending_dispatch(&w, streetlight());
+    assert_invalid(&f.refused(&dispatcher(), dispatch_to("hotline", &[])), &["lead_unit"]);
+    assert_invalid(&f.refused(&dispatcher(), dispatch_to("dispatch", &[])), &["lead_unit"]);
+    assert_invalid(&f.refused(&dispatcher(), dispatch_to("nowhere", &[])), &["lead_unit"]);
+    assert_invalid(&f.refused(&dispatcher(), dispatch_to("co-water", &["hotline"])), &["assisting_units"]);
+    assert_invalid(&f.refused(&dispatcher(), dispatch_to("co-water", &["nowhere"])), &["assisting_units"]);
+    assert_eq!(f.order.status, Status::PendingDispatch);
+}
+
+#[test]
+fn dispatch_is_for_dispatchers_and_orders_pending_dispatch_only() {
+    let w = world();
+    let mut f = Flow::register(&w, streetlight(), number(1));
+    assert_illegal(&f.refused(&dispatcher(), dispatch_to("s440106001", &[])), Action::Dispatch, Status::Registered);
+    f.ok(&operator(), Command::Submit);
+    f.ok(&reviewer(), Command::Approve);
+    for actor in [operator(), reviewer(), supervisor(), handler("s440106001")] {
+        assert_forbidden(&f.refused(&actor, dispatch_to("s440106001", &[])), Action::Dispatch);
+    }
+    f.ok(&dispatcher(), dispatch_to("s440106001", &[]));
+    let err = f.refused(&dispatcher(), dispatch_to("s440106002", &[]));
+    assert_illegal(&err, Action::Dispatch, Status::Dispatched);
+}
+
+// ---------------------------------------------------------------------------------------
+// Sign, return, sub-dispatch.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn handler_of_lead_unit_signs_into_in_progress() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &["co-water"]);
+    let ev = f.ok(&handler("s440106001"), Command::Sign);
+    assert_eq!(ev.change, Change::Signed);
+    assert_eq!(ev.unit, Some(unit("s440106001")));
+    assert_eq!(f.order.status, Status::InProgress);
+    assert_eq!(f.order.signed_at, Some(ev.at));
+    assert_illegal(&f.refused(&handler("s440106001"), Command::Sign), Action::Sign, Status::InProgress);
+}
+
+#[test]
+fn handler_of_assisting_unit_cannot_sign() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &["co-water"]);
+    assert_forbidden(&f.refused(&handler("co-water"), Command::Sign), Action::Sign);
+}
+
+#[test]
+fn only_a_handler_of_the_lead_unit_may_sign() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &[]);
+    // Not the parent district, not another street, not the dispatcher, not a handler
+    // without a unit; a unit admin of the lead unit may.
+    for actor in [
+        handler("d440106"),
+        handler("s440106002"),
+        dispatcher(),
+        supervisor(),
+        actor("drifter", &[Role::Handler], None),
+        actor("mixed", &[Role::Dispatcher], Some("s440106001")),
+    ] {
+        assert_forbidden(&f.refused(&actor, Command::Sign), Action::Sign);
+    }
+    f.ok(&actor("admin1", &[Role::UnitAdmin], Some("s440106001")), Command::Sign);
+}
+
+#[test]
+fn return_from_dispatched_clears_lead_unit_and_deadlines() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &["co-water"]);
+    let h = handler("s440106001");
+    assert_invalid(&f.refused(&h, Command::Return { reason: String::new() }), &["reason"]);
+    assert_forbidden(&f.refused(&handler("co-water"), Command::Return { reason: reason("不归我们") }), Action::Return);
+    let ev = f.ok(&h, Command::Return { reason: "非本街道辖区".into() });
+    assert_eq!((ev.from_status, ev.to_status), (Some(Status::Dispatched), Status::PendingDispatch));
+    let o = &f.order;
+    assert_eq!(o.status, Status::PendingDispatch);
+    assert_eq!(o.lead_unit, None);
+    assert!(o.assisting_units.is_empty());
+    assert_eq!((o.deadline, o.sign_deadline, o.signed_at), (None, None, None));
+    assert_eq!(o.returns, 1);
+    // The former lead unit can do nothing more; the dispatcher dispatches again.
+    assert_forbidden(&f.refused(&h, Command::Sign), Action::Sign);
+    f.ok(&dispatcher(), dispatch_to("s440106002", &[]));
+    assert_eq!(f.order.lead_unit, Some(unit("s440106002")));
+}
+
+#[test]
+fn return_from_in_progress_also_drops_a_pending_extension() {
+    let w = world();
+    let mut f = Flow::in_progress(&w, "s440106001");
+    let h = handler("s440106001");
+    f.ok(&h, Command::RequestExtension { until: at("2026-12-04T17:00:00+08:00"), reason: reason("等材料") });
+    f.ok(&h, Command::Return { reason: reason("应由区里处理") });
+    assert_eq!(f.order.status, Status::PendingDispatch);
+    assert_eq!(f.order.pending_extension, None);
+    assert_eq!(f.order.signed_at, None);
+    assert_illegal(
+        &f.refused(&dispatcher(), Command::DecideExtension { approve: true, note: None }),
+        Action::DecideExtension,
+        Status::PendingDispatch,
+    );
+}
+
+#[test]
+fn return_is_refused_once_replied() {
+    let w = world();
+    let mut f = Flow::replied(&w, "s440106001");
+    let err = f.refused(&handler("s440106001"), Command::Return { reason: reason("x") });
+    assert_illegal(&err, Action::Return, Status::Replied);
+}
+
+#[test]
+fn district_subdispatches_to_its_street_office() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "d440106", &["city-urban"]);
+    f.set_time("2026-11-23T16:45:00+08:00");
+    let ev =
+        f.ok(&handler("d440106"), Command::Subdispatch { unit: unit("s440106001"), note: Some("请五山街处理".into()) });
+    assert_eq!((ev.from_status, ev.to_status), (Some(Status::Dispatched), Status::Dispatched));
+    let o = &f.order;
+    assert_eq!(o.lead_unit, Some(unit("s440106001")));
+    assert_eq!(o.assisting_units, vec![unit("city-urban")]);
+    // The handling deadline stays; the sign deadline restarts: 45 minutes today, 15 tomorrow.
+    assert_eq!(f.time(o.deadline.unwrap()), "2026-11-30T10:00:00.000+08:00");
+    assert_eq!(f.time(o.sign_deadline.unwrap()), "2026-11-24T08:45:00.000+08:00");
+    // Now the street office signs, and the district no longer may.
+    assert_forbidden(&f.refused(&handler("d440106"), Command::Sign), Action::Sign);
+    f.ok(&handler("s440106001"), Command::Sign);
+}
+
+#[test]
+fn subdispatch_from_in_progress_returns_to_dispatched_and_clears_the_signature() {
+    let w = world();
+    let mut f = Flow::in_progress(&w, "d440106");
+    f.ok(&handler("d440106"), Command::Subdispatch { unit: unit("s440106002"), note: None });
+    assert_eq!(f.order.status, Status::Dispatched);
+    assert_eq!(f.order.signed_at, None);
+    assert_eq!(f.order.lead_unit, Some(unit("s440106002")));
+}
+
+#[test]
+fn subdispatch_to_an_assisting_sub_unit_removes_it_from_the_assisting_units() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "d440106", &["s440106002", "co-water"]);
+    f.ok(&handler("d440106"), Command::Subdispatch { unit: unit("s440106002"), note: None });
+    assert_eq!(f.order.lead_unit, Some(unit("s440106002")));
+    assert_eq!(f.order.assisting_units, vec![unit("co-water")]);
+}
+
+#[test]
+fn subdispatch_outside_the_lead_units_subtree_is_invalid() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "d440106", &[]);
+    let h = handler("d440106");
+    let sub = |code: &str| Command::Subdispatch { unit: unit(code), note: None };
+    // Not a sub-unit.
+    assert_invalid(&f.refused(&h, sub("co-water")), &["unit"]);
+    assert_invalid(&f.refused(&h, sub("d440106")), &["unit"]);
+    // Cannot handle, or does not exist.
+    assert_invalid(&f.refused(&h, sub("hotline")), &["unit"]);
+    assert_invalid(&f.refused(&h, sub("nowhere")), &["unit"]);
+    // A street office cannot sub-dispatch upward either.
+    let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &[]);
+    assert_invalid(&f.refused(&handler("s440106001"), sub("d440106")), &["unit"]);
+    // Only the lead unit may sub-dispatch.
+    assert_forbidden(&f.refused(&dispatcher(), sub("s440106002")), Action::Subdispatch);
+}
+
+#[test]
+fn subdispatch_is_refused_once_replied() {
+    let w = world();
+    let mut f = Flow::replied(&w, "d440106");
+    let err = f.refused(&handler("d440106"), Command::Subdispatch { unit: unit("s440106001"), note: None });
+    assert_illegal(&err, Action::Subdispatch, Status::Replied);
+}
+
+// ---------------------------------------------------------------------------------------
+// Extensions.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn request_extension_twice_is_an_illegal_transition() {
+    let w = world();
+    let mut f = Flow::in_progress(&w, "s440106001");
+    let h = handler("s440106001");
+    let until = at("2026-12-04T17:00:00+08:00");
+    let ev = f.ok(&h, Command::RequestExtension { until, reason: " 需要更换电缆 ".into() });
+    assert_eq!(ev.to_status, Status::InProgress);
+    let req = f.order.pending_extension.clone().unwrap();
+    assert_eq!(
+        (req.until, req.reason.as_str(), req.requested_by.as_str()),
+        (until, "需要更换电缆", "handler@s440106001")
+    );
+    assert_eq!(req.requested_at, ev.at);
+    let err = f.refused(&h, Command::RequestExtension { until: until + DAY, reason: reason("再延") });
+    assert_illegal(&err, Action::RequestExtension, Status::InProgress);
+}
+
+#[test]
+fn request_extension_while_dispatched_is_allowed() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &[]);
+    let ev = f.ok(
+        &handler("s440106001"),
+        Command::RequestExtension { until: at("2026-12-01T10:00:00+08:00"), reason: reason("x") },
+    );
+    assert_eq!((ev.from_status, ev.to_status), (Some(Status::Dispatched), Status::Dispatched));
+}
+
+#[test]
+fn request_extension_until_must_be_after_now_and_the_deadline_and_within_ninety_days() {
+    let w = world();
+    let mut f = Flow::in_progress(&w, "s440106001");
+    let h = handler("s440106001");
+    let now = f.now;
+    let deadline = f.order.deadline.unwrap();
+    let ask = |until: Millis| Command::RequestExtension { until, reason: reason("x") };
+    for until in [now - MINUTE, now, now + HOUR, deadline] {
+        assert_invalid(&f.refused(&h, ask(until)), &["until"]);
+    }
+    let now = f.now;
+    assert_invalid(&f.refused(&h, ask(now + 90 * DAY + 1)), &["until"]);
+    assert_invalid(
+        &f.refused(&h, Command::RequestExtension { until: now - 1, reason: String::new() }),
+        &["reason", "until"],
+    );
+    assert_forbidden(&f.refused(&handler("d440106"), ask(deadline + DAY)), Action::RequestExtension);
+    let now = f.now;
+    f.ok(&h, ask(now + 90 * DAY));
+}
+
+#[test]
+fn request_extension_is_refused_once_replied() {
+    let w = world();
+    let mut f = Flow::replied(&w, "s440106001");
+    let err = f.refused(
+        &handler("s440106001"),
+        Command::RequestExtension { until: at("2026-12-04T17:00:00+08:00"), reason: reason("x") },
+    );
+    assert_illegal(&err, Action::RequestExtension, Status::Replied);
+}
+
+#[test]
+fn approved_extension_moves_the_deadline_to_until() {
+    let w = world();
+    let mut f = Flow::in_progress(&w, "s440106001");
+    let until = at("2026-12-04T17:00:00+08:00");
+    f.ok(&handler("s440106001"), Command::RequestExtension { until, reason: reason("需要施工") });
+    let ev = f.ok(&supervisor(), Command::DecideExtension { approve: true, note: Some("同意".into()) });
+    assert_eq!(ev.change, Change::ExtensionDecided { approve: true, note: Some("同意".into()), deadline: Some(until) });
+    assert_eq!(ev.to_status, Status::InProgress);
+    assert_eq!(f.order.deadline, Some(until));
+    assert_eq!(f.order.pending_extension, None);
+    assert_eq!(f.order.extensions_granted, 1);
+}
+
+#[test]
+fn denied_extension_keeps_the_deadline() {
+    let w = world();
+    let mut f = Flow::in_progress(&w, "s440106001");
+    let deadline = f.order.deadline;
+    f.ok(
+        &handler("s440106001"),
+        Command::RequestExtension { until: at("2026-12-04T17:00:00+08:00"), reason: reason("x") },
+    );
+    let ev = f.ok(&dispatcher(), Command::DecideExtension { approve: false, note: None });
+    assert_eq!(ev.change, Change::ExtensionDecided { approve: false, note: None, deadline: None });
+    assert_eq!(f.order.deadline, deadline);
+    assert_eq!(f.order.pending_extension, None);
+    assert_eq!(f.order.extensions_granted, 0);
+    // After a decision, a new request may be made.
+    f.ok(
+        &handler("s440106001"),
+        Command::RequestExtension { until: at("2026-12-03T17:00:00+08:00"), reason: reason("y") },
+    );
+}
+
+#[test]
+fn decide_extension_needs_a_dispatcher_or_supervisor_and_a_pending_request() {
+    let w = world();
+    let mut f = Flow::in_progress(&w, "s440106001");
+    let decide = Command::DecideExtension { approve: true, note: None };
+    assert_illegal(&f.refused(&dispatcher(), decide.clone()), Action::DecideExtension, Status::InProgress);
+    f.ok(
+        &handler("s440106001"),
+        Command::RequestExtension { until: at("2026-12-04T17:00:00+08:00"), reason: reason("x") },
+    );
+    for actor in [operator(), reviewer(), leader(), handler("s440106001"), handler("d440106")] {
+        assert_forbidden(&f.refused(&actor, decide.clone()), Action::DecideExtension);
+    }
+    f.ok(&dispatcher(), decide);
+}
+
+// ---------------------------------------------------------------------------------------
+// Reply, callback, reopen.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn reply_before_sign_is_an_illegal_transition() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &[]);
+    let err = f.refused(&handler("s440106001"), Command::Reply { content: reason("已修好"), solved: true });
+    assert_illegal(&err, Action::Reply, Status::Dispatched);
+}
+
+#[test]
+fn lead_handler_replies_with_content_and_unit() {
+    let w = world();
+    let mut f = Flow::in_progress(&w, "s440106001");
+    let h = handler("s440106001");
+    assert_invalid(&f.refused(&h, Command::Reply { content: " ".into(), solved: true }), &["content"]);
+    assert_forbidden(
+        &f.refused(&handler("co-water"), Command::Reply { content: reason("x"), solved: true }),
+        Action::Reply,
+    );
+    let ev = f.ok(&h, Command::Reply { content: " 已更换灯泡 ".into(), solved: true });
+    assert_eq!(ev.to_status, Status::Replied);
+    let reply = f.order.reply.clone().unwrap();
+    assert_eq!(
+        (reply.content.as_str(), reply.solved, reply.unit, reply.at),
+        ("已更换灯泡", true, Some(unit("s440106001")), ev.at)
+    );
+    assert_illegal(
+        &f.refused(&h, Command::Reply { content: reason("x"), solved: true }),
+        Action::Reply,
+        Status::Replied,
+    );
+}
+
+#[test]
+fn satisfied_callback_closes_the_order() {
+    let w = world();
+    let mut f = Flow::replied(&w, "s440106001");
+    let ev = f.ok(
+        &callback_agent(),
+        Command::Callback { satisfaction: Satisfaction::Satisfied, solved: true, note: Some("市民满意".into()) },
+    );
+    assert_eq!(ev.to_status, Status::Closed);
+    assert_eq!(f.order.status, Status::Closed);
+    assert_eq!(f.order.closed_at, Some(ev.at));
+    assert_eq!(f.order.reopens, 0);
+    let cb = f.order.callback.clone().unwrap();
+    assert_eq!((cb.satisfaction, cb.solved, cb.note.as_deref()), (Satisfaction::Satisfied, true, Some("市民满意")));
+}
+
+#[test]
+fn every_callback_verdict_but_unsatisfied_closes_the_order() {
+    let w = world();
+    for s in [Satisfaction::Satisfied, Satisfaction::BasicallySatisfied, Satisfaction::Unreachable] {
+        let mut f = Flow::replied(&w, "s440106001");
+        f.ok(&callback_agent(), Command::Callback { satisfaction: s, solved: false, note: None });
+        assert_eq!(f.order.status, Status::Closed, "{s}");
+    }
+}
+
+#[test]
+fn unsatisfied_callback_reopens_at_the_same_lead_unit_with_a_new_deadline() {
+    let w = world();
+    let mut f = Flow::replied(&w, "s440106001");
+    let first_deadline = f.order.deadline;
+    f.set_time("2026-11-25T15:00:00+08:00");
+    let ev = f.ok(
+        &callback_agent(),
+        Command::Callback {
+            satisfaction: Satisfaction::Unsatisfied, solved: false, note: Some("灯还是不亮".into())
+        },
+    );
+    assert_eq!((ev.from_status, ev.to_status), (Some(Status::Replied), Status::InProgress));
+    let o = &f.order;
+    assert_eq!(o.status, Status::InProgress);
+    assert_eq!(o.lead_unit, Some(unit("s440106001")));
+    assert_eq!(o.reopens, 1);
+    assert_eq!(o.reply, None);
+    assert_eq!(o.closed_at, None);
+    assert_ne!(o.deadline, first_deadline);
+    // Wednesday 15:00 + 5 working days = next Wednesday 15:00.
+    assert_eq!(f.time(o.deadline.unwrap()), "2026-12-02T15:00:00.000+08:00");
+    assert_eq!(o.callback.as_ref().unwrap().satisfaction, Satisfaction::Unsatisfied);
+    // The same unit replies again without signing anew.
+    f.ok(&handler("s440106001"), Command::Reply { content: reason("已更换线路"), solved: true });
+    assert_eq!(f.order.status, Status::Replied);
+}
+
+#[test]
+fn callback_is_for_callback_agents_and_replied_orders_only() {
+    let w = world();
+    let mut f = Flow::in_progress(&w, "s440106001");
+    let cb = || Command::Callback { satisfaction: Satisfaction::Satisfied, solved: true, note: None };
+    assert_illegal(&f.refused(&callback_agent(), cb()), Action::Callback, Status::InProgress);
+    f.ok(&handler("s440106001"), Command::Reply { content: reason("ok"), solved: true });
+    for actor in [operator(), supervisor(), handler("s440106001")] {
+        assert_forbidden(&f.refused(&actor, cb()), Action::Callback);
+    }
+    let long =
+        Command::Callback { satisfaction: Satisfaction::Satisfied, solved: true, note: Some("长".repeat(2001)) };
+    assert_invalid(&f.refused(&callback_agent(), long), &["note"]);
+    f.ok(&callback_agent(), cb());
+}
+
+#[test]
+fn supervisor_reopens_a_closed_order_into_pending_dispatch_with_lead_unit_cleared() {
+    let w = world();
+    let mut f = Flow::closed(&w);
+    assert_eq!(f.order.lead_unit, Some(unit("s440106001")));
+    let ev = f.ok(&supervisor(), Command::Reopen { reason: "市民再次投诉".into() });
+    assert_eq!((ev.from_status, ev.to_status), (Some(Status::Closed), Status::PendingDispatch));
+    let o = &f.order;
+    assert_eq!(o.status, Status::PendingDispatch);
+    assert_eq!(o.lead_unit, None);
+    assert!(o.assisting_units.is_empty());
+    assert_eq!((o.deadline, o.sign_deadline, o.signed_at, o.closed_at), (None, None, None, None));
+    assert_eq!(o.reply, None);
+    assert_eq!(o.reopens, 1);
+    f.ok(&dispatcher(), dispatch_to("d440106", &[]));
+    assert_eq!(f.order.status, Status::Dispatched);
+}
+
+#[test]
+fn reopening_a_first_contact_close_forgets_the_close() {
+    let w = world();
+    let mut f = Flow::register(&w, streetlight(), number(1));
+    f.ok(&operator(), Command::Close { kind: CloseKind::Referred, resolution: reason("已转 110") });
+    f.ok(&supervisor(), Command::Reopen { reason: reason("需派单") });
+    assert_eq!(f.order.status, Status::PendingDispatch);
+    assert_eq!(f.order.first_contact, None);
+    assert_eq!(f.order.closed_at, None);
+}
+
+#[test]
+fn reopen_is_for_supervisors_and_closed_orders_only() {
+    let w = world();
+    let mut f = Flow::replied(&w, "s440106001");
+    let reopen = || Command::Reopen { reason: reason("x") };
+    assert_illegal(&f.refused(&supervisor(), reopen()), Action::Reopen, Status::Replied);
+    f.ok(&callback_agent(), Command::Callback { satisfaction: Satisfaction::Satisfied, solved: true, note: None });
+    for actor in [operator(), dispatcher(), leader(), callback_agent()] {
+        assert_forbidden(&f.refused(&actor, reopen()), Action::Reopen);
+    }
+    assert_invalid(&f.refused(&supervisor(), Command::Reopen { reason: String::new() }), &["reason"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Merge, cancel, urge, note.
+// ---------------------------------------------------------------------------------------
+
+fn merge_into(target: u64, status: Option<Status>) -> Command {
+    Command::Merge { into: number(target), target: status.map(|status| MergeTarget { number: number(target), status }) }
+}
+
+#[test]
+fn merge_into_itself_is_invalid_on_into() {
+    let w = world();
+    let mut f = Flow::pending_dispatch(&w, streetlight());
+    assert_invalid(&f.refused(&operator(), merge_into(1, Some(Status::PendingDispatch))), &["into"]);
+    assert_invalid(&f.refused(&operator(), merge_into(1, None)), &["into"]);
+}
+
+#[test]
+fn merge_into_a_missing_or_finished_target_is_invalid() {
+    let w = world();
+    let mut f = Flow::pending_dispatch(&w, streetlight());
+    assert_invalid(&f.refused(&dispatcher(), merge_into(2, None)), &["into"]);
+    for status in [Status::Closed, Status::Merged, Status::Cancelled] {
+        assert_invalid(&f.refused(&dispatcher(), merge_into(2, Some(status))), &["into"]);
+    }
+}
+
+#[test]
+fn merge_into_an_open_target_marks_the_order_merged() {
+    let w = world();
+    for status in table::OPEN {
+        let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &[]);
+        let ev = f.ok(&operator(), merge_into(2, Some(*status)));
+        assert_eq!(ev.change, Change::Merged { into: number(2) });
+        assert_eq!(ev.change.comment().as_deref(), Some("2026112300002"));
+        assert_eq!(f.order.status, Status::Merged);
+        assert_eq!(f.order.merged_into, Some(number(2)));
+        assert_eq!(f.order.closed_at, Some(ev.at));
+    }
+}
+
+#[test]
+fn merge_is_for_operators_and_dispatchers_on_open_orders() {
+    let w = world();
+    let mut f = Flow::register(&w, streetlight(), number(1));
+    for actor in [reviewer(), supervisor(), handler("d440106")] {
+        assert_forbidden(&f.refused(&actor, merge_into(2, Some(Status::InReview))), Action::Merge);
+    }
+    f.ok(&dispatcher(), merge_into(2, Some(Status::InReview)));
+    assert_eq!(f.order.status, Status::Merged);
+    let err = f.refused(&operator(), merge_into(3, Some(Status::Registered)));
+    assert_illegal(&err, Action::Merge, Status::Merged);
+
+    let mut f = Flow::closed(&w);
+    assert_illegal(&f.refused(&operator(), merge_into(2, Some(Status::Registered))), Action::Merge, Status::Closed);
+}
+
+#[test]
+fn reviewer_or_dispatcher_cancels_open_orders() {
+    let w = world();
+    let mut f = Flow::register(&w, streetlight(), number(1));
+    f.ok(&operator(), Command::Submit);
+    assert_forbidden(&f.refused(&operator(), Command::Cancel { reason: reason("重复") }), Action::Cancel);
+    assert_invalid(&f.refused(&reviewer(), Command::Cancel { reason: " ".into() }), &["reason"]);
+    let ev = f.ok(&reviewer(), Command::Cancel { reason: " 恶意来电 ".into() });
+    assert_eq!(ev.change, Change::Cancelled { reason: "恶意来电".into() });
+    assert_eq!(f.order.status, Status::Cancelled);
+    assert_eq!(f.order.closed_at, Some(ev.at));
+    assert_illegal(
+        &f.refused(&dispatcher(), Command::Cancel { reason: reason("x") }),
+        Action::Cancel,
+        Status::Cancelled,
+    );
+
+    let mut f = Flow::in_progress(&w, "s440106001");
+    f.ok(&dispatcher(), Command::Cancel { reason: reason("市民撤诉") });
+    assert_eq!(f.order.status, Status::Cancelled);
+
+    let mut f = Flow::closed(&w);
+    assert_illegal(&f.refused(&reviewer(), Command::Cancel { reason: reason("x") }), Action::Cancel, Status::Closed);
+}
+
+#[test]
+fn supervisor_urges_open_orders_at_levels_one_to_three() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &[]);
+    assert_invalid(&f.refused(&supervisor(), Command::Urge { note: reason("快"), level: 0 }), &["level"]);
+    assert_invalid(&f.refused(&supervisor(), Command::Urge { note: reason("快"), level: 4 }), &["level"]);
+    assert_forbidden(&f.refused(&dispatcher(), Command::Urge { note: reason("快"), level: 1 }), Action::Urge);
+    for level in 1..=3 {
+        let ev = f.ok(&supervisor(), Command::Urge { note: " 请加快 ".into(), level });
+        assert_eq!(ev.change, Change::Urged { note: "请加快".into(), level });
+        assert_eq!(ev.to_status, Status::Dispatched);
+    }
+    assert_eq!(f.order.urges, 3);
+    assert_eq!(f.order.status, Status::Dispatched);
+
+    let mut f = Flow::closed(&w);
+    let err = f.refused(&supervisor(), Command::Urge { note: reason("快"), level: 1 });
+    assert_illegal(&err, Action::Urge, Status::Closed);
+}
+
+#[test]
+fn anyone_may_note_an_open_order_without_changing_its_status() {
+    let w = world();
+    let mut f = Flow::in_progress(&w, "s440106001");
+    for actor in all_actors() {
+        let ev = f.ok(&actor, Command::Note { text: format!(" {} 看过 ", actor.username) });
+        assert_eq!(ev.change, Change::Noted { text: format!("{} 看过", actor.username) });
+        assert_eq!(ev.to_status, Status::InProgress);
+    }
+    assert_eq!(f.order.status, Status::InProgress);
+    assert_invalid(&f.refused(&leader(), Command::Note { text: "长".repeat(2001) }), &["text"]);
+}
+
+#[test]
+fn note_in_a_closed_order_is_an_illegal_transition() {
+    let w = world();
+    let mut f = Flow::closed(&w);
+    let err = f.refused(&supervisor(), Command::Note { text: reason("补充说明") });
+    assert_illegal(&err, Action::Note, Status::Closed);
+}
+
+// ---------------------------------------------------------------------------------------
+// The event log.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_full_lifecycle_replays_from_its_events() {
+    let w = world();
+    let mut f = Flow::closed(&w);
+    f.ok(&supervisor(), Command::Reopen { reason: reason("再次来电") });
+    f.ok(&dispatcher(), dispatch_to("d440106", &["city-urban"]));
+    f.ok(&handler("d440106"), Command::Subdispatch { unit: unit("s440106002"), note: None });
+    f.ok(&handler("s440106002"), Command::Sign);
+    f.ok(&supervisor(), Command::Urge { note: reason("加快"), level: 2 });
+    f.ok(&handler("s440106002"), Command::Reply { content: reason("已修复"), solved: true });
+    f.ok(
+        &callback_agent(),
+        Command::Callback { satisfaction: Satisfaction::BasicallySatisfied, solved: true, note: None },
+    );
+    let seqs: Vec<i64> = f.log.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=f.log.len() as i64).collect::<Vec<_>>());
+    assert_eq!(lifecycle::replay(&f.log), Ok(Some(f.order.clone())));
+    assert_eq!(f.order.status, Status::Closed);
+    assert_eq!((f.order.reopens, f.order.urges), (1, 1));
+    // Every event survives a JSON round trip unchanged, so the store can keep it as text.
+    for ev in &f.log {
+        let json = serde_json::to_string(ev).unwrap();
+        assert_eq!(&serde_json::from_str::<lianxin_domain::Event>(&json).unwrap(), ev);
+    }
+}
+
+#[test]
+fn replay_refuses_logs_that_do_not_explain_the_state() {
+    let w = world();
+    let f = Flow::in_progress(&w, "s440106001");
+    assert_eq!(lifecycle::replay(&f.log[1..]), Err(ReplayError::NotRegistered { seq: 2 }));
+    let mut gap = f.log.clone();
+    gap.remove(2);
+    assert_eq!(lifecycle::replay(&gap), Err(ReplayError::Sequence { seq: 4, expected: 3 }));
+    let mut lie = f.log.clone();
+    lie[3].from_status = Some(Status::Registered);
+    assert!(matches!(lifecycle::replay(&lie), Err(ReplayError::FromStatus { seq: 4, .. })));
+    let mut wrong = f.log.clone();
+    wrong[4].to_status = Status::Closed;
+    assert_eq!(
+        lifecycle::replay(&wrong),
+        Err(ReplayError::ToStatus { seq: 5, action: Action::Sign, to: Status::Closed })
+    );
+    let mut twice = f.log.clone();
+    twice.push(f.log[0].clone());
+    assert_eq!(lifecycle::replay(&twice), Err(ReplayError::RegisteredTwice { seq: 1 }));
+}
+
+// ---------------------------------------------------------------------------------------
+// Scope and caller masking.
+// ---------------------------------------------------------------------------------------
+
+/// Orders spread over the fixture's units and districts, each with a name.
+fn scope_orders(w: &World) -> Vec<(&'static str, lianxin_domain::Order)> {
+    let led = |it, lead: &str, assisting: &[&str]| Flow::dispatched(w, it, lead, assisting).order;
+    vec![
+        ("led-by-s001", led(streetlight(), "s440106001", &[])),
+        ("s001-assists", led(intake("urban.noise", Urgency::Normal, "440106002"), "s440106002", &["s440106001"])),
+        ("led-by-district", led(streetlight(), "d440106", &[])),
+        ("water-in-440104", led(intake("water.outage", Urgency::Normal, "440104001"), "co-water", &[])),
+        (
+            "undispatched-in-440106",
+            Flow::register(w, intake("urban.noise", Urgency::Normal, "440106002"), number(5)).order,
+        ),
+        (
+            "440104-assisted-by-s002",
+            led(intake("urban.noise", Urgency::Normal, "440104001"), "city-urban", &["s440106002"]),
+        ),
+    ]
+}
+
+fn visible(actor: &Actor, w: &World) -> Vec<&'static str> {
+    let scope = scope::scope_of(actor, &w.directory);
+    scope_orders(w).into_iter().filter(|(_, o)| scope.allows(o)).map(|(name, _)| name).collect()
+}
+
+#[test]
+fn street_handler_sees_only_orders_its_unit_leads_or_assists() {
+    let w = world();
+    let h = handler("s440106001");
+    assert_eq!(
+        scope::scope_of(&h, &w.directory),
+        Scope::Limited { units: BTreeSet::from([unit("s440106001")]), district: None }
+    );
+    assert_eq!(visible(&h, &w), vec!["led-by-s001", "s001-assists"]);
+}
+
+#[test]
+fn district_handler_sees_its_sub_units_orders_and_orders_located_in_its_district() {
+    let w = world();
+    let h = handler("d440106");
+    assert_eq!(
+        scope::scope_of(&h, &w.directory),
+        Scope::Limited {
+            units: BTreeSet::from([unit("d440106"), unit("s440106001"), unit("s440106002")]),
+            district: Some(place("440106")),
+        }
+    );
+    assert_eq!(
+        visible(&h, &w),
+        vec!["led-by-s001", "s001-assists", "led-by-district", "undispatched-in-440106", "440104-assisted-by-s002"]
+    );
+}
+
+#[test]
+fn department_and_company_handlers_see_only_their_own_orders() {
+    let w = world();
+    assert_eq!(visible(&handler("co-water"), &w), vec!["water-in-440104"]);
+    assert_eq!(visible(&handler("city-urban"), &w), vec!["440104-assisted-by-s002"]);
+    assert_eq!(
+        visible(&actor("ua", &[Role::UnitAdmin], Some("s440106002")), &w),
+        vec!["s001-assists", "440104-assisted-by-s002"]
+    );
+}
+
+#[test]
+fn handler_without_a_known_unit_sees_nothing() {
+    let w = world();
+    for a in [actor("drifter", &[Role::Handler], None), actor("ghost", &[Role::Handler], Some("nowhere"))] {
+        assert_eq!(scope::scope_of(&a, &w.directory), Scope::Limited { units: BTreeSet::new(), district: None });
+        assert!(visible(&a, &w).is_empty());
+    }
+}
+
+#[test]
+fn city_wide_roles_see_every_order() {
+    let w = world();
+    let everything: Vec<&str> = scope_orders(&w).into_iter().map(|(n, _)| n).collect();
+    let mut actors = city_actors();
+    actors.push(actor("admin", &[Role::Admin], None));
+    // A city-wide role wins over a handler role held alongside it.
+    actors.push(actor("both", &[Role::Handler, Role::Supervisor], Some("s440106001")));
+    for a in actors {
+        assert_eq!(scope::scope_of(&a, &w.directory), Scope::All, "{}", a.username);
+        assert_eq!(visible(&a, &w), everything, "{}", a.username);
+    }
+}
+
+#[test]
+fn scope_follows_the_order_through_return_and_subdispatch() {
+    let w = world();
+    let street = scope::scope_of(&handler("s440106002"), &w.directory);
+    let water = scope::scope_of(&handler("co-water"), &w.directory);
+    let mut f = Flow::dispatched(&w, intake("urban.noise", Urgency::Normal, "440104001"), "co-water", &[]);
+    assert!(water.allows(&f.order) && !street.allows(&f.order));
+    f.ok(&handler("co-water"), Command::Return { reason: reason("非供水问题") });
+    assert!(!water.allows(&f.order));
+    f.ok(&dispatcher(), dispatch_to("d440106", &[]));
+    f.ok(&handler("d440106"), Command::Subdispatch { unit: unit("s440106002"), note: None });
+    assert!(street.allows(&f.order));
+}
+
+#[test]
+fn confidential_caller_is_hidden_from_handlers_full_for_operator_masked_for_leader() {
+    let w = world();
+    let mut it = streetlight();
+    it.caller.confidential = true;
+    let order = Flow::dispatched(&w, it, "s440106001", &[]).order;
+    for h in [handler("s440106001"), handler("d440106"), actor("ua", &[Role::UnitAdmin], Some("s440106001"))] {
+        assert_eq!(scope::caller_view(&h, &order), CallerView::Hidden, "{}", h.username);
+    }
+    assert_eq!(scope::caller_view(&operator(), &order), CallerView::Full);
+    assert_eq!(scope::caller_view(&callback_agent(), &order), CallerView::Full);
+    assert_eq!(scope::caller_view(&supervisor(), &order), CallerView::Full);
+    assert_eq!(scope::caller_view(&leader(), &order), CallerView::Masked);
+    assert_eq!(scope::caller_view(&dispatcher(), &order), CallerView::Masked);
+    assert_eq!(scope::caller_view(&reviewer(), &order), CallerView::Masked);
+}
+
+#[test]
+fn ordinary_caller_is_full_for_handlers_and_operators_masked_for_leader() {
+    let w = world();
+    let order = Flow::dispatched(&w, streetlight(), "s440106001", &[]).order;
+    assert_eq!(scope::caller_view(&handler("s440106001"), &order), CallerView::Full);
+    assert_eq!(scope::caller_view(&operator(), &order), CallerView::Full);
+    assert_eq!(scope::caller_view(&leader(), &order), CallerView::Masked);
+    assert_eq!(order.intake.caller.phone.masked(), "138****1234");
+    assert_eq!(scope::mask_name("张三明"), "张*明");
+}
+
+#[test]
+fn calendar_renders_fixture_times_in_local_offset() {
+    let c = Calendar::default();
+    assert_eq!(c.rfc3339(at(DISPATCHED_AT)), "2026-11-23T10:00:00.000+08:00");
+    assert_eq!(c.local_day_code(at(REGISTERED_AT)), "20261123");
+}

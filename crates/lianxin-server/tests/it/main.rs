@@ -1,0 +1,11 @@
+//! The one integration-test binary: every test boots the real server on a random port with
+//! a fresh database and talks HTTP to it.
+#![allow(clippy::unwrap_used, dead_code, unused_imports)]
+
+mod kit;
+mod lifecycle;
+mod openapi;
+mod refusals;
+mod scope;
+mod smoke;
+mod verify;
