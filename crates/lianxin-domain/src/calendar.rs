@@ -184,7 +184,7 @@ impl Calendar {
                     remaining -= span;
                 }
             }
-            date = date + Duration::days(1);
+            date += Duration::days(1);
         }
         start + minutes * MINUTE
     }
@@ -201,6 +201,7 @@ impl Calendar {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -49,6 +49,7 @@ pub fn hash(rec: &EventRecord) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -80,6 +80,8 @@ pub enum ReplayError {
     Sequence { seq: i64, expected: i64 },
     #[error("event {seq}: says it left `{claimed}` but the order was `{actual}`")]
     FromStatus { seq: i64, claimed: String, actual: String },
+    #[error("event {seq}: an extension was decided but none was pending")]
+    NothingPending { seq: i64 },
     #[error("event {seq}: `{action}` cannot lead to `{to}`")]
     ToStatus { seq: i64, action: Action, to: Status },
 }
@@ -146,20 +148,17 @@ pub fn register(
         None => errs.add("location.street", format!("unknown street `{}`", intake.location.street)),
     }
     non_empty(&mut errs, "content", &intake.content, MAX_TEXT);
-    if intake.title.trim().is_empty() {
+    intake.title = intake.title.trim().to_owned();
+    if intake.title.is_empty() {
         intake.title = derive_title(&intake.content);
     } else if intake.title.chars().count() > 100 {
         errs.add("title", "must be at most 100 characters");
     }
-    if let Some(name) = &intake.caller.name {
-        if name.chars().count() > 50 {
-            errs.add("caller.name", "must be at most 50 characters");
-        }
+    if intake.caller.name.as_ref().is_some_and(|n| n.chars().count() > 50) {
+        errs.add("caller.name", "must be at most 50 characters");
     }
-    if let Some(a) = &intake.location.address {
-        if a.chars().count() > 200 {
-            errs.add("location.address", "must be at most 200 characters");
-        }
+    if intake.location.address.as_ref().is_some_and(|a| a.chars().count() > 200) {
+        errs.add("location.address", "must be at most 200 characters");
     }
     match (intake.location.lat, intake.location.lon) {
         (Some(lat), _) if !(-90.0..=90.0).contains(&lat) => errs.add("location.lat", "must be between -90 and 90"),
@@ -169,7 +168,6 @@ pub fn register(
         _ => {}
     }
     errs.finish()?;
-    intake.title = intake.title.trim().to_owned();
     intake.caller.phone = intake.caller.phone.normalized();
     Ok(Event {
         order: number,
@@ -232,10 +230,8 @@ fn validate(ctx: &Context, order: &Order, cmd: &Command, now: Millis) -> Result<
     match cmd {
         Command::Submit | Command::Approve | Command::Sign | Command::DecideExtension { .. } => {}
         Command::Callback { note, .. } => {
-            if let Some(n) = note {
-                if n.chars().count() > MAX_SHORT_TEXT {
-                    errs.add("note", format!("must be at most {MAX_SHORT_TEXT} characters"));
-                }
+            if note.as_ref().is_some_and(|n| n.chars().count() > MAX_SHORT_TEXT) {
+                errs.add("note", format!("must be at most {MAX_SHORT_TEXT} characters"));
             }
         }
         Command::SendBack { reason }
@@ -359,6 +355,12 @@ pub fn decide(ctx: &Context, order: &Order, cmd: &Command, actor: &Actor, now: M
                 return Err(illegal(action, from, "no extension request is pending"));
             };
             require(&[Dispatched, InProgress], "extensions are decided only while the order is being handled")?;
+            if approve && req.until <= now {
+                return Err(DomainError::invalid(
+                    "approve",
+                    "the requested date has already passed; deny it and let the unit ask again",
+                ));
+            }
             let deadline = approve.then_some(req.until);
             (from, Change::ExtensionDecided { approve, note, deadline })
         }
@@ -484,8 +486,17 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             | Change::Urged { .. }
             | Change::Noted { .. }
     );
-    if !may_lead_to(ev.action(), ev.to_status) || (unchanged && ev.to_status != o.status) {
+    let consistent = match &ev.change {
+        Change::CalledBack { reopen_deadline, .. } => {
+            (reopen_deadline.is_some()) == (ev.to_status == Status::InProgress)
+        }
+        _ => true,
+    };
+    if !may_lead_to(ev.action(), ev.to_status) || (unchanged && ev.to_status != o.status) || !consistent {
         return Err(ReplayError::ToStatus { seq, action: ev.action(), to: ev.to_status });
+    }
+    if matches!(ev.change, Change::ExtensionDecided { .. }) && o.pending_extension.is_none() {
+        return Err(ReplayError::NothingPending { seq });
     }
     match &ev.change {
         Change::Registered { .. } | Change::Submitted | Change::Approved | Change::SentBack { .. } => {}
@@ -518,6 +529,8 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             o.assisting_units.retain(|a| a != unit);
             o.sign_deadline = Some(*sign_deadline);
             o.signed_at = None;
+            // The new lead unit asks for its own time if it needs it.
+            o.pending_extension = None;
         }
         Change::ExtensionRequested { until, reason } => {
             o.pending_extension = Some(ExtensionRequest {
@@ -565,8 +578,12 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
         Change::Merged { into } => {
             o.merged_into = Some(into.clone());
             o.closed_at = Some(ev.at);
+            o.pending_extension = None;
         }
-        Change::Cancelled { .. } => o.closed_at = Some(ev.at),
+        Change::Cancelled { .. } => {
+            o.closed_at = Some(ev.at);
+            o.pending_extension = None;
+        }
         Change::Urged { .. } => o.urges += 1,
     }
     o.status = ev.to_status;

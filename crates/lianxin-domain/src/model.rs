@@ -325,6 +325,7 @@ impl PhoneNumber {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

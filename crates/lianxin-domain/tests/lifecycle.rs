@@ -929,7 +929,7 @@ mod walk {
 
 proptest::proptest! {
     #![proptest_config(proptest::test_runner::Config {
-        cases: 20000,
+        cases: 256,
         failure_persistence: Some(Box::new(
             proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
         )),

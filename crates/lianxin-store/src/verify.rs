@@ -197,10 +197,8 @@ fn check_order(
     };
     let status: String = row.try_get("status")?;
     let version: i64 = row.try_get("version")?;
-    if let Some(replayed) = state {
-        if replayed != stored || status != replayed.status.as_str() || version != replayed.version {
-            report.add(number, None, "the order row differs from what its events explain (modified)");
-        }
+    if state.is_some_and(|r| r != stored || status != r.status.as_str() || version != r.version) {
+        report.add(number, None, "the order row differs from what its events explain (modified)");
     }
     Ok(())
 }

@@ -462,10 +462,10 @@ pub async fn act(
             }
             let cmd = parse_command(action, &obj, &merge_target)?;
             let event = lifecycle::decide(&ctx, order, &cmd, actor, now)?;
-            if let Some(v) = expected_version {
-                if v != order.version {
-                    return Err(ApiError::stale(order.version, v));
-                }
+            if let Some(v) = expected_version
+                && v != order.version
+            {
+                return Err(ApiError::stale(order.version, v));
             }
             Ok(event)
         })

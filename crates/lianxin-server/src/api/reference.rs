@@ -5,7 +5,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use lianxin_domain::calendar::TimeLimit;
-use lianxin_domain::reference::{Category, Directory};
+use lianxin_domain::reference::Category;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -44,10 +44,10 @@ pub struct JurisdictionNode {
     pub children: Vec<JurisdictionNode>,
 }
 
-fn category_node(dir: &Directory, c: &Category, by_parent: &BTreeMap<Option<String>, Vec<&Category>>) -> CategoryNode {
+fn category_node(c: &Category, by_parent: &BTreeMap<Option<String>, Vec<&Category>>) -> CategoryNode {
     let children = by_parent
         .get(&Some(c.code.to_string()))
-        .map(|cs| cs.iter().map(|x| category_node(dir, x, by_parent)).collect())
+        .map(|cs| cs.iter().map(|x| category_node(x, by_parent)).collect())
         .unwrap_or_default();
     let limit = |l: TimeLimit| l.to_string();
     CategoryNode {
@@ -79,7 +79,7 @@ pub async fn categories(State(state): State<AppState>, _user: CurrentUser) -> Js
         v.sort_by(|a, b| (a.position, &a.code).cmp(&(b.position, &b.code)));
     }
     let roots = by_parent.get(&None).cloned().unwrap_or_default();
-    Json(roots.iter().map(|c| category_node(&dir, c, &by_parent)).collect())
+    Json(roots.iter().map(|c| category_node(c, &by_parent)).collect())
 }
 
 /// All units.

@@ -99,10 +99,10 @@ impl Walk {
 
 impl Gen<'_> {
     fn phone(&mut self) -> PhoneNumber {
-        if self.rng.random_bool(0.08) {
-            if let Some(p) = self.frequent.choose(&mut self.rng) {
-                return p.clone();
-            }
+        if self.rng.random_bool(0.08)
+            && let Some(p) = self.frequent.choose(&mut self.rng)
+        {
+            return p.clone();
         }
         let prefix = ["135", "136", "137", "138", "139", "150", "158", "186", "189", "020"]
             .choose(&mut self.rng)
@@ -314,17 +314,18 @@ impl Gen<'_> {
             return Some(w.log);
         }
         let is_district = self.dir.unit(&lead).is_some_and(|u| u.kind == UnitKind::District);
-        if is_district && self.rng.random_bool(0.3) {
-            if let Some(street) = self.street_unit(&w.order) {
-                let delay = m(&mut self.rng, 10, 180);
-                if !w.step(&ctx, Command::Subdispatch { unit: street.clone(), note: None }, &handler(&lead), delay) {
-                    return Some(w.log);
-                }
-                lead = street;
-                let delay = m(&mut self.rng, 5, 90);
-                if !w.step(&ctx, Command::Sign, &handler(&lead), delay) {
-                    return Some(w.log);
-                }
+        if is_district
+            && self.rng.random_bool(0.3)
+            && let Some(street) = self.street_unit(&w.order)
+        {
+            let delay = m(&mut self.rng, 10, 180);
+            if !w.step(&ctx, Command::Subdispatch { unit: street.clone(), note: None }, &handler(&lead), delay) {
+                return Some(w.log);
+            }
+            lead = street;
+            let delay = m(&mut self.rng, 5, 90);
+            if !w.step(&ctx, Command::Sign, &handler(&lead), delay) {
+                return Some(w.log);
             }
         }
         if self.rng.random_bool(0.05) {
@@ -449,10 +450,11 @@ pub async fn generate(
             let number = OrderNumber::format(&day_code, seq + 1);
             if let Some(log) = g.walk(number, t0, previous.take()) {
                 seq += 1;
-                if let Some(o) = lianxin_domain::lifecycle::replay(&log).ok().flatten() {
-                    if o.status.is_open() && o.status != Status::Registered {
-                        previous = Some(MergeTarget { number: o.number.clone(), status: o.status });
-                    }
+                if let Some(o) = lianxin_domain::lifecycle::replay(&log).ok().flatten()
+                    && o.status.is_open()
+                    && o.status != Status::Registered
+                {
+                    previous = Some(MergeTarget { number: o.number.clone(), status: o.status });
                 }
                 batch.push(log);
                 made += 1;

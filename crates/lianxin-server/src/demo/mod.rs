@@ -196,7 +196,7 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Millis) -> anyhow::Res
     if store.meta("demo_loaded_at").await?.is_some() {
         return Ok(accounts);
     }
-    if !store.load_directory().await?.units().next().is_none() {
+    if store.load_directory().await?.units().next().is_some() {
         anyhow::bail!("the database already holds data that is not the demo; --demo only loads into an empty database");
     }
     store.insert_reference(&city.jurisdictions, &city.units, &city.categories).await?;

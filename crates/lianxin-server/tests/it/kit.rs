@@ -126,3 +126,169 @@ pub fn sample_order() -> Value {
         "location": {"street": "440106001", "address": "天河路1号", "lat": 23.13, "lon": 113.32}
     })
 }
+
+// ---------------------------------------------------------------------------------------
+// Helpers for the lifecycle, refusal, scope and verify tests.
+// ---------------------------------------------------------------------------------------
+
+/// Tokens of the hotline-wide demo accounts.
+pub struct Staff {
+    pub operator: String,
+    pub reviewer: String,
+    pub dispatcher: String,
+    pub callback: String,
+    pub supervisor: String,
+    pub leader: String,
+}
+
+/// The database file of a stopped server, kept on disk until this value is dropped.
+pub struct StoppedDb {
+    pub path: std::path::PathBuf,
+    pub db_url: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Asserts that `r` is an error answer with `status`, `code` and a non-empty message, in
+/// the contract's `{"error":{"code","message"}}` shape.
+pub fn assert_error(r: &Resp, status: StatusCode, code: &str) {
+    assert_eq!(r.status, status, "{:?}", r.body);
+    assert_eq!(r.code(), code, "{:?}", r.body);
+    let msg = r.body["error"]["message"].as_str().unwrap_or("");
+    assert!(!msg.trim().is_empty(), "an error needs a message: {:?}", r.body);
+}
+
+/// The `number` of an order object.
+pub fn number_of(order: &Value) -> String {
+    order["number"].as_str().expect("an order has a number").to_owned()
+}
+
+impl TestApp {
+    /// Signs in every hotline-wide demo account.
+    pub async fn staff(&self) -> Staff {
+        Staff {
+            operator: self.login("operator").await,
+            reviewer: self.login("reviewer").await,
+            dispatcher: self.login("dispatcher").await,
+            callback: self.login("callback").await,
+            supervisor: self.login("supervisor").await,
+            leader: self.login("leader").await,
+        }
+    }
+
+    /// Registers `body` as the operator; returns the order's number.
+    pub async fn create(&self, s: &Staff, body: Value) -> String {
+        let r = self.post("/api/v1/orders", &s.operator, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        number_of(&r.body)
+    }
+
+    /// Registers `body`, submits and approves it: the order is `pending_dispatch`.
+    pub async fn pending_order(&self, s: &Staff, body: Value) -> String {
+        let n = self.create(s, body).await;
+        self.must(&n, "submit", &s.operator, json!({})).await;
+        self.must(&n, "approve", &s.reviewer, json!({})).await;
+        n
+    }
+
+    /// A sample order dispatched to `lead` with `assisting` units.
+    pub async fn dispatched_order(&self, s: &Staff, lead: &str, assisting: &[&str]) -> String {
+        let n = self.pending_order(s, sample_order()).await;
+        self.must(&n, "dispatch", &s.dispatcher, json!({"lead_unit": lead, "assisting_units": assisting})).await;
+        n
+    }
+
+    /// A sample order dispatched to `lead` and signed for by `lead_token` (`in_progress`).
+    pub async fn signed_order(&self, s: &Staff, lead: &str, lead_token: &str) -> String {
+        let n = self.dispatched_order(s, lead, &[]).await;
+        self.must(&n, "sign", lead_token, json!({})).await;
+        n
+    }
+
+    /// A sample order handled by `lead` up to its reply (`replied`).
+    pub async fn replied_order(&self, s: &Staff, lead: &str, lead_token: &str) -> String {
+        let n = self.signed_order(s, lead, lead_token).await;
+        self.must(&n, "reply", lead_token, json!({"content": "已派人现场修复路灯。", "solved": true})).await;
+        n
+    }
+
+    /// A sample order walked to `closed` by a satisfied callback.
+    pub async fn closed_order(&self, s: &Staff, lead: &str, lead_token: &str) -> String {
+        let n = self.replied_order(s, lead, lead_token).await;
+        self.must(&n, "callback", &s.callback, json!({"satisfaction": "satisfied", "solved": true})).await;
+        n
+    }
+
+    /// Any request: `body` is sent as JSON text when given.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<String>,
+    ) -> Resp {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        to_resp(req.send().await.unwrap()).await
+    }
+
+    /// How many orders the store holds.
+    pub async fn order_count(&self) -> i64 {
+        self.running.state.store().order_count().await.unwrap()
+    }
+
+    /// Sends `body` (raw text) to an action and asserts that it is refused with `status`
+    /// and `code`, and that neither the order nor its event log changed.
+    pub async fn refused_raw(
+        &self,
+        number: &str,
+        action: &str,
+        token: Option<&str>,
+        body: String,
+        status: StatusCode,
+        code: &str,
+    ) -> Resp {
+        let before = self.stored(number).await;
+        let r = self.post_raw(&format!("/api/v1/orders/{number}/actions/{action}"), token, body).await;
+        assert_error(&r, status, code);
+        let after = self.stored(number).await;
+        assert_eq!(before, after, "a refused `{action}` must change nothing");
+        r
+    }
+
+    /// Like [`TestApp::refused_raw`] with a JSON body and a token.
+    pub async fn refused(
+        &self,
+        number: &str,
+        action: &str,
+        token: &str,
+        body: Value,
+        status: StatusCode,
+        code: &str,
+    ) -> Resp {
+        self.refused_raw(number, action, Some(token), body.to_string(), status, code).await
+    }
+
+    /// Asserts that registering `body` as `token` is refused with `status` and `code` and
+    /// that no order was created.
+    pub async fn create_refused(&self, token: &str, body: String, status: StatusCode, code: &str) -> Resp {
+        let before = self.order_count().await;
+        let r = self.post_raw("/api/v1/orders", Some(token), body).await;
+        assert_error(&r, status, code);
+        assert_eq!(self.order_count().await, before, "a refused registration must create nothing");
+        r
+    }
+
+    /// Stops the server and returns its database file, which stays on disk as long as
+    /// the returned value lives.
+    pub async fn stop_keeping_db(self) -> StoppedDb {
+        let TestApp { running, db_url, _dir: dir, .. } = self;
+        running.stop().await;
+        let path = dir.path().join("test.db");
+        StoppedDb { path, db_url, _dir: dir }
+    }
+}
