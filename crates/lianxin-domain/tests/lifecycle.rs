@@ -445,7 +445,7 @@ mod table {
             Action::Return => r(Who::LeadHandler, HANDLED, Some(&[PendingDispatch]), &["reason"]),
             Action::Subdispatch => r(Who::LeadHandler, HANDLED, Some(&[Dispatched]), &["unit"]),
             Action::RequestExtension => r(Who::LeadHandler, HANDLED, None, &["reason", "until"]),
-            Action::DecideExtension => r(roles(&[Role::Dispatcher, Role::Supervisor]), HANDLED, None, &[]),
+            Action::DecideExtension => r(roles(&[Role::Dispatcher, Role::Supervisor]), HANDLED, None, &["approve"]),
             Action::Reply => r(Who::LeadHandler, &[InProgress], Some(&[Replied]), &["content"]),
             Action::Callback => r(roles(&[Role::Callback]), &[Replied], Some(&[Closed, InProgress]), &["note"]),
             Action::Reopen => r(roles(&[Role::Supervisor]), &[Closed], Some(&[PendingDispatch]), &["reason"]),
@@ -1985,4 +1985,43 @@ fn calendar_renders_fixture_times_in_local_offset() {
     let c = Calendar::default();
     assert_eq!(c.rfc3339(at(DISPATCHED_AT)), "2026-11-23T10:00:00.000+08:00");
     assert_eq!(c.local_day_code(at(REGISTERED_AT)), "20261123");
+}
+
+#[test]
+fn an_extension_whose_date_has_passed_cannot_be_approved_only_denied() {
+    let w = world();
+    let mut f = Flow::in_progress(&w, "s440106001");
+    let until = at("2026-12-04T17:00:00+08:00");
+    f.ok(&handler("s440106001"), Command::RequestExtension { until, reason: reason("需要施工") });
+    f.set_time("2026-12-05T09:00:00+08:00");
+    let err = f.refused(&supervisor(), Command::DecideExtension { approve: true, note: None });
+    assert!(
+        matches!(&err, lianxin_domain::DomainError::Invalid { fields } if fields.contains_key("approve")),
+        "{err:?}"
+    );
+    f.ok(&supervisor(), Command::DecideExtension { approve: false, note: None });
+    assert_eq!(f.order.pending_extension, None);
+}
+
+#[test]
+fn a_subdispatched_street_office_asks_for_its_own_extension() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "d440106", &[]);
+    f.ok(&handler("d440106"), Command::Sign);
+    let until = at("2026-12-04T17:00:00+08:00");
+    f.ok(&handler("d440106"), Command::RequestExtension { until, reason: reason("需要协调") });
+    f.ok(&handler("d440106"), Command::Subdispatch { unit: unit("s440106001"), note: None });
+    assert_eq!(f.order.pending_extension, None, "the district's request does not follow the order down");
+    f.ok(&handler("s440106001"), Command::Sign);
+    f.ok(&handler("s440106001"), Command::RequestExtension { until, reason: reason("街道需要施工") });
+}
+
+#[test]
+fn a_padded_title_is_measured_after_trimming() {
+    let w = world();
+    let mut intake = streetlight();
+    intake.title = format!("  {}  ", "标".repeat(99));
+    let ev = lifecycle::register(&w.ctx(), intake, number(1), &operator(), at(REGISTERED_AT)).unwrap();
+    let o = lifecycle::apply(None, &ev).unwrap();
+    assert_eq!(o.intake.title.chars().count(), 99);
 }
