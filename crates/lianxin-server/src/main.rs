@@ -35,10 +35,34 @@ enum Cmd {
         #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
         database_url: String,
     },
+    /// Database maintenance.
+    Db {
+        #[command(subcommand)]
+        which: DbCmd,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
         which: BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCmd {
+    /// Copy a whole database to another (e.g. SQLite to PostgreSQL), then verify the copy.
+    Copy {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Delete what the target holds first (otherwise a non-empty target is refused).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Apply pending schema migrations and exit.
+    Migrate {
+        #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
+        database_url: String,
     },
 }
 
@@ -57,11 +81,20 @@ enum BenchCmd {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("LIANXIN_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(EnvFilter::try_from_env("LIANXIN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
         .init();
-    let cli = Cli::parse();
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Cmd::Serve { demo, demo_orders, listen, database_url } => {
             let demo = demo.then(|| DemoOptions { history: demo_orders, ..DemoOptions::default() });
@@ -92,6 +125,32 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
             println!("intact: {} orders, {} events, every hash chain verifies", report.orders, report.events);
+        }
+        Cmd::Db { which: DbCmd::Copy { from, to, replace } } => {
+            let source = Store::connect(&from).await.with_context(|| format!("opening {}", redact(&from)))?;
+            let target = Store::connect(&to).await.with_context(|| format!("opening {}", redact(&to)))?;
+            let started = std::time::Instant::now();
+            let report = source.copy_to(&target, replace).await?;
+            for (table, n) in &report {
+                println!("{table:>16}: {n} rows");
+            }
+            let check = target.verify(1).await?;
+            if let Some(p) = check.problems.first() {
+                eprintln!("the copy does not verify: {p}");
+                std::process::exit(1);
+            }
+            println!(
+                "copied {} to {} in {:.1} s; the copy verifies: {} orders, {} events",
+                redact(&from),
+                redact(&to),
+                started.elapsed().as_secs_f64(),
+                check.orders,
+                check.events
+            );
+        }
+        Cmd::Db { which: DbCmd::Migrate { database_url } } => {
+            Store::connect(&database_url).await?;
+            println!("{} is at the current schema", redact(&database_url));
         }
         Cmd::Bench { which: BenchCmd::Create { clients, seconds, database_url } } => {
             let r = run_create(&CreateBench { clients, seconds, database_url }).await?;

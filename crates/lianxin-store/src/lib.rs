@@ -2,6 +2,7 @@
 //! embedded) and PostgreSQL; every query is written once with `$n` placeholders, which both
 //! accept. Dialect differences live in the migrations folders and in [`Backend`].
 
+mod copy;
 mod error;
 mod orders;
 mod reference;
@@ -9,6 +10,7 @@ mod sql;
 mod users;
 mod verify;
 
+pub use copy::CopyReport;
 pub use error::StoreError;
 pub use orders::{ActError, OrderFilter, OrderPage, StoredEvent};
 pub use users::{AuditEntry, UserRecord};

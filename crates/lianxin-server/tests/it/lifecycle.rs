@@ -734,6 +734,25 @@ fn numbers(body: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn order_numbers_follow_the_local_day_and_restart_at_local_midnight() {
+    let app = spawn_app().await;
+    // 23:59 on Monday, local time (15:59 UTC).
+    app.clock.set(T0 + 13 * HOUR + 59 * MINUTE);
+    let s = app.staff().await;
+    let monday: Vec<String> = [app.create(&s, sample_order()).await, app.create(&s, sample_order()).await].into();
+    // Local midnight is 16:00 UTC: a new day, a new sequence.
+    app.clock.advance(MINUTE);
+    let tuesday = app.create(&s, sample_order()).await;
+    assert_eq!(monday, ["2026112300001", "2026112300002"]);
+    assert_eq!(tuesday, "2026112400001");
+    let o = app.get(&format!("/api/v1/orders/{tuesday}"), &s.operator).await.body;
+    assert_eq!(o["created_at"], "2026-11-24T00:00:00.000+08:00");
+    // Newest first across days.
+    let r = app.get("/api/v1/orders", &s.operator).await;
+    assert_eq!(numbers(&r.body), ["2026112400001", "2026112300002", "2026112300001"]);
+}
+
+#[tokio::test]
 async fn the_order_list_is_newest_first_and_filters_by_each_parameter() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -773,7 +792,7 @@ async fn the_order_list_is_newest_first_and_filters_by_each_parameter() {
     assert_eq!(list("").await, [d, c, b, a], "newest first");
     assert_eq!(list("?status=registered").await, [b, a]);
     assert_eq!(list("?status=registered,in_review").await, [c, b, a]);
-    assert_eq!(list("?status=in_review,%20dispatched").await, [d, c]);
+    assert_eq!(list("?status=in_review,dispatched").await, [d, c]);
     assert_eq!(list("?category=urban.facilities.streetlight-out").await, [d, a]);
     assert_eq!(list("?category=urban").await, [d, c, a], "a group selects all its leaves");
     assert_eq!(list("?category=urban.order").await, [c]);

@@ -538,6 +538,12 @@ async fn errors_take_precedence_in_the_order_the_contract_fixes() {
     let r = app.post(&format!("/api/v1/orders/{absent}/actions/approve"), &s.operator, json!({})).await;
     assert_error(&r, NOT_FOUND, "not_found");
 
+    // Before dispatch there is no lead unit: the district that sees the order by its
+    // location may not sign for it.
+    let district = app.login("handler.d440106").await;
+    let before_dispatch = app.pending_order(&s, sample_order()).await;
+    app.refused(&before_dispatch, "sign", &district, json!({}), FORBIDDEN, "forbidden_role").await;
+
     // 403 before 422: a wrong role sending invalid values.
     app.refused(&in_review, "approve", &s.operator, json!({"version": "x"}), FORBIDDEN, "forbidden_role").await;
     let pending = app.pending_order(&s, sample_order()).await;
