@@ -81,7 +81,7 @@ impl Store {
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(5))
+                    .acquire_timeout(Duration::from_secs(3))
                     .test_before_acquire(true)
                     .connect(url)
                     .await?

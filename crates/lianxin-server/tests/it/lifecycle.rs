@@ -889,3 +889,59 @@ async fn the_order_list_pages_by_cursor_with_a_default_and_a_maximum_limit() {
     let r = app.get(&format!("/api/v1/orders?status=registered&limit=200&cursor={c}"), &s.operator).await;
     assert_eq!(numbers(&r.body).len(), 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_registrations_get_distinct_consecutive_numbers() {
+    let app = spawn_app().await;
+    let s = app.staff().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let (http, url, tok) = (app.http.clone(), app.url("/api/v1/orders"), s.operator.clone());
+        let mut body = sample_order();
+        body["caller"]["phone"] = json!(format!("1370000{i:04}"));
+        tasks.spawn(async move {
+            let r = http.post(url).bearer_auth(tok).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            number_of(&r.json::<Value>().await.unwrap())
+        });
+    }
+    let got: BTreeSet<String> = tasks.join_all().await.into_iter().collect();
+    let want: BTreeSet<String> = (1..=20).map(|i| format!("20261123{i:05}")).collect();
+    assert_eq!(got, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_concurrent_actions_on_the_same_version_exactly_one_wins() {
+    let app = spawn_app().await;
+    let s = app.staff().await;
+    let n = app.dispatched_order(&s, "city-urban", &[]).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let url = app.url(&format!("/api/v1/orders/{n}/actions/note"));
+        let (http, tok) = (app.http.clone(), s.leader.clone());
+        tasks.spawn(async move {
+            let r = http
+                .post(url)
+                .bearer_auth(tok)
+                .json(&json!({"text": format!("并发{i}"), "version": 4}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let body: Value = r.json().await.unwrap();
+            (status, body["error"]["code"].as_str().unwrap_or("").to_owned())
+        });
+    }
+    let results = tasks.join_all().await;
+    let ok = results.iter().filter(|(st, _)| *st == StatusCode::OK).count();
+    assert_eq!(ok, 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .filter(|(st, _)| *st != StatusCode::OK)
+            .all(|(st, code)| *st == StatusCode::CONFLICT && code == "stale_version"),
+        "{results:?}"
+    );
+    let (o, count) = app.stored(&n).await;
+    assert_eq!((o["version"].as_i64(), count), (Some(5), 5));
+}
