@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for tests: `start DIR` prints a database URL on stdout,
-# `stop DIR` stops it and deletes DIR. Installs Debian's postgresql package when missing.
+# `stop DIR` stops it and deletes DIR, `kill DIR`/`restart DIR`
+# stop and start it in place. Installs Debian's postgresql package when missing.
 # The cluster listens on 127.0.0.1 only, on a free port, with durability settings off
-# (it is deleted after the run).
+# (it is deleted after the run); PG_DURABLE=1 keeps PostgreSQL's durable defaults (benchmarks).
 set -euo pipefail
 
 find_bin() {
@@ -54,11 +55,12 @@ listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
 max_connections = 300
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 shared_buffers = 128MB
 CONF
+    if [ "${PG_DURABLE:-0}" != 1 ]; then
+        # Tests only: the cluster is deleted after the run.
+        printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >>"$dir/data/postgresql.conf"
+    fi
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >&2 \
         || { cat "$dir/server.log" >&2; exit 1; }
     echo "$port" >"$dir/port"
@@ -74,8 +76,24 @@ stop() {
     rm -rf "$dir"
 }
 
+# Stops the server abruptly but keeps the cluster (failure tests).
+kill_server() {
+    local dir=$1
+    local bin; bin=$(find_bin)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >&2
+}
+
+# Starts a killed cluster again on its port.
+restart() {
+    local dir=$1
+    local bin; bin=$(find_bin)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >&2
+}
+
 case "${1:-}" in
     start) start "$2" ;;
     stop) stop "$2" ;;
-    *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+    kill) kill_server "$2" ;;
+    restart) restart "$2" ;;
+    *) echo "usage: $0 start|stop|kill|restart DIR" >&2; exit 2 ;;
 esac

@@ -35,8 +35,8 @@ pub struct Store {
     /// SQLite has one writer at a time. Queueing writers here, in FIFO order, replaces
     /// SQLite's busy handler (which sleeps and retries) with a prompt hand-over.
     write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
-    /// The SQLite group-commit writer for registrations.
-    registrations: Option<tokio::sync::mpsc::Sender<orders::Registration>>,
+    /// The group-commit writer for registrations.
+    registrations: tokio::sync::mpsc::Sender<orders::Registration>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -88,11 +88,12 @@ impl Store {
             }
         };
         let write_gate = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
-        let registrations = write_gate.as_ref().map(|gate| {
-            let (tx, rx) = tokio::sync::mpsc::channel(1024);
-            tokio::spawn(orders::registration_writer(pool.clone(), gate.clone(), rx));
-            tx
-        });
+        // Both backends commit concurrent registrations in batches: on PostgreSQL too the
+        // day's counter row is a hot spot held until commit, so one commit for many orders
+        // beats many commits queueing on it.
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(orders::registration_writer(pool.clone(), write_gate.clone(), rx));
+        let registrations = tx;
         let store = Store { pool, backend, write_gate, registrations };
         store.migrate().await?;
         Ok(store)

@@ -213,18 +213,14 @@ fn order_from_row(r: &AnyRow) -> Result<(Order, String), StoreError> {
 impl Store {
     /// Registers a new order from its validated first event (whose number is a placeholder):
     /// the day's next number is taken inside the same transaction as the order row and the
-    /// event, so a failed registration leaves no gap. On SQLite, concurrent registrations
-    /// are committed together by one writer task (group commit: one fsync for many orders).
+    /// event, so a failed registration leaves no gap. Concurrent registrations
+    /// are committed together by one writer task (group commit: one fsync for many orders),
+    /// on either backend.
     pub async fn register_order(&self, day: &str, event: Event) -> Result<Order, StoreError> {
-        if let Some(tx) = &self.registrations {
-            let (reply, rx) = tokio::sync::oneshot::channel();
-            tx.send(Registration { day: day.to_owned(), event, reply })
-                .await
-                .map_err(|_| StoreError::Unavailable("the database writer has stopped".into()))?;
-            return rx.await.map_err(|_| StoreError::Unavailable("the database writer has stopped".into()))?;
-        }
-        let mut orders = register_batch(&self.pool, &[(day.to_owned(), event)]).await?;
-        orders.pop().ok_or_else(|| corrupt("registration produced no order"))
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let stopped = || StoreError::Unavailable("the database writer has stopped".into());
+        self.registrations.send(Registration { day: day.to_owned(), event, reply }).await.map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
     }
 
     /// An order by number.
@@ -441,12 +437,12 @@ pub(crate) struct Registration {
 /// Most registrations committed in one transaction.
 const MAX_BATCH: usize = 128;
 
-/// The SQLite writer: takes every registration waiting, commits them in one transaction,
+/// The registration writer: takes every registration waiting, commits them in one transaction,
 /// answers each. When the batch fails, every one of its registrations gets the error and
 /// none is stored.
 pub(crate) async fn registration_writer(
     pool: AnyPool,
-    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     mut rx: tokio::sync::mpsc::Receiver<Registration>,
 ) {
     while let Some(first) = rx.recv().await {
@@ -459,7 +455,10 @@ pub(crate) async fn registration_writer(
         }
         let input: Vec<(String, Event)> = jobs.iter().map(|j| (j.day.clone(), j.event.clone())).collect();
         let result = {
-            let _turn = gate.lock().await;
+            let _turn = match &gate {
+                Some(g) => Some(g.lock().await),
+                None => None,
+            };
             register_batch(&pool, &input).await
         };
         match result {

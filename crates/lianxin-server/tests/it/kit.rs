@@ -34,9 +34,74 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(DemoOptions { history: 0, days: 1 }).await
 }
 
+/// The database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+tokio::task_local! {
+    /// Set by [`dual!`] for the test body.
+    pub static BACKEND: Backend;
+}
+
+/// Declares a test that runs twice, as `NAME::sqlite` and `NAME::postgres`: `spawn_app()`
+/// inside it gets a fresh database of that backend.
+#[macro_export]
+macro_rules! dual {
+    ($(#[$attr:meta])* async fn $name:ident() $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$attr])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::kit::BACKEND.scope($crate::kit::Backend::Sqlite, async $body).await
+            }
+
+            $(#[$attr])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::kit::BACKEND.scope($crate::kit::Backend::Postgres, async $body).await
+            }
+        }
+    };
+}
+
+/// The backend of the running test (SQLite outside [`dual!`]).
+pub fn backend() -> Backend {
+    BACKEND.try_with(|b| *b).unwrap_or(Backend::Sqlite)
+}
+
+/// A fresh, empty PostgreSQL database on the cluster that `scripts/test.sh` started.
+pub async fn postgres_database() -> String {
+    use sqlx::Connection;
+    let admin = std::env::var("LIANXIN_TEST_PG_URL").unwrap_or_else(|_| {
+        panic!(
+            "LIANXIN_TEST_PG_URL is not set. The PostgreSQL half of the suite runs against the \
+             throwaway cluster that scripts/test.sh starts: run scripts/test.sh (or start one with \
+             scripts/pg-cluster.sh start DIR and export the URL it prints)."
+        )
+    });
+    sqlx::any::install_default_drivers();
+    let name = format!("lx_{}", lianxin_server::auth::new_token().get(..16).unwrap_or("x"));
+    let mut conn = sqlx::AnyConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL cluster at {admin}: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    format!("{base}/{name}")
+}
+
 pub async fn spawn_app_with(demo: DemoOptions) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let db_url = match backend() {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
+        Backend::Postgres => postgres_database().await,
+    };
     let clock = Clock::manual(T0);
     let running = spawn(Config {
         listen: "127.0.0.1:0".into(),

@@ -43,7 +43,7 @@ async fn check_step(app: &TestApp, token: &str, order: &Value, version: i64, wan
     events
 }
 
-#[tokio::test]
+dual! {
 async fn an_order_walks_the_whole_loop_and_each_step_appends_exactly_one_chained_event() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -148,8 +148,9 @@ async fn an_order_walks_the_whole_loop_and_each_step_appends_exactly_one_chained
     assert_eq!(stored["status"], "closed");
     assert_eq!(stored["version"], 9);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn an_operator_closes_at_first_contact_with_each_kind() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -182,8 +183,9 @@ async fn an_operator_closes_at_first_contact_with_each_kind() {
         assert_eq!(o["lead_unit"], Value::Null);
     }
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_lead_unit_returns_a_dispatched_order_and_the_dispatcher_sends_it_elsewhere() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -218,8 +220,9 @@ async fn a_lead_unit_returns_a_dispatched_order_and_the_dispatcher_sends_it_else
     assert_eq!(o["status"], "in_progress");
     assert_eq!(o["returns"], 1);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_lead_unit_returns_an_order_it_already_signed_for() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -246,8 +249,9 @@ async fn a_lead_unit_returns_an_order_it_already_signed_for() {
     assert_eq!(o["status"], "in_progress");
     assert_eq!(o["version"], 8);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_district_subdispatches_to_its_street_office_which_signs_while_the_district_still_sees_it() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -295,8 +299,9 @@ async fn a_district_subdispatches_to_its_street_office_which_signs_while_the_dis
     assert_eq!(o["status"], "replied");
     assert_eq!(o["reply"]["unit"], "s440106001");
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_lead_unit_may_subdispatch_after_signing_and_the_order_awaits_the_new_units_signature() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -312,8 +317,9 @@ async fn a_lead_unit_may_subdispatch_after_signing_and_the_order_awaits_the_new_
     let urban = app.login("handler.d440106-urban").await;
     assert_eq!(app.must(&n, "sign", &urban, json!({})).await["status"], "in_progress");
 }
+}
 
-#[tokio::test]
+dual! {
 async fn dispatch_at_ten_on_monday_sets_rfc3339_deadlines_in_local_time() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -329,8 +335,9 @@ async fn dispatch_at_ten_on_monday_sets_rfc3339_deadlines_in_local_time() {
         assert!(t.ends_with("+08:00"), "{key} = {t}");
     }
 }
+}
 
-#[tokio::test]
+dual! {
 async fn urgent_and_emergency_orders_get_shorter_deadlines() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -349,8 +356,9 @@ async fn urgent_and_emergency_orders_get_shorter_deadlines() {
         assert_eq!(o["deadline"], deadline, "{urgency}");
     }
 }
+}
 
-#[tokio::test]
+dual! {
 async fn working_time_deadlines_skip_the_weekend() {
     let app = spawn_app().await;
     // Friday 2026-11-27 17:00 +08:00.
@@ -364,8 +372,9 @@ async fn working_time_deadlines_skip_the_weekend() {
     // Five working days of 7 hours from Friday 17:00.
     assert_eq!(o["deadline"], "2026-12-04T17:00:00.000+08:00");
 }
+}
 
-#[tokio::test]
+dual! {
 async fn urge_and_note_are_accepted_in_every_open_state() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -401,8 +410,9 @@ async fn urge_and_note_are_accepted_in_every_open_state() {
     assert_eq!(o["version"], version + 2);
     assert_eq!(app.events(&n, &s.operator).await.len() as i64, version + 2);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn subdispatching_to_an_assisting_sub_unit_makes_it_the_lead_and_no_longer_an_assistant() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -414,8 +424,9 @@ async fn subdispatching_to_an_assisting_sub_unit_makes_it_the_lead_and_no_longer
     // The district, now neither lead nor assisting, still sees it as the street's parent.
     assert_eq!(app.get(&format!("/api/v1/orders/{n}"), &district).await.status, StatusCode::OK);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn an_approved_extension_moves_the_deadline_to_the_requested_time() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -455,8 +466,9 @@ async fn an_approved_extension_moves_the_deadline_to_the_requested_time() {
     assert_eq!(o["pending_extension"], Value::Null);
     assert_eq!(o["extensions_granted"], 1);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_denied_extension_leaves_the_deadline_unchanged() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -482,8 +494,9 @@ async fn a_denied_extension_leaves_the_deadline_unchanged() {
     assert_eq!(o["pending_extension"], Value::Null);
     assert_eq!(o["extensions_granted"], 0);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn an_unsatisfied_callback_reopens_the_order_at_the_same_unit_with_a_new_deadline() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -528,8 +541,9 @@ async fn an_unsatisfied_callback_reopens_the_order_at_the_same_unit_with_a_new_d
     assert_eq!(o["reopens"], 1);
     assert!(o["closed_at"].is_string());
 }
+}
 
-#[tokio::test]
+dual! {
 async fn an_unreachable_caller_still_closes_the_order() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -539,8 +553,9 @@ async fn an_unreachable_caller_still_closes_the_order() {
     assert_eq!(o["status"], "closed");
     assert_eq!(o["reopens"], 0);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_supervisor_reopens_a_closed_order_for_dispatch() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -564,8 +579,9 @@ async fn a_supervisor_reopens_a_closed_order_for_dispatch() {
     let o = app.must(&n, "dispatch", &s.dispatcher, json!({"lead_unit": "d440106"})).await;
     assert_eq!(o["status"], "dispatched");
 }
+}
 
-#[tokio::test]
+dual! {
 async fn an_operator_or_dispatcher_merges_a_duplicate_into_another_open_order() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -594,8 +610,9 @@ async fn an_operator_or_dispatcher_merges_a_duplicate_into_another_open_order() 
     assert_eq!(o["merged_into"], target.as_str());
     assert_eq!(o["version"], 4);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_reviewer_or_dispatcher_cancels_an_open_order() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -625,8 +642,9 @@ async fn a_reviewer_or_dispatcher_cancels_an_open_order() {
     };
     check_step(&app, &s.dispatcher, &o, 4, want).await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_supervisor_urges_an_open_order_without_changing_its_status() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -654,8 +672,9 @@ async fn a_supervisor_urges_an_open_order_without_changing_its_status() {
         "registered"
     );
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_handler_of_an_assisting_unit_adds_a_note() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -679,8 +698,9 @@ async fn a_handler_of_an_assisting_unit_adds_a_note() {
     assert_eq!(ev[5]["actor"], "leader");
     assert_eq!(ev[5]["unit"], Value::Null);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_callers_history_lists_their_orders_newest_first_in_pages() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -728,12 +748,13 @@ async fn a_callers_history_lists_their_orders_newest_first_in_pages() {
     assert_eq!(r.body["items"].as_array().unwrap().len(), 5);
     assert_eq!(r.body["next_cursor"], Value::Null);
 }
+}
 
 fn numbers(body: &Value) -> Vec<String> {
     body["items"].as_array().expect("a list has items").iter().map(number_of).collect()
 }
 
-#[tokio::test]
+dual! {
 async fn order_numbers_follow_the_local_day_and_restart_at_local_midnight() {
     let app = spawn_app().await;
     // 23:59 on Monday, local time (15:59 UTC).
@@ -751,8 +772,9 @@ async fn order_numbers_follow_the_local_day_and_restart_at_local_midnight() {
     let r = app.get("/api/v1/orders", &s.operator).await;
     assert_eq!(numbers(&r.body), ["2026112400001", "2026112300002", "2026112300001"]);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn the_order_list_is_newest_first_and_filters_by_each_parameter() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -816,8 +838,9 @@ async fn the_order_list_is_newest_first_and_filters_by_each_parameter() {
     assert_eq!(list("?status=closed").await.len(), 0);
     assert_eq!(list("?limit=2").await, [d, c]);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn the_order_list_pages_by_cursor_with_a_default_and_a_maximum_limit() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -889,8 +912,9 @@ async fn the_order_list_pages_by_cursor_with_a_default_and_a_maximum_limit() {
     let r = app.get(&format!("/api/v1/orders?status=registered&limit=200&cursor={c}"), &s.operator).await;
     assert_eq!(numbers(&r.body).len(), 5);
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+dual! {
 async fn concurrent_registrations_get_distinct_consecutive_numbers() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -909,8 +933,9 @@ async fn concurrent_registrations_get_distinct_consecutive_numbers() {
     let want: BTreeSet<String> = (1..=20).map(|i| format!("20261123{i:05}")).collect();
     assert_eq!(got, want);
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+dual! {
 async fn of_concurrent_actions_on_the_same_version_exactly_one_wins() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -944,4 +969,5 @@ async fn of_concurrent_actions_on_the_same_version_exactly_one_wins() {
     );
     let (o, count) = app.stored(&n).await;
     assert_eq!((o["version"].as_i64(), count), (Some(5), 5));
+}
 }

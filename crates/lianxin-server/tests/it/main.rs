@@ -2,9 +2,12 @@
 //! a fresh database and talks HTTP to it.
 #![allow(clippy::unwrap_used, dead_code, unused_imports)]
 
+#[macro_use]
 mod kit;
+mod concurrency;
 mod lifecycle;
 mod openapi;
+mod postgres;
 mod refusals;
 mod scope;
 mod smoke;

@@ -53,7 +53,7 @@ const ACTIONS: &[&str] = &[
     "note",
 ];
 
-#[tokio::test]
+dual! {
 async fn a_role_that_may_not_perform_an_action_gets_403_and_nothing_changes() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -108,8 +108,9 @@ async fn a_role_that_may_not_perform_an_action_gets_403_and_nothing_changes() {
     app.create_refused(&s.reviewer, sample_order().to_string(), FORBIDDEN, "forbidden_role").await;
     app.create_refused(&urban, sample_order().to_string(), FORBIDDEN, "forbidden_role").await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn an_action_the_orders_state_does_not_allow_gets_409_illegal_transition() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -225,8 +226,9 @@ async fn an_action_the_orders_state_does_not_allow_gets_409_illegal_transition()
     app.refused(&cancelled, "note", &s.operator, json!({"text": "x"}), CONFLICT, "illegal_transition").await;
     app.refused(&cancelled, "reopen", &s.supervisor, json!({"reason": "x"}), CONFLICT, "illegal_transition").await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_stale_version_gets_409_stale_version_and_the_current_one_succeeds() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -244,8 +246,9 @@ async fn a_stale_version_gets_409_stale_version_and_the_current_one_succeeds() {
     let r = app.refused(&n, "note", &s.leader, json!({"text": "x", "version": "3"}), INVALID, "invalid_values").await;
     names_field(&r, "version");
 }
+}
 
-#[tokio::test]
+dual! {
 async fn another_units_order_is_404_for_reads_and_for_every_action() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -276,8 +279,9 @@ async fn another_units_order_is_404_for_reads_and_for_every_action() {
     let urban = app.login("handler.city-urban").await;
     assert_eq!(app.get(&format!("/api/v1/orders/{n}"), &urban).await.status, StatusCode::OK);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_malformed_json_body_is_400_and_changes_nothing() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -298,8 +302,9 @@ async fn a_malformed_json_body_is_400_and_changes_nothing() {
     )
     .await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_value_outside_its_vocabulary_is_422_naming_the_field() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -352,8 +357,9 @@ async fn a_value_outside_its_vocabulary_is_422_naming_the_field() {
         .await;
     names_field(&r, "level");
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_missing_required_field_is_422_naming_the_field() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -387,8 +393,9 @@ async fn a_missing_required_field_is_422_naming_the_field() {
     let r = app.refused(&p, "cancel", &s.dispatcher, json!({"reason": "   "}), INVALID, "invalid_values").await;
     names_field(&r, "reason");
 }
+}
 
-#[tokio::test]
+dual! {
 async fn unknown_or_unusable_reference_codes_are_422() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -463,8 +470,9 @@ async fn unknown_or_unusable_reference_codes_are_422() {
         .await;
     names_field(&r, "until");
 }
+}
 
-#[tokio::test]
+dual! {
 async fn requests_without_a_valid_token_get_401() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -493,8 +501,9 @@ async fn requests_without_a_valid_token_get_401() {
     app.clock.advance(13 * 3_600_000);
     app.refused_raw(&n, "submit", Some(&s.operator), "{}".into(), UNAUTHORIZED, "not_signed_in").await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_wrong_password_or_unknown_user_gets_401_at_login() {
     let app = spawn_app().await;
     let login = |u: &str, p: &str| json!({"username": u, "password": p}).to_string();
@@ -511,8 +520,9 @@ async fn a_wrong_password_or_unknown_user_gets_401_at_login() {
     let r = app.post_raw("/api/v1/auth/login", None, r#"{"username":"#.into()).await;
     assert_error(&r, MALFORMED, "malformed_request");
 }
+}
 
-#[tokio::test]
+dual! {
 async fn errors_take_precedence_in_the_order_the_contract_fixes() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -599,8 +609,9 @@ async fn errors_take_precedence_in_the_order_the_contract_fixes() {
     assert!(["illegal_transition", "stale_version"].contains(&r.code()), "{:?}", r.body);
     assert_eq!(app.stored(&in_review).await, before);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn unknown_routes_and_wrong_methods_answer_with_the_error_shape() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -635,8 +646,9 @@ async fn unknown_routes_and_wrong_methods_answer_with_the_error_shape() {
     }
     assert_eq!(app.stored(&n).await.1, 1, "nothing was written");
 }
+}
 
-#[tokio::test]
+dual! {
 async fn an_invalid_list_filter_is_422_naming_it() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -654,4 +666,5 @@ async fn an_invalid_list_filter_is_422_naming_it() {
         assert_error(&r, INVALID, "invalid_values");
         names_field(&r, field);
     }
+}
 }

@@ -27,7 +27,7 @@ async fn dispatch(app: &TestApp, s: &Staff, body: Value, lead: &str, assisting: 
     n
 }
 
-#[tokio::test]
+dual! {
 async fn a_handler_of_another_unit_cannot_see_list_read_events_of_or_act_on_an_order() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -58,8 +58,9 @@ async fn a_handler_of_another_unit_cannot_see_list_read_events_of_or_act_on_an_o
     assert_error(&app.get(&format!("/api/v1/orders/{n}"), &urban).await, StatusCode::NOT_FOUND, "not_found");
     assert!(numbers(&app.get("/api/v1/orders", &urban).await).is_empty());
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_street_office_sees_the_orders_dispatched_to_it() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -80,8 +81,9 @@ async fn a_street_office_sees_the_orders_dispatched_to_it() {
     assert_error(&app.get(&format!("/api/v1/orders/{n}"), &neighbour).await, StatusCode::NOT_FOUND, "not_found");
     assert!(numbers(&app.get("/api/v1/orders", &neighbour).await).is_empty());
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_district_government_sees_its_sub_units_orders_and_the_orders_located_in_its_district() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -127,8 +129,9 @@ async fn a_district_government_sees_its_sub_units_orders_and_the_orders_located_
     app.must(&sub_unit, "note", &tianhe, json!({"text": "区政府关注"})).await;
     app.refused(&sub_unit, "sign", &tianhe, json!({}), StatusCode::FORBIDDEN, "forbidden_role").await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_handler_of_an_assisting_unit_sees_the_order() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -146,8 +149,9 @@ async fn a_handler_of_an_assisting_unit_sees_the_order() {
     let gas = app.login("handler.co-gas").await;
     assert_error(&app.get(&format!("/api/v1/orders/{n}"), &gas).await, StatusCode::NOT_FOUND, "not_found");
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_handlers_order_list_holds_only_orders_within_its_scope() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -183,8 +187,9 @@ async fn a_handlers_order_list_holds_only_orders_within_its_scope() {
     // Hotline-wide roles see all eight.
     assert_eq!(numbers(&app.get("/api/v1/orders", &s.leader).await).len(), 8);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_confidential_callers_name_and_phone_are_hidden_from_handlers() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -226,8 +231,9 @@ async fn a_confidential_callers_name_and_phone_are_hidden_from_handlers() {
     let r = app.get("/api/v1/callers/13800001234/orders", &s.operator).await;
     assert_eq!(numbers(&r), set(&[&secret, &open]));
 }
+}
 
-#[tokio::test]
+dual! {
 async fn a_confidential_caller_is_shown_in_full_to_operator_and_callback_and_masked_to_other_hotline_roles() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -260,8 +266,9 @@ async fn a_confidential_caller_is_shown_in_full_to_operator_and_callback_and_mas
     let o = app.must(&n, "note", &s.leader, json!({"text": "关注"})).await;
     assert_eq!(o["caller"]["phone"], "138****1234");
 }
+}
 
-#[tokio::test]
+dual! {
 async fn reading_a_caller_unmasked_is_audited() {
     let app = spawn_app().await;
     let s = app.staff().await;
@@ -286,4 +293,5 @@ async fn reading_a_caller_unmasked_is_audited() {
     let entries = store.audit_entries(50).await.unwrap();
     assert!(!audited(&entries, "leader"), "{entries:#?}");
     assert!(!audited(&entries, "dispatcher"), "{entries:#?}");
+}
 }

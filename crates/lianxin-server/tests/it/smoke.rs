@@ -2,7 +2,7 @@ use crate::kit::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-#[tokio::test]
+dual! {
 async fn an_operator_registers_an_order_and_reads_it_back() {
     let app = spawn_app().await;
     let op = app.login("operator").await;
@@ -19,4 +19,5 @@ async fn an_operator_registers_an_order_and_reads_it_back() {
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["status"], "in_review");
     assert_eq!(app.events(n, &op).await.len(), 2);
+}
 }

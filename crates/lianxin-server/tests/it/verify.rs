@@ -1,7 +1,7 @@
 use crate::kit::*;
 use lianxin_server::demo::DemoOptions;
 use serde_json::json;
-use sqlx::sqlite::SqlitePool;
+use sqlx::AnyPool as SqlitePool;
 use std::process::Output;
 
 const MINUTE: i64 = 60_000;
@@ -85,9 +85,10 @@ fn assert_broken(db: &StoppedDb, number: &str) {
     assert!(stderr.contains(number), "stderr should name order {number}: {}", describe(&out));
 }
 
-/// Opens the database file directly, as someone with access to it could.
+/// Opens the database directly, as someone with access to it could.
 async fn open(db: &StoppedDb) -> SqlitePool {
-    SqlitePool::connect(&format!("sqlite://{}", db.path.display())).await.expect("open the database file")
+    sqlx::any::install_default_drivers();
+    SqlitePool::connect(&db.db_url).await.expect("open the database")
 }
 
 async fn exec(pool: &SqlitePool, sql: &'static str, number: &str) -> u64 {
@@ -104,7 +105,7 @@ async fn tampered(f: &Fixture, number: &str, tamper: impl AsyncFnOnce(&SqlitePoo
     assert_broken(&f.db, number);
 }
 
-#[tokio::test]
+dual! {
 async fn verify_passes_on_a_demo_database_with_history_and_live_actions() {
     let f = fixture().await;
     let out = run_verify(&f.db);
@@ -112,8 +113,9 @@ async fn verify_passes_on_a_demo_database_with_history_and_live_actions() {
     // Idempotent: verifying does not change anything that a second run would see.
     assert_intact(&f.db);
 }
+}
 
-#[tokio::test]
+dual! {
 async fn verify_names_the_order_whose_event_comment_was_edited() {
     let f = fixture().await;
     let n = f.closed.clone();
@@ -123,8 +125,9 @@ async fn verify_names_the_order_whose_event_comment_was_edited() {
     })
     .await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn verify_names_the_order_whose_event_payload_was_edited() {
     let f = fixture().await;
     let n = f.closed.clone();
@@ -140,8 +143,9 @@ async fn verify_names_the_order_whose_event_payload_was_edited() {
     })
     .await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn verify_names_the_order_that_lost_an_event_in_the_middle() {
     let f = fixture().await;
     let n = f.closed.clone();
@@ -150,8 +154,9 @@ async fn verify_names_the_order_that_lost_an_event_in_the_middle() {
     })
     .await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn verify_names_the_order_that_lost_its_last_event() {
     let f = fixture().await;
     let n = f.closed.clone();
@@ -161,8 +166,9 @@ async fn verify_names_the_order_that_lost_its_last_event() {
     })
     .await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn verify_names_the_order_whose_event_times_were_swapped() {
     let f = fixture().await;
     let n = f.closed.clone();
@@ -193,8 +199,9 @@ async fn verify_names_the_order_whose_event_times_were_swapped() {
     })
     .await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn verify_names_the_order_whose_row_was_deleted_while_its_events_remain() {
     let f = fixture().await;
     let n = f.open.clone();
@@ -205,8 +212,9 @@ async fn verify_names_the_order_whose_row_was_deleted_while_its_events_remain() 
     })
     .await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn verify_names_the_order_deleted_together_with_all_its_events_by_the_gap_in_the_days_numbers() {
     let f = fixture().await;
     let n = f.closed.clone();
@@ -217,8 +225,9 @@ async fn verify_names_the_order_deleted_together_with_all_its_events_by_the_gap_
     })
     .await;
 }
+}
 
-#[tokio::test]
+dual! {
 async fn verify_names_the_order_whose_row_status_was_edited() {
     let f = fixture().await;
     let n = f.open.clone();
@@ -226,4 +235,5 @@ async fn verify_names_the_order_whose_row_status_was_edited() {
         assert_eq!(exec(db, "UPDATE orders SET status = 'closed' WHERE number = $1", &n).await, 1);
     })
     .await;
+}
 }
