@@ -64,6 +64,8 @@ struct Walk {
     log: Vec<Event>,
     t: Millis,
     now: Millis,
+    /// Stop after this many events (the newest orders wait at the start of the queue).
+    max_events: usize,
 }
 
 impl Walk {
@@ -76,7 +78,7 @@ impl Walk {
             1
         };
         let t = self.t + delay.max(MINUTE) * stall;
-        if t > self.now {
+        if t > self.now || self.log.len() >= self.max_events {
             return false;
         }
         match decide(ctx, &self.order, &cmd, actor, t) {
@@ -195,12 +197,18 @@ impl Gen<'_> {
             .map(|u| u.code.clone())
     }
 
-    fn walk(&mut self, number: OrderNumber, t0: Millis, previous: Option<MergeTarget>) -> Option<Vec<Event>> {
+    fn walk(
+        &mut self,
+        number: OrderNumber,
+        t0: Millis,
+        previous: Option<MergeTarget>,
+        max_events: usize,
+    ) -> Option<Vec<Event>> {
         let intake = self.intake()?;
         let operator = staff("operator", Role::Operator);
         let ev = lifecycle::register(&self.ctx, intake, number, &operator, t0).ok()?;
         let order = apply(None, &ev).ok()?;
-        let mut w = Walk { order, log: vec![ev], t: t0, now: self.now };
+        let mut w = Walk { order, log: vec![ev], t: t0, now: self.now, max_events };
         let ctx = self.ctx;
         let reviewer = staff("reviewer", Role::Reviewer);
         let dispatcher = staff("dispatcher", Role::Dispatcher);
@@ -445,10 +453,14 @@ pub async fn generate(
         times.sort_unstable();
         let mut previous: Option<MergeTarget> = None;
         let mut seq = 0u64;
-        for t0 in times {
+        let count = times.len();
+        for (i, t0) in times.into_iter().enumerate() {
+            // The day's newest orders wait at each early step, so every queue has some.
+            let from_end = count - i;
+            let max_events = if d == days - 1 && from_end <= 4 { from_end } else { usize::MAX };
             // A number is used only when an order was made with it: days have no gaps.
             let number = OrderNumber::format(&day_code, seq + 1);
-            if let Some(log) = g.walk(number, t0, previous.take()) {
+            if let Some(log) = g.walk(number, t0, previous.take(), max_events) {
                 seq += 1;
                 if let Some(o) = lianxin_domain::lifecycle::replay(&log).ok().flatten()
                     && o.status.is_open()
