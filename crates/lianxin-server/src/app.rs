@@ -24,6 +24,7 @@ use utoipa::OpenApi;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::api::routes())
+        .merge(crate::web::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/v1/openapi.json", get(openapi))

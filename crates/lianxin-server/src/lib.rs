@@ -9,8 +9,10 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod openapi;
+pub mod service;
 pub mod state;
 pub mod views;
+pub mod web;
 
 pub use app::{Config, Running, router, spawn};
 pub use clock::Clock;

@@ -1,0 +1,403 @@
+//! The operations on work orders, shared by the JSON API and the web console so that both
+//! apply the same parsing, scope, masking, audit and lifecycle rules.
+
+use crate::auth::CurrentUser;
+use crate::body::Fields;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::{OrderOut, order_out};
+use lianxin_domain::calendar::Calendar;
+use lianxin_domain::command::MergeTarget;
+use lianxin_domain::error::FieldErrors;
+use lianxin_domain::lifecycle::{self, authorize, authorize_register};
+use lianxin_domain::order::{Caller, Intake, Location};
+use lianxin_domain::scope::{Scope, scope_of};
+use lianxin_domain::*;
+use lianxin_store::{ActError, AuditEntry, OrderFilter, OrderPage, StoredEvent};
+use serde_json::{Map, Value};
+
+fn act_error(e: ActError<ApiError>, number: &str) -> ApiError {
+    match e {
+        ActError::NotFound => ApiError::not_found(format!("no work order `{number}`")),
+        ActError::Rejected(e) => e,
+        ActError::Store(e) => e.into(),
+    }
+}
+
+/// Records that `actor` saw unmasked personal data of these orders.
+async fn audit_unmasked(state: &AppState, user: &CurrentUser, action: &str, numbers: Vec<String>) {
+    if numbers.is_empty() {
+        return;
+    }
+    let entry = AuditEntry {
+        at: state.now(),
+        actor: user.actor.username.clone(),
+        action: action.to_owned(),
+        subject: numbers.join(","),
+        detail: None,
+    };
+    if let Err(e) = state.store().audit(&entry).await {
+        tracing::error!(error = %e, "could not write the audit log");
+    }
+}
+
+/// Renders orders for the user and audits unmasked access.
+pub async fn render(state: &AppState, user: &CurrentUser, orders: &[Order], action: &str) -> Vec<OrderOut> {
+    let cal = state.calendar();
+    let mut unmasked = Vec::new();
+    let out = orders
+        .iter()
+        .map(|o| {
+            let (v, full) = order_out(o, &user.actor, cal);
+            if full {
+                unmasked.push(o.number.to_string());
+            }
+            v
+        })
+        .collect();
+    audit_unmasked(state, user, action, unmasked).await;
+    out
+}
+
+fn parse_intake(obj: &Map<String, Value>) -> Result<Intake, ApiError> {
+    let mut errs = FieldErrors::new();
+    let f = Fields::new(obj);
+    let channel = f.vocab("channel", true, &mut errs, Channel::parse, Channel::allowed());
+    let request_type = f.vocab("request_type", true, &mut errs, RequestType::parse, RequestType::allowed());
+    let category = f.parsed("category", true, &mut errs, CategoryCode::parse);
+    let urgency = f.vocab("urgency", true, &mut errs, Urgency::parse, Urgency::allowed());
+    let title = f.string("title", false, &mut errs).unwrap_or_default();
+    let content = f.string("content", true, &mut errs);
+    let caller = f.object("caller", true, &mut errs);
+    let phone = caller.as_ref().and_then(|c| c.parsed("phone", true, &mut errs, PhoneNumber::parse));
+    let name = caller.as_ref().and_then(|c| c.string("name", false, &mut errs)).filter(|n| !n.trim().is_empty());
+    let confidential = caller.as_ref().and_then(|c| c.boolean("confidential", false, &mut errs)).unwrap_or(false);
+    let location = f.object("location", true, &mut errs);
+    let street = location.as_ref().and_then(|l| l.parsed("street", true, &mut errs, JurisdictionCode::parse));
+    let address =
+        location.as_ref().and_then(|l| l.string("address", false, &mut errs)).filter(|a| !a.trim().is_empty());
+    let lat = location.as_ref().and_then(|l| l.number("lat", &mut errs));
+    let lon = location.as_ref().and_then(|l| l.number("lon", &mut errs));
+    if !errs.is_empty() {
+        return Err(ApiError::invalid(errs.into_map()));
+    }
+    match (channel, request_type, category, urgency, content, phone, street) {
+        (
+            Some(channel),
+            Some(request_type),
+            Some(category),
+            Some(urgency),
+            Some(content),
+            Some(phone),
+            Some(street),
+        ) => Ok(Intake {
+            channel,
+            request_type,
+            category,
+            urgency,
+            title,
+            content,
+            caller: Caller { phone, name: name.map(|n| n.trim().to_owned()), confidential },
+            location: Location { address: address.map(|a| a.trim().to_owned()), street, district: None, lat, lon },
+        }),
+        _ => Err(ApiError::invalid(errs.into_map())),
+    }
+}
+
+/// Registers an order from a JSON object (API body or console form).
+pub async fn register(state: &AppState, user: &CurrentUser, obj: &Map<String, Value>) -> Result<Order, ApiError> {
+    authorize_register(&user.actor)?;
+    let intake = parse_intake(obj)?;
+    let dir = state.directory();
+    let ctx = state.context(&dir);
+    let now = state.now();
+    let day = state.calendar().local_day_code(now);
+    // Validated with a placeholder number; the store assigns the real one when it commits.
+    let event = lifecycle::register(&ctx, intake, OrderNumber::format(&day, 0), &user.actor, now)?;
+    let order = state.store().register_order(&day, event).await?;
+    metrics::counter!("lianxin_orders_created_total").increment(1);
+    Ok(order)
+}
+
+/// Loads an order the user may see, or 404.
+pub async fn visible_order(state: &AppState, user: &CurrentUser, number: &str) -> Result<(Order, Scope), ApiError> {
+    let dir = state.directory();
+    let scope = scope_of(&user.actor, &dir);
+    let not_found = || ApiError::not_found(format!("no work order `{number}`"));
+    if OrderNumber::parse(number).is_err() {
+        return Err(not_found());
+    }
+    match state.store().order(number).await? {
+        Some(o) if scope.allows(&o) => Ok((o, scope)),
+        _ => Err(not_found()),
+    }
+}
+
+/// An order's events, if the user may see the order.
+pub async fn events(state: &AppState, user: &CurrentUser, number: &str) -> Result<Vec<StoredEvent>, ApiError> {
+    visible_order(state, user, number).await?;
+    Ok(state.store().events(number).await?)
+}
+
+fn parse_time(errs: &mut FieldErrors, field: &str, v: &str) -> Option<Millis> {
+    let t = Calendar::parse_rfc3339(v);
+    if t.is_none() {
+        errs.add(field, "must be an RFC 3339 time such as 2026-11-24T08:00:00+08:00");
+    }
+    t
+}
+
+/// Parses list filters; unknown parameters are ignored, bad values are a 422.
+pub fn parse_filter(
+    params: &[(String, String)],
+    dir: &lianxin_domain::reference::Directory,
+) -> Result<(OrderFilter, Option<String>, i64), ApiError> {
+    let mut errs = FieldErrors::new();
+    let mut f = OrderFilter::default();
+    let mut cursor = None;
+    let mut limit = 20;
+    for (k, v) in params {
+        let v = v.trim();
+        if v.is_empty() {
+            continue;
+        }
+        match k.as_str() {
+            "status" => {
+                for s in v.split(',') {
+                    match Status::parse(s.trim()) {
+                        Some(s) => f.statuses.push(s),
+                        None => errs.add("status", format!("`{s}` is not one of: {}", Status::allowed())),
+                    }
+                }
+            }
+            "category" => match CategoryCode::parse(v) {
+                Ok(c) if dir.category(&c).is_some() => {
+                    // A group selects all its leaves.
+                    let leaves: Vec<CategoryCode> = dir
+                        .categories()
+                        .filter(|x| x.leaf.is_some() && is_under(dir, &x.code, &c))
+                        .map(|x| x.code.clone())
+                        .collect();
+                    f.categories = leaves;
+                }
+                _ => errs.add("category", format!("unknown category `{v}`")),
+            },
+            "unit" => match UnitCode::parse(v) {
+                Ok(u) => f.unit = Some(u),
+                Err(m) => errs.add("unit", m),
+            },
+            "street" => match JurisdictionCode::parse(v) {
+                Ok(s) => f.street = Some(s),
+                Err(m) => errs.add("street", m),
+            },
+            "request_type" => match RequestType::parse(v) {
+                Some(t) => f.request_type = Some(t),
+                None => errs.add("request_type", format!("`{v}` is not one of: {}", RequestType::allowed())),
+            },
+            "channel" => match Channel::parse(v) {
+                Some(c) => f.channel = Some(c),
+                None => errs.add("channel", format!("`{v}` is not one of: {}", Channel::allowed())),
+            },
+            "created_from" => f.created_from = parse_time(&mut errs, "created_from", v),
+            "created_to" => f.created_to = parse_time(&mut errs, "created_to", v),
+            "limit" => match v.parse::<i64>() {
+                Ok(n) => limit = n.clamp(1, 200),
+                Err(_) => errs.add("limit", "must be a whole number"),
+            },
+            "cursor" => match OrderNumber::parse(v) {
+                Ok(n) => cursor = Some(n.to_string()),
+                Err(_) => errs.add("cursor", "is not a cursor this API returned"),
+            },
+            _ => {}
+        }
+    }
+    errs.finish()?;
+    Ok((f, cursor, limit))
+}
+
+fn is_under(dir: &lianxin_domain::reference::Directory, code: &CategoryCode, ancestor: &CategoryCode) -> bool {
+    let mut cur = Some(code.clone());
+    let mut guard = 0;
+    while let Some(c) = cur {
+        if &c == ancestor {
+            return true;
+        }
+        guard += 1;
+        if guard > 16 {
+            return false;
+        }
+        cur = dir.category(&c).and_then(|x| x.parent.clone());
+    }
+    false
+}
+
+/// One page of the orders the user may see, filtered by list parameters.
+pub async fn list(state: &AppState, user: &CurrentUser, params: &[(String, String)]) -> Result<OrderPage, ApiError> {
+    let dir = state.directory();
+    let (filter, cursor, limit) = parse_filter(params, &dir)?;
+    let scope = scope_of(&user.actor, &dir);
+    Ok(state.store().list_orders(&scope, &filter, cursor.as_deref(), limit).await?)
+}
+
+/// A caller's orders within scope; a handling unit never finds a confidential caller.
+pub async fn caller_orders(
+    state: &AppState,
+    user: &CurrentUser,
+    phone: &str,
+    params: &[(String, String)],
+) -> Result<OrderPage, ApiError> {
+    let dir = state.directory();
+    let phone = PhoneNumber::parse(phone).map_err(|m| {
+        let mut errs = FieldErrors::new();
+        errs.add("phone", m);
+        ApiError::invalid(errs.into_map())
+    })?;
+    let paging: Vec<(String, String)> = params.iter().filter(|(k, _)| k == "limit" || k == "cursor").cloned().collect();
+    let (mut filter, cursor, limit) = parse_filter(&paging, &dir)?;
+    filter.phone = Some(phone.normalized());
+    let scope = scope_of(&user.actor, &dir);
+    filter.hide_confidential = !matches!(scope, Scope::All);
+    Ok(state.store().list_orders(&scope, &filter, cursor.as_deref(), limit).await?)
+}
+
+/// Builds the command of `action` from its body.
+fn parse_command(
+    action: Action,
+    obj: &Map<String, Value>,
+    merge_target: &Option<MergeTarget>,
+) -> Result<Command, ApiError> {
+    let mut errs = FieldErrors::new();
+    let f = Fields::new(obj);
+    let text = |errs: &mut FieldErrors, k: &str| f.string(k, true, errs).unwrap_or_default();
+    let cmd = match action {
+        Action::Submit => Command::Submit,
+        Action::Approve => Command::Approve,
+        Action::Sign => Command::Sign,
+        Action::SendBack => Command::SendBack { reason: text(&mut errs, "reason") },
+        Action::Return => Command::Return { reason: text(&mut errs, "reason") },
+        Action::Reopen => Command::Reopen { reason: text(&mut errs, "reason") },
+        Action::Cancel => Command::Cancel { reason: text(&mut errs, "reason") },
+        Action::Close => Command::Close {
+            resolution: text(&mut errs, "resolution"),
+            kind: f
+                .vocab("kind", false, &mut errs, CloseKind::parse, CloseKind::allowed())
+                .unwrap_or(CloseKind::Answered),
+        },
+        Action::Dispatch => {
+            let lead = f.parsed("lead_unit", true, &mut errs, UnitCode::parse);
+            let mut assisting = Vec::new();
+            for a in f.string_list("assisting_units", &mut errs) {
+                match UnitCode::parse(&a) {
+                    Ok(u) => assisting.push(u),
+                    Err(m) => errs.add("assisting_units", m),
+                }
+            }
+            let note = f.string("note", false, &mut errs);
+            match lead {
+                Some(lead_unit) => Command::Dispatch { lead_unit, assisting_units: assisting, note },
+                None => return Err(ApiError::invalid(errs.into_map())),
+            }
+        }
+        Action::Subdispatch => {
+            let unit = f.parsed("unit", true, &mut errs, UnitCode::parse);
+            let note = f.string("note", false, &mut errs);
+            match unit {
+                Some(unit) => Command::Subdispatch { unit, note },
+                None => return Err(ApiError::invalid(errs.into_map())),
+            }
+        }
+        Action::RequestExtension => {
+            let until = f.parsed("until", true, &mut errs, |s| {
+                Calendar::parse_rfc3339(s).ok_or_else(|| "must be an RFC 3339 time".to_owned())
+            });
+            let reason = text(&mut errs, "reason");
+            Command::RequestExtension { until: until.unwrap_or(0), reason }
+        }
+        Action::DecideExtension => Command::DecideExtension {
+            approve: f.boolean("approve", true, &mut errs).unwrap_or(false),
+            note: f.string("note", false, &mut errs),
+        },
+        Action::Reply => Command::Reply {
+            content: text(&mut errs, "content"),
+            solved: f.boolean("solved", true, &mut errs).unwrap_or(false),
+        },
+        Action::Callback => {
+            let satisfaction = f.vocab("satisfaction", true, &mut errs, Satisfaction::parse, Satisfaction::allowed());
+            let solved = f.boolean("solved", true, &mut errs).unwrap_or(false);
+            let note = f.string("note", false, &mut errs);
+            match satisfaction {
+                Some(satisfaction) => Command::Callback { satisfaction, solved, note },
+                None => return Err(ApiError::invalid(errs.into_map())),
+            }
+        }
+        Action::Merge => match f.parsed("into", true, &mut errs, OrderNumber::parse) {
+            Some(into) => Command::Merge { into, target: merge_target.clone() },
+            None => return Err(ApiError::invalid(errs.into_map())),
+        },
+        Action::Urge => {
+            let level = f.integer("level", false, &mut errs).unwrap_or(1);
+            Command::Urge { note: text(&mut errs, "note"), level: u8::try_from(level).unwrap_or(0) }
+        }
+        Action::Note => Command::Note { text: text(&mut errs, "text") },
+        Action::Register => return Err(ApiError::not_found("unknown action `register`; POST /api/v1/orders")),
+    };
+    errs.finish()?;
+    Ok(cmd)
+}
+
+/// Performs `action` (its wire name) on order `number` with the fields in `obj`.
+pub async fn perform(
+    state: &AppState,
+    user: &CurrentUser,
+    number: &str,
+    action: &str,
+    obj: Map<String, Value>,
+) -> Result<Order, ApiError> {
+    let action = Action::parse(action)
+        .filter(|a| *a != Action::Register)
+        .ok_or_else(|| ApiError::not_found(format!("unknown action `{action}`")))?;
+    let dir = state.directory();
+    let scope = scope_of(&user.actor, &dir);
+    let not_found = || ApiError::not_found(format!("no work order `{number}`"));
+    if OrderNumber::parse(number).is_err() {
+        return Err(not_found());
+    }
+    let mut version_errs = FieldErrors::new();
+    let expected_version = Fields::new(&obj).integer("version", false, &mut version_errs);
+    // The merge target is looked up first: the decision itself is synchronous.
+    let merge_target = match (action, obj.get("into").and_then(Value::as_str)) {
+        (Action::Merge, Some(into)) if OrderNumber::parse(into).is_ok() => state
+            .store()
+            .order(into)
+            .await?
+            .filter(|t| scope.allows(t))
+            .map(|t| MergeTarget { number: t.number.clone(), status: t.status }),
+        _ => None,
+    };
+    let ctx = state.context(&dir);
+    let now = state.now();
+    let actor = &user.actor;
+    let order = state
+        .store()
+        .act(number, |order| {
+            if !scope.allows(order) {
+                return Err(not_found());
+            }
+            authorize(order, action, actor)?;
+            if !version_errs.is_empty() {
+                return Err(ApiError::invalid(std::mem::take(&mut version_errs).into_map()));
+            }
+            let cmd = parse_command(action, &obj, &merge_target)?;
+            let event = lifecycle::decide(&ctx, order, &cmd, actor, now)?;
+            if let Some(v) = expected_version
+                && v != order.version
+            {
+                return Err(ApiError::stale(order.version, v));
+            }
+            Ok(event)
+        })
+        .await
+        .map_err(|e| act_error(e, number))?;
+    metrics::counter!("lianxin_actions_total", "action" => action.as_str()).increment(1);
+    Ok(order)
+}
