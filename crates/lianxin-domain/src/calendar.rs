@@ -189,6 +189,55 @@ impl Calendar {
         start + minutes * MINUTE
     }
 
+    /// Working minutes between two instants (0 when `end <= start`).
+    pub fn working_minutes_between(&self, start: Millis, end: Millis) -> i64 {
+        if end <= start || self.minutes_per_day() == 0 {
+            return 0;
+        }
+        let mut total = 0;
+        let mut date = self.local_date(start);
+        let last = self.local_date(end);
+        while date <= last {
+            if self.is_working_day(date) {
+                let midnight = self.midnight(date);
+                for p in &self.periods {
+                    let from = (midnight + i64::from(p.start) * MINUTE).max(start);
+                    let to = (midnight + i64::from(p.end) * MINUTE).min(end);
+                    if to > from {
+                        total += to - from;
+                    }
+                }
+            }
+            date += Duration::days(1);
+        }
+        total / MINUTE
+    }
+
+    /// The point `percent` of the way through a limit starting at `start`, counted the way
+    /// the limit counts (working or wall-clock time).
+    pub fn partial_deadline(&self, start: Millis, limit: TimeLimit, percent: u8) -> Millis {
+        let p = i64::from(percent);
+        match limit {
+            TimeLimit::WorkingDays(n) => {
+                self.add_working_minutes(start, i64::from(n) * self.minutes_per_day() * p / 100)
+            }
+            TimeLimit::WorkingHours(n) => self.add_working_minutes(start, i64::from(n) * 60 * p / 100),
+            TimeLimit::Hours(n) => start + i64::from(n) * 60 * MINUTE * p / 100,
+            TimeLimit::Minutes(n) => start + i64::from(n) * MINUTE * p / 100,
+        }
+    }
+
+    /// The point `percent` of the working time between `start` and `end` (an explicit new
+    /// deadline, such as an approved extension); wall-clock time when no working time lies
+    /// between them.
+    pub fn partial_between(&self, start: Millis, end: Millis, percent: u8) -> Millis {
+        let working = self.working_minutes_between(start, end);
+        if working == 0 {
+            return start + (end - start).max(0) * i64::from(percent) / 100;
+        }
+        self.add_working_minutes(start, working * i64::from(percent) / 100).min(end)
+    }
+
     /// The deadline that a limit starting at `start` gives.
     pub fn deadline(&self, start: Millis, limit: TimeLimit) -> Millis {
         match limit {
@@ -273,6 +322,20 @@ mod tests {
         assert_eq!(c.rfc3339(d), "2026-11-29T01:30:00.000+08:00");
         let d = c.deadline(at("2026-11-28T23:55:00+08:00"), TimeLimit::Minutes(10));
         assert_eq!(c.rfc3339(d), "2026-11-29T00:05:00.000+08:00");
+    }
+
+    #[test]
+    fn the_yellow_point_is_a_share_of_working_time() {
+        let c = Calendar::default();
+        let start = at("2026-11-23T10:00:00+08:00");
+        // 75% of 5 working days = 26 h 15 min of working time: Thursday 17:15.
+        let y = c.partial_deadline(start, TimeLimit::WorkingDays(5), 75);
+        assert_eq!(c.rfc3339(y), "2026-11-26T17:15:00.000+08:00");
+        assert_eq!(c.working_minutes_between(start, c.deadline(start, TimeLimit::WorkingDays(5))), 5 * 7 * 60);
+        assert_eq!(c.partial_between(start, c.deadline(start, TimeLimit::WorkingDays(5)), 75), y);
+        // Wall-clock limits split wall-clock time.
+        let e = c.partial_deadline(start, TimeLimit::Hours(2), 75);
+        assert_eq!(c.rfc3339(e), "2026-11-23T11:30:00.000+08:00");
     }
 
     #[test]

@@ -14,6 +14,11 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The platform itself (supervision sweeper, sampling jobs).
+    pub fn system() -> Actor {
+        Actor { username: "system".into(), roles: vec![Role::System], unit: None }
+    }
+
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
@@ -87,8 +92,21 @@ pub enum Command {
         note: String,
         level: u8,
     },
+    /// The supervision sweeper's automatic urge at a threshold.
+    SystemUrge {
+        level: WarnLevel,
+    },
     Note {
         text: String,
+    },
+    /// Draw a closed order for quality assurance.
+    QaSample,
+    QaPass {
+        note: Option<String>,
+    },
+    /// Fails QA: the order is reopened for dispatch.
+    QaFail {
+        reason: String,
     },
 }
 
@@ -111,7 +129,10 @@ impl Command {
             Command::Reopen { .. } => Action::Reopen,
             Command::Merge { .. } => Action::Merge,
             Command::Cancel { .. } => Action::Cancel,
-            Command::Urge { .. } => Action::Urge,
+            Command::Urge { .. } | Command::SystemUrge { .. } => Action::Urge,
+            Command::QaSample => Action::QaSample,
+            Command::QaPass { .. } => Action::QaPass,
+            Command::QaFail { .. } => Action::QaFail,
             Command::Note { .. } => Action::Note,
         }
     }

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub enum Change {
     Registered {
         intake: Intake,
+        /// Stamped by the store: the caller had an order in this category within 30 days.
+        #[serde(default)]
+        repeat_contact: bool,
     },
     Submitted,
     Approved,
@@ -28,6 +31,9 @@ pub enum Change {
         note: Option<String>,
         deadline: Millis,
         sign_deadline: Millis,
+        /// When the yellow warning falls due.
+        #[serde(default)]
+        warn_at: Option<Millis>,
     },
     Signed,
     Returned {
@@ -41,15 +47,21 @@ pub enum Change {
     ExtensionRequested {
         until: Millis,
         reason: String,
+        #[serde(default)]
+        decide_by: Option<Millis>,
     },
     ExtensionDecided {
         approve: bool,
         note: Option<String>,
         deadline: Option<Millis>,
+        #[serde(default)]
+        warn_at: Option<Millis>,
     },
     Replied {
         content: String,
         solved: bool,
+        #[serde(default)]
+        callback_deadline: Option<Millis>,
     },
     CalledBack {
         satisfaction: Satisfaction,
@@ -57,6 +69,8 @@ pub enum Change {
         note: Option<String>,
         /// Set when an unsatisfied resident reopens the order (重办) at the same unit.
         reopen_deadline: Option<Millis>,
+        #[serde(default)]
+        reopen_warn_at: Option<Millis>,
     },
     Reopened {
         reason: String,
@@ -70,9 +84,19 @@ pub enum Change {
     Urged {
         note: String,
         level: u8,
+        /// Set on the sweeper's automatic urges.
+        #[serde(default)]
+        warning: Option<WarnLevel>,
     },
     Noted {
         text: String,
+    },
+    QaSampled,
+    QaPassed {
+        note: Option<String>,
+    },
+    QaFailed {
+        reason: String,
     },
 }
 
@@ -98,6 +122,9 @@ impl Change {
             Change::Cancelled { .. } => Action::Cancel,
             Change::Urged { .. } => Action::Urge,
             Change::Noted { .. } => Action::Note,
+            Change::QaSampled => Action::QaSample,
+            Change::QaPassed { .. } => Action::QaPass,
+            Change::QaFailed { .. } => Action::QaFail,
         }
     }
 
@@ -107,7 +134,8 @@ impl Change {
             Change::SentBack { reason }
             | Change::Returned { reason }
             | Change::Reopened { reason }
-            | Change::Cancelled { reason } => Some(reason.clone()),
+            | Change::Cancelled { reason }
+            | Change::QaFailed { reason } => Some(reason.clone()),
             Change::ExtensionRequested { reason, .. } => Some(reason.clone()),
             Change::ClosedAtIntake { resolution, .. } => Some(resolution.clone()),
             Change::Replied { content, .. } => Some(content.clone()),
@@ -116,9 +144,12 @@ impl Change {
             Change::Dispatched { note, .. }
             | Change::Subdispatched { note, .. }
             | Change::ExtensionDecided { note, .. }
-            | Change::CalledBack { note, .. } => note.clone(),
+            | Change::CalledBack { note, .. }
+            | Change::QaPassed { note } => note.clone(),
             Change::Merged { into } => Some(into.to_string()),
-            Change::Registered { .. } | Change::Submitted | Change::Approved | Change::Signed => None,
+            Change::Registered { .. } | Change::Submitted | Change::Approved | Change::Signed | Change::QaSampled => {
+                None
+            }
         }
     }
 }

@@ -30,6 +30,12 @@ pub struct Policy {
     pub default_limits: TimeLimits,
     /// The furthest an extension may reach, in days from the request.
     pub max_extension_days: i64,
+    /// Time to call the resident back after a reply (2 working days).
+    pub callback_limit: TimeLimit,
+    /// Time to decide an extension request (1 working day).
+    pub extension_decision_limit: TimeLimit,
+    /// The yellow warning comes at this percentage of the handling limit.
+    pub warn_percent: u8,
 }
 
 impl Default for Policy {
@@ -43,6 +49,9 @@ impl Default for Policy {
                 emergency: TimeLimit::Hours(2),
             },
             max_extension_days: 90,
+            callback_limit: TimeLimit::WorkingDays(2),
+            extension_decision_limit: TimeLimit::WorkingDays(1),
+            warn_percent: 75,
         }
     }
 }
@@ -80,7 +89,7 @@ pub enum ReplayError {
     Sequence { seq: i64, expected: i64 },
     #[error("event {seq}: says it left `{claimed}` but the order was `{actual}`")]
     FromStatus { seq: i64, claimed: String, actual: String },
-    #[error("event {seq}: an extension was decided but none was pending")]
+    #[error("event {seq}: an extension or QA decision with nothing pending, or a second QA sample")]
     NothingPending { seq: i64 },
     #[error("event {seq}: `{action}` cannot lead to `{to}`")]
     ToStatus { seq: i64, action: Action, to: Status },
@@ -177,7 +186,7 @@ pub fn register(
         unit: actor.unit.clone(),
         from_status: None,
         to_status: Status::Registered,
-        change: Change::Registered { intake },
+        change: Change::Registered { intake, repeat_contact: false },
     })
 }
 
@@ -212,8 +221,12 @@ pub fn authorize(order: &Order, action: Action, actor: &Actor) -> Result<(), Dom
         Action::Reopen => need(&[Role::Supervisor], "only a supervisor may reopen a closed order"),
         Action::Merge => need(&[Role::Operator, Role::Dispatcher], "only an operator or dispatcher may merge"),
         Action::Cancel => need(&[Role::Reviewer, Role::Dispatcher], "only a reviewer or dispatcher may cancel"),
-        Action::Urge => need(&[Role::Supervisor], "only a supervisor may urge"),
+        Action::Urge => {
+            need(&[Role::Supervisor, Role::System], "only a supervisor (or the supervision sweeper) may urge")
+        }
         Action::Note => Ok(()),
+        Action::QaSample => need(&[Role::Supervisor, Role::System], "only a supervisor may sample orders for QA"),
+        Action::QaPass | Action::QaFail => need(&[Role::Supervisor], "only a supervisor may decide a QA sample"),
     }
 }
 
@@ -286,6 +299,13 @@ fn validate(ctx: &Context, order: &Order, cmd: &Command, now: Millis) -> Result<
             }
         }
         Command::Note { text } => non_empty(&mut errs, "text", text, MAX_SHORT_TEXT),
+        Command::SystemUrge { .. } | Command::QaSample => {}
+        Command::QaPass { note } => {
+            if note.as_ref().is_some_and(|n| n.chars().count() > MAX_SHORT_TEXT) {
+                errs.add("note", format!("must be at most {MAX_SHORT_TEXT} characters"));
+            }
+        }
+        Command::QaFail { reason } => non_empty(&mut errs, "reason", reason, MAX_SHORT_TEXT),
     }
     errs.finish()
 }
@@ -326,9 +346,11 @@ pub fn decide(ctx: &Context, order: &Order, cmd: &Command, actor: &Actor, now: M
         }
         Command::Dispatch { lead_unit, assisting_units, note } => {
             require(&[PendingDispatch], "only an order pending dispatch can be dispatched")?;
-            let deadline = ctx.calendar.deadline(now, ctx.handling_limit(order));
+            let limit = ctx.handling_limit(order);
+            let deadline = ctx.calendar.deadline(now, limit);
+            let warn_at = Some(ctx.calendar.partial_deadline(now, limit, ctx.policy.warn_percent));
             let sign_deadline = ctx.calendar.deadline(now, ctx.sign_limit(order.intake.urgency));
-            (Dispatched, Change::Dispatched { lead_unit, assisting_units, note, deadline, sign_deadline })
+            (Dispatched, Change::Dispatched { lead_unit, assisting_units, note, deadline, sign_deadline, warn_at })
         }
         Command::Sign => {
             require(&[Dispatched], "only a dispatched order can be signed for")?;
@@ -348,7 +370,8 @@ pub fn decide(ctx: &Context, order: &Order, cmd: &Command, actor: &Actor, now: M
             if order.pending_extension.is_some() {
                 return Err(illegal(action, from, "an extension request is already pending"));
             }
-            (from, Change::ExtensionRequested { until, reason: reason.trim().into() })
+            let decide_by = Some(ctx.calendar.deadline(now, ctx.policy.extension_decision_limit));
+            (from, Change::ExtensionRequested { until, reason: reason.trim().into(), decide_by })
         }
         Command::DecideExtension { approve, note } => {
             let Some(req) = &order.pending_extension else {
@@ -362,19 +385,23 @@ pub fn decide(ctx: &Context, order: &Order, cmd: &Command, actor: &Actor, now: M
                 ));
             }
             let deadline = approve.then_some(req.until);
-            (from, Change::ExtensionDecided { approve, note, deadline })
+            let warn_at = deadline.map(|d| ctx.calendar.partial_between(now, d, ctx.policy.warn_percent));
+            (from, Change::ExtensionDecided { approve, note, deadline, warn_at })
         }
         Command::Reply { content, solved } => {
             require(&[InProgress], "only an order in progress can be replied to; sign for it first")?;
-            (Replied, Change::Replied { content: content.trim().into(), solved })
+            let callback_deadline = Some(ctx.calendar.deadline(now, ctx.policy.callback_limit));
+            (Replied, Change::Replied { content: content.trim().into(), solved, callback_deadline })
         }
         Command::Callback { satisfaction, solved, note } => {
             require(&[Replied], "only a replied order can be called back")?;
             if satisfaction == Satisfaction::Unsatisfied {
-                let reopen_deadline = Some(ctx.calendar.deadline(now, ctx.handling_limit(order)));
-                (InProgress, Change::CalledBack { satisfaction, solved, note, reopen_deadline })
+                let limit = ctx.handling_limit(order);
+                let reopen_deadline = Some(ctx.calendar.deadline(now, limit));
+                let reopen_warn_at = Some(ctx.calendar.partial_deadline(now, limit, ctx.policy.warn_percent));
+                (InProgress, Change::CalledBack { satisfaction, solved, note, reopen_deadline, reopen_warn_at })
             } else {
-                (Closed, Change::CalledBack { satisfaction, solved, note, reopen_deadline: None })
+                (Closed, Change::CalledBack { satisfaction, solved, note, reopen_deadline: None, reopen_warn_at: None })
             }
         }
         Command::Reopen { reason } => {
@@ -391,7 +418,47 @@ pub fn decide(ctx: &Context, order: &Order, cmd: &Command, actor: &Actor, now: M
         }
         Command::Urge { note, level } => {
             open()?;
-            (from, Change::Urged { note: note.trim().into(), level })
+            (from, Change::Urged { note: note.trim().into(), level, warning: None })
+        }
+        Command::SystemUrge { level } => {
+            if !actor.has(Role::System) {
+                return Err(forbidden(action, "automatic warnings come from the system only"));
+            }
+            require(&[Dispatched, InProgress], "only orders being handled are supervised")?;
+            let due = order.warning_due(now, ctx.policy.warn_percent);
+            if due.is_none_or(|d| d < level) {
+                return Err(illegal(action, from, &format!("the order has not reached its {level} threshold")));
+            }
+            if order.warned_level().is_some_and(|w| w >= level) {
+                return Err(illegal(action, from, &format!("the {level} warning for this deadline was already given")));
+            }
+            let note = match level {
+                WarnLevel::Yellow => "【黄牌预警】办理时限已过大半，请抓紧办理。",
+                WarnLevel::Red => "【红牌督办】已超过办理时限，请立即办理并反馈。",
+            };
+            let n = if level == WarnLevel::Red { 2 } else { 1 };
+            (from, Change::Urged { note: note.into(), level: n, warning: Some(level) })
+        }
+        Command::QaSample => {
+            require(&[Closed], "only closed orders are sampled for QA")?;
+            if order.qa.is_some() {
+                return Err(illegal(action, from, "the order was already sampled for QA"));
+            }
+            (from, Change::QaSampled)
+        }
+        Command::QaPass { note } => {
+            require(&[Closed], "only closed orders pass QA")?;
+            if order.qa.as_ref().is_none_or(|q| q.result != QaResult::Pending) {
+                return Err(illegal(action, from, "the order is not awaiting a QA decision"));
+            }
+            (from, Change::QaPassed { note })
+        }
+        Command::QaFail { reason } => {
+            require(&[Closed], "only closed orders fail QA")?;
+            if order.qa.as_ref().is_none_or(|q| q.result != QaResult::Pending) {
+                return Err(illegal(action, from, "the order is not awaiting a QA decision"));
+            }
+            (PendingDispatch, Change::QaFailed { reason: reason.trim().into() })
         }
         Command::Note { text } => {
             open()?;
@@ -416,7 +483,8 @@ fn may_lead_to(action: Action, to: Status) -> bool {
     match action {
         Action::Register | Action::SendBack => to == Registered,
         Action::Submit => to == InReview,
-        Action::Approve | Action::Return | Action::Reopen => to == PendingDispatch,
+        Action::Approve | Action::Return | Action::Reopen | Action::QaFail => to == PendingDispatch,
+        Action::QaSample | Action::QaPass => to == Closed,
         Action::Close => to == Closed,
         Action::Dispatch | Action::Subdispatch => to == Dispatched,
         Action::Sign => to == InProgress,
@@ -432,7 +500,7 @@ fn may_lead_to(action: Action, to: Status) -> bool {
 pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
     let seq = ev.seq;
     let mut o = match (state, &ev.change) {
-        (None, Change::Registered { intake }) => {
+        (None, Change::Registered { intake, repeat_contact }) => {
             if seq != 1 {
                 return Err(ReplayError::Sequence { seq, expected: 1 });
             }
@@ -447,6 +515,11 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
                 assisting_units: Vec::new(),
                 deadline: None,
                 sign_deadline: None,
+                callback_deadline: None,
+                warn_at: None,
+                warned: None,
+                qa: None,
+                repeat_contact: *repeat_contact,
                 dispatched_at: None,
                 signed_at: None,
                 pending_extension: None,
@@ -485,6 +558,8 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             | Change::ExtensionDecided { .. }
             | Change::Urged { .. }
             | Change::Noted { .. }
+            | Change::QaSampled
+            | Change::QaPassed { .. }
     );
     let consistent = match &ev.change {
         Change::CalledBack { reopen_deadline, .. } => {
@@ -498,6 +573,15 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
     if matches!(ev.change, Change::ExtensionDecided { .. }) && o.pending_extension.is_none() {
         return Err(ReplayError::NothingPending { seq });
     }
+    let qa_pending = o.qa.as_ref().is_some_and(|q| q.result == QaResult::Pending);
+    let qa_ok = match ev.change {
+        Change::QaSampled => o.qa.is_none(),
+        Change::QaPassed { .. } | Change::QaFailed { .. } => qa_pending,
+        _ => true,
+    };
+    if !qa_ok {
+        return Err(ReplayError::NothingPending { seq });
+    }
     match &ev.change {
         Change::Registered { .. } | Change::Submitted | Change::Approved | Change::SentBack { .. } => {}
         Change::Noted { .. } => {}
@@ -505,7 +589,8 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             o.first_contact = Some(FirstContactClose { kind: *kind, resolution: resolution.clone() });
             o.closed_at = Some(ev.at);
         }
-        Change::Dispatched { lead_unit, assisting_units, deadline, sign_deadline, .. } => {
+        Change::Dispatched { lead_unit, assisting_units, deadline, sign_deadline, warn_at, .. } => {
+            o.warn_at = *warn_at;
             o.lead_unit = Some(lead_unit.clone());
             o.assisting_units = assisting_units.clone();
             o.deadline = Some(*deadline);
@@ -520,6 +605,7 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             o.lead_unit = None;
             o.assisting_units.clear();
             o.deadline = None;
+            o.warn_at = None;
             o.sign_deadline = None;
             o.signed_at = None;
             o.pending_extension = None;
@@ -532,43 +618,58 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             // The new lead unit asks for its own time if it needs it.
             o.pending_extension = None;
         }
-        Change::ExtensionRequested { until, reason } => {
+        Change::ExtensionRequested { until, reason, decide_by } => {
             o.pending_extension = Some(ExtensionRequest {
                 until: *until,
                 reason: reason.clone(),
                 requested_by: ev.actor.clone(),
                 requested_at: ev.at,
+                decide_by: *decide_by,
             });
         }
-        Change::ExtensionDecided { approve, deadline, .. } => {
+        Change::ExtensionDecided { approve, deadline, warn_at, .. } => {
             o.pending_extension = None;
             if *approve {
                 o.extensions_granted += 1;
                 if deadline.is_some() {
                     o.deadline = *deadline;
+                    o.warn_at = *warn_at;
                 }
             }
         }
-        Change::Replied { content, solved } => {
+        Change::Replied { content, solved, callback_deadline } => {
             o.reply = Some(Reply { content: content.clone(), solved: *solved, unit: ev.unit.clone(), at: ev.at });
             o.pending_extension = None;
+            o.callback_deadline = *callback_deadline;
         }
-        Change::CalledBack { satisfaction, solved, note, reopen_deadline } => {
+        Change::CalledBack { satisfaction, solved, note, reopen_deadline, reopen_warn_at } => {
             o.callback =
                 Some(CallbackResult { satisfaction: *satisfaction, solved: *solved, note: note.clone(), at: ev.at });
+            o.callback_deadline = None;
             if let Some(d) = reopen_deadline {
                 o.reopens += 1;
                 o.reply = None;
                 o.deadline = Some(*d);
+                o.warn_at = *reopen_warn_at;
             } else {
                 o.closed_at = Some(ev.at);
             }
         }
-        Change::Reopened { .. } => {
+        Change::Reopened { .. } | Change::QaFailed { .. } => {
+            if let Change::QaFailed { reason } = &ev.change
+                && let Some(qa) = o.qa.as_mut()
+            {
+                qa.result = QaResult::Failed;
+                qa.decided_by = Some(ev.actor.clone());
+                qa.decided_at = Some(ev.at);
+                qa.note = Some(reason.clone());
+            }
+            o.callback_deadline = None;
             o.reopens += 1;
             o.lead_unit = None;
             o.assisting_units.clear();
             o.deadline = None;
+            o.warn_at = None;
             o.sign_deadline = None;
             o.signed_at = None;
             o.reply = None;
@@ -579,12 +680,36 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             o.merged_into = Some(into.clone());
             o.closed_at = Some(ev.at);
             o.pending_extension = None;
+            o.callback_deadline = None;
         }
         Change::Cancelled { .. } => {
             o.closed_at = Some(ev.at);
             o.pending_extension = None;
+            o.callback_deadline = None;
         }
-        Change::Urged { .. } => o.urges += 1,
+        Change::Urged { warning, .. } => {
+            o.urges += 1;
+            if let (Some(level), Some(deadline)) = (warning, o.deadline) {
+                o.warned = Some(Warning { deadline, level: *level });
+            }
+        }
+        Change::QaSampled => {
+            o.qa = Some(Qa {
+                sampled_at: ev.at,
+                result: QaResult::Pending,
+                decided_by: None,
+                decided_at: None,
+                note: None,
+            });
+        }
+        Change::QaPassed { note } => {
+            if let Some(qa) = o.qa.as_mut() {
+                qa.result = QaResult::Passed;
+                qa.decided_by = Some(ev.actor.clone());
+                qa.decided_at = Some(ev.at);
+                qa.note = note.clone();
+            }
+        }
     }
     o.status = ev.to_status;
     o.version = seq;

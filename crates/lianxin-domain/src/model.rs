@@ -126,15 +126,33 @@ vocabulary!(
         Callback => "callback",
         Supervisor => "supervisor",
         Leader => "leader",
+        System => "system",
     }
 );
 
 impl Role {
-    /// Roles of the hotline centre, which see every order.
+    /// Roles of the hotline centre, which see every order (and the system itself).
     pub fn is_city_wide(self) -> bool {
         !matches!(self, Role::Handler | Role::UnitAdmin)
     }
 }
+
+vocabulary!(
+    /// A supervision warning (督办预警): yellow at a fraction of the limit, red at breach.
+    WarnLevel {
+        Yellow => "yellow",
+        Red => "red",
+    }
+);
+
+vocabulary!(
+    /// Where a quality-assurance sample stands.
+    QaResult {
+        Pending => "pending",
+        Passed => "passed",
+        Failed => "failed",
+    }
+);
 
 vocabulary!(
     /// What kind of organisation a unit is.
@@ -206,6 +224,9 @@ vocabulary!(
         Cancel => "cancel",
         Urge => "urge",
         Note => "note",
+        QaSample => "qa_sample",
+        QaPass => "qa_pass",
+        QaFail => "qa_fail",
     }
 );
 

@@ -45,6 +45,27 @@ pub struct ExtensionRequest {
     pub reason: String,
     pub requested_by: String,
     pub requested_at: Millis,
+    /// When a dispatcher or supervisor should have decided it.
+    #[serde(default)]
+    pub decide_by: Option<Millis>,
+}
+
+/// The highest supervision warning given for the current deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The deadline the warning was about; a new deadline starts a new round.
+    pub deadline: Millis,
+    pub level: WarnLevel,
+}
+
+/// A closed order drawn for quality assurance (质检).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Qa {
+    pub sampled_at: Millis,
+    pub result: QaResult,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<Millis>,
+    pub note: Option<String>,
 }
 
 /// The lead unit's answer (办结反馈).
@@ -85,6 +106,21 @@ pub struct Order {
     pub deadline: Option<Millis>,
     /// When the lead unit must sign for the order.
     pub sign_deadline: Option<Millis>,
+    /// When the resident must have been called back (after a reply).
+    #[serde(default)]
+    pub callback_deadline: Option<Millis>,
+    /// When the yellow warning falls due for the current deadline.
+    #[serde(default)]
+    pub warn_at: Option<Millis>,
+    /// Supervision warnings given for the current deadline.
+    #[serde(default)]
+    pub warned: Option<Warning>,
+    /// Quality-assurance sampling of a closed order.
+    #[serde(default)]
+    pub qa: Option<Qa>,
+    /// The caller had an order in the same category within 30 days before this one.
+    #[serde(default)]
+    pub repeat_contact: bool,
     pub dispatched_at: Option<Millis>,
     pub signed_at: Option<Millis>,
     pub pending_extension: Option<ExtensionRequest>,
@@ -105,6 +141,36 @@ pub struct Order {
 }
 
 impl Order {
+    /// When the yellow warning is due: stored when the deadline was set, or (for older
+    /// data) `percent` of the wall-clock time from dispatch to the deadline.
+    pub fn yellow_at(&self, percent: u8) -> Option<Millis> {
+        if self.warn_at.is_some() {
+            return self.warn_at;
+        }
+        let (start, end) = (self.dispatched_at?, self.deadline?);
+        Some(start + (end - start).max(0) * i64::from(percent) / 100)
+    }
+
+    /// The warning an open, handled order has earned at `now`, if any.
+    pub fn warning_due(&self, now: Millis, percent: u8) -> Option<WarnLevel> {
+        if !matches!(self.status, Status::Dispatched | Status::InProgress) {
+            return None;
+        }
+        let deadline = self.deadline?;
+        if now >= deadline {
+            Some(WarnLevel::Red)
+        } else if now >= self.yellow_at(percent)? {
+            Some(WarnLevel::Yellow)
+        } else {
+            None
+        }
+    }
+
+    /// The warning level already given for the current deadline.
+    pub fn warned_level(&self) -> Option<WarnLevel> {
+        self.warned.filter(|w| Some(w.deadline) == self.deadline).map(|w| w.level)
+    }
+
     /// Whether the unit is the lead or an assisting unit.
     pub fn involves(&self, unit: &UnitCode) -> bool {
         self.lead_unit.as_ref() == Some(unit) || self.assisting_units.contains(unit)

@@ -208,10 +208,16 @@ mod fixture {
         vec![operator(), reviewer(), dispatcher(), callback_agent(), supervisor(), leader()]
     }
 
+    /// The platform itself: the supervision sweeper and the QA sampling job.
+    pub fn system() -> Actor {
+        Actor::system()
+    }
+
     /// Everyone the property test picks from.
     pub fn all_actors() -> Vec<Actor> {
         let mut all = city_actors();
         all.extend(["city-urban", "d440106", "s440106001", "s440106002", "co-water"].map(handler));
+        all.push(system());
         all
     }
 
@@ -401,7 +407,7 @@ mod fixture {
 // ---------------------------------------------------------------------------------------
 
 mod table {
-    use lianxin_domain::command::Actor;
+    use lianxin_domain::command::{Actor, Command};
     use lianxin_domain::model::*;
     use lianxin_domain::order::Order;
 
@@ -451,8 +457,60 @@ mod table {
             Action::Reopen => r(roles(&[Role::Supervisor]), &[Closed], Some(&[PendingDispatch]), &["reason"]),
             Action::Merge => r(roles(&[Role::Operator, Role::Dispatcher]), OPEN, Some(&[Merged]), &["into"]),
             Action::Cancel => r(roles(&[Role::Reviewer, Role::Dispatcher]), OPEN, Some(&[Cancelled]), &["reason"]),
-            Action::Urge => r(roles(&[Role::Supervisor]), OPEN, None, &["level", "note"]),
+            Action::Urge => r(roles(&[Role::Supervisor, Role::System]), OPEN, None, &["level", "note"]),
             Action::Note => r(Who::Anyone, OPEN, None, &["text"]),
+            Action::QaSample => r(roles(&[Role::Supervisor, Role::System]), &[Closed], None, &[]),
+            Action::QaPass => r(roles(&[Role::Supervisor]), &[Closed], None, &["note"]),
+            Action::QaFail => r(roles(&[Role::Supervisor]), &[Closed], Some(&[PendingDispatch]), &["reason"]),
+        }
+    }
+
+    /// The row a command is checked against. The sweeper's `SystemUrge` shares the `urge`
+    /// action (and so its replay rule) but is the system's alone, and only for orders being
+    /// handled.
+    pub fn row_for(cmd: &Command) -> Row {
+        match cmd {
+            Command::SystemUrge { .. } => {
+                Row { who: Who::Roles(&[Role::System]), from: HANDLED, to: None, fields: &[] }
+            }
+            _ => row(cmd.action()),
+        }
+    }
+
+    /// The warning an order has earned at `now`, computed from its fields rather than by
+    /// `Order::warning_due`: red at or after the deadline, yellow at or after `warn_at`.
+    pub fn earned(order: &Order, now: lianxin_domain::Millis) -> Option<WarnLevel> {
+        if !HANDLED.contains(&order.status) {
+            return None;
+        }
+        let deadline = order.deadline?;
+        if now >= deadline {
+            Some(WarnLevel::Red)
+        } else if now >= order.warn_at? {
+            Some(WarnLevel::Yellow)
+        } else {
+            None
+        }
+    }
+
+    /// The warning already given for the order's current deadline.
+    pub fn given(order: &Order) -> Option<WarnLevel> {
+        match (order.warned, order.deadline) {
+            (Some(w), Some(d)) if w.deadline == d => Some(w.level),
+            _ => None,
+        }
+    }
+
+    /// Whether a rule about the order's state beyond its status refuses the command (409).
+    pub fn refused_by_side_rule(cmd: &Command, order: &Order, now: lianxin_domain::Millis) -> bool {
+        let qa_pending = order.qa.as_ref().is_some_and(|q| q.result == QaResult::Pending);
+        match cmd {
+            Command::RequestExtension { .. } => order.pending_extension.is_some(),
+            Command::DecideExtension { .. } => order.pending_extension.is_none(),
+            Command::SystemUrge { level } => earned(order, now) < Some(*level) || given(order) >= Some(*level),
+            Command::QaSample => order.qa.is_some(),
+            Command::QaPass { .. } | Command::QaFail { .. } => !qa_pending,
+            _ => false,
         }
     }
 
@@ -550,13 +608,41 @@ mod walk {
         Cancel(String),
         Urge(u8, String),
         Note(String),
+        SystemUrge(WarnLevel),
+        QaSample,
+        QaPass(Option<String>),
+        QaFail(String),
     }
 
     #[derive(Debug, Clone)]
     pub struct Step {
         pub who: Who,
         pub op: Op,
-        pub minutes: i64,
+        pub clock: Clock,
+    }
+
+    /// How far the clock moves before a step.
+    #[derive(Debug, Clone)]
+    pub enum Clock {
+        Minutes(i64),
+        /// To the order's yellow point plus this many minutes (-1 or 0), if still ahead.
+        Yellow(i64),
+        /// To the order's deadline plus this many minutes (-1 or 0), if still ahead.
+        Deadline(i64),
+    }
+
+    impl Clock {
+        /// The step's `now`; never earlier than a minute after the previous one.
+        pub fn advance(&self, now: Millis, order: &Order) -> Millis {
+            let jump = |target: Option<Millis>, offset: i64| {
+                target.map(|t| t + offset * MINUTE).filter(|t| *t > now).unwrap_or(now + MINUTE)
+            };
+            match self {
+                Clock::Minutes(m) => now + m * MINUTE,
+                Clock::Yellow(offset) => jump(order.warn_at, *offset),
+                Clock::Deadline(offset) => jump(order.deadline, *offset),
+            }
+        }
     }
 
     pub const STARTS: usize = 4;
@@ -632,13 +718,22 @@ mod walk {
             1 => text().prop_map(Op::Cancel),
             2 => (0u8..=4, text()).prop_map(|(l, t)| Op::Urge(l, t)),
             2 => text().prop_map(Op::Note),
+            3 => proptest::sample::select(WarnLevel::ALL).prop_map(Op::SystemUrge),
+            1 => Just(Op::QaSample),
+            1 => proptest::option::of(text()).prop_map(Op::QaPass),
+            1 => text().prop_map(Op::QaFail),
         ]
     }
 
     pub fn step() -> impl Strategy<Value = Step> {
         let who = prop_oneof![1 => (0..all_actors().len()).prop_map(Who::Any), 1 => Just(Who::Fitting)];
-        let minutes = prop_oneof![3 => 1i64..=120, 1 => 121i64..=4 * 24 * 60];
-        (who, op(), minutes).prop_map(|(who, op, minutes)| Step { who, op, minutes })
+        let clock = prop_oneof![
+            9 => (1i64..=120).prop_map(Clock::Minutes),
+            3 => (121i64..=4 * 24 * 60).prop_map(Clock::Minutes),
+            1 => (-1i64..=0).prop_map(Clock::Yellow),
+            1 => (-1i64..=0).prop_map(Clock::Deadline),
+        ];
+        (who, op(), clock).prop_map(|(who, op, clock)| Step { who, op, clock })
     }
 
     fn lead_handler(order: &Order) -> Actor {
@@ -661,6 +756,8 @@ mod walk {
             Command::Callback { .. } => callback_agent(),
             Command::Reopen { .. } | Command::Urge { .. } => supervisor(),
             Command::Note { .. } => leader(),
+            Command::SystemUrge { .. } | Command::QaSample => system(),
+            Command::QaPass { .. } | Command::QaFail { .. } => supervisor(),
             Command::Sign
             | Command::Return { .. }
             | Command::Subdispatch { .. }
@@ -705,7 +802,10 @@ mod walk {
             }
             Status::Dispatched | Status::InProgress => {
                 let h = lead_handler(order);
-                if order.pending_extension.is_some() && s % 2 == 0 {
+                let due = order.warning_due(now, world.policy.warn_percent);
+                if let Some(level) = due.filter(|d| s % 3 == 0 && order.warned_level() < Some(*d)) {
+                    (system(), Command::SystemUrge { level })
+                } else if order.pending_extension.is_some() && s % 2 == 0 {
                     let decider = if s % 4 == 0 { supervisor() } else { dispatcher() };
                     (decider, Command::DecideExtension { approve: s % 3 != 0, note: None })
                 } else if let Some(child) = first_child(world, order).filter(|_| s % 5 == 0) {
@@ -727,7 +827,17 @@ mod walk {
                     note: None,
                 },
             ),
-            Status::Closed => (supervisor(), Command::Reopen { reason: "市民再次来电".into() }),
+            Status::Closed => match order.qa.as_ref().map(|q| q.result) {
+                None if s % 3 == 0 => (if s % 2 == 0 { system() } else { supervisor() }, Command::QaSample),
+                Some(QaResult::Pending) if s % 4 != 3 => {
+                    if s % 2 == 0 {
+                        (supervisor(), Command::QaPass { note: Some("抽检合格".into()) })
+                    } else {
+                        (supervisor(), Command::QaFail { reason: "答复不实".into() })
+                    }
+                }
+                _ => (supervisor(), Command::Reopen { reason: "市民再次来电".into() }),
+            },
             Status::Merged | Status::Cancelled => (leader(), Command::Note { text: "已归档".into() }),
         }
     }
@@ -785,6 +895,10 @@ mod walk {
             Op::Cancel(t) => Command::Cancel { reason: t.clone() },
             Op::Urge(level, t) => Command::Urge { note: t.clone(), level: *level },
             Op::Note(t) => Command::Note { text: t.clone() },
+            Op::SystemUrge(level) => Command::SystemUrge { level: *level },
+            Op::QaSample => Command::QaSample,
+            Op::QaPass(note) => Command::QaPass { note: note.clone() },
+            Op::QaFail(t) => Command::QaFail { reason: t.clone() },
         };
         let actor = match step.who {
             Who::Any(i) => all_actors()[i].clone(),
@@ -799,6 +913,8 @@ mod walk {
         pub accepted: BTreeSet<Action>,
         pub refusals: BTreeMap<&'static str, usize>,
         pub statuses: BTreeSet<Status>,
+        /// Supervision warnings the sweeper gave.
+        pub warnings: BTreeSet<WarnLevel>,
     }
 
     /// Facts that hold in every reachable state, whatever the path.
@@ -835,6 +951,123 @@ mod walk {
         if o.pending_extension.is_some() {
             prop_assert!(matches!(o.status, Dispatched | InProgress | Merged | Cancelled), "{:?}", o);
         }
+        // Every deadline comes with its yellow point, no later than the deadline.
+        prop_assert_eq!(o.warn_at.is_some(), o.deadline.is_some(), "warn_at iff deadline: {:?}", o);
+        if let (Some(w), Some(d)) = (o.warn_at, o.deadline) {
+            prop_assert!(w <= d, "yellow point after the deadline: {:?}", o);
+        }
+        // A replied order awaits its callback by a deadline; only a replied order does (a
+        // merged or cancelled one keeps the deadline it had when it was replied).
+        if o.status == Replied {
+            prop_assert!(o.callback_deadline.is_some(), "replied without a callback deadline: {:?}", o);
+        }
+        if o.callback_deadline.is_some() {
+            prop_assert!(matches!(o.status, Replied | Merged | Cancelled), "stale callback deadline: {:?}", o);
+        }
+        if o.warned.is_some() {
+            prop_assert!(o.urges >= 1, "warned without an urge: {:?}", o);
+        }
+        if o.qa.as_ref().is_some_and(|q| q.result == QaResult::Failed) {
+            prop_assert!(o.reopens >= 1, "failed QA without a reopening: {:?}", o);
+        }
+        if let Some(qa) = &o.qa {
+            prop_assert_eq!(qa.decided_at.is_some(), qa.result != QaResult::Pending);
+            prop_assert_eq!(qa.decided_by.is_some(), qa.result != QaResult::Pending);
+        }
+        Ok(())
+    }
+
+    /// What an accepted event carries and does beyond its status: deadlines of the new
+    /// kind, supervision warnings, QA samples.
+    fn check_payload(
+        world: &World,
+        cmd: &Command,
+        before: &Order,
+        ev: &lianxin_domain::Event,
+        next: &Order,
+        now: Millis,
+        stats: &mut Stats,
+    ) -> Result<(), TestCaseError> {
+        use lianxin_domain::calendar::TimeLimit;
+        use lianxin_domain::event::Change;
+        use lianxin_domain::order::Warning;
+        let cal = &world.calendar;
+        match (&ev.change, cmd) {
+            (Change::Dispatched { deadline, warn_at, .. }, _) => {
+                let w = warn_at.ok_or_else(|| TestCaseError::fail("dispatch without warn_at"))?;
+                prop_assert!(now <= w && w <= *deadline, "yellow point outside [now, deadline]");
+                prop_assert_eq!(next.warn_at, Some(w));
+            }
+            (Change::ExtensionRequested { decide_by, .. }, _) => {
+                prop_assert_eq!(*decide_by, Some(cal.deadline(now, TimeLimit::WorkingDays(1))));
+                prop_assert_eq!(next.pending_extension.as_ref().and_then(|p| p.decide_by), *decide_by);
+            }
+            (Change::ExtensionDecided { approve, deadline, warn_at, .. }, _) => {
+                if *approve {
+                    let until = before.pending_extension.as_ref().map(|p| p.until);
+                    prop_assert_eq!(*deadline, until);
+                    prop_assert_eq!(*warn_at, deadline.map(|d| cal.partial_between(now, d, 75)));
+                    prop_assert_eq!((next.deadline, next.warn_at), (*deadline, *warn_at));
+                    prop_assert_eq!(table::given(next), None, "a new deadline starts a new warning round");
+                } else {
+                    prop_assert_eq!((*deadline, *warn_at), (None, None));
+                    prop_assert_eq!((next.deadline, next.warn_at), (before.deadline, before.warn_at));
+                }
+            }
+            (Change::Replied { callback_deadline, .. }, _) => {
+                prop_assert_eq!(*callback_deadline, Some(cal.deadline(now, TimeLimit::WorkingDays(2))));
+                prop_assert_eq!(next.callback_deadline, *callback_deadline);
+            }
+            (Change::CalledBack { reopen_deadline, reopen_warn_at, .. }, _) => {
+                prop_assert_eq!(reopen_deadline.is_some(), reopen_warn_at.is_some());
+                prop_assert_eq!(next.callback_deadline, None);
+                if let (Some(d), Some(w)) = (reopen_deadline, reopen_warn_at) {
+                    prop_assert!(now <= *w && w <= d);
+                    prop_assert_eq!((next.deadline, next.warn_at), (Some(*d), Some(*w)));
+                }
+            }
+            (Change::Urged { level, warning, .. }, Command::SystemUrge { level: asked }) => {
+                prop_assert_eq!(*warning, Some(*asked));
+                prop_assert_eq!(*level, if *asked == WarnLevel::Red { 2 } else { 1 });
+                let deadline = before.deadline.ok_or_else(|| TestCaseError::fail("warned without deadline"))?;
+                prop_assert_eq!(next.warned, Some(Warning { deadline, level: *asked }));
+                prop_assert_eq!(next.warned_level(), Some(*asked));
+                prop_assert_eq!(next.urges, before.urges + 1);
+                stats.warnings.insert(*asked);
+            }
+            (Change::Urged { warning, .. }, _) => {
+                prop_assert_eq!(*warning, None);
+                prop_assert_eq!(next.warned, before.warned);
+                prop_assert_eq!(next.urges, before.urges + 1);
+            }
+            (Change::QaSampled, _) => {
+                let qa = next.qa.as_ref().ok_or_else(|| TestCaseError::fail("sampled without qa"))?;
+                prop_assert_eq!((qa.sampled_at, qa.result), (now, QaResult::Pending));
+            }
+            (Change::QaPassed { .. }, _) => {
+                let qa = next.qa.as_ref().ok_or_else(|| TestCaseError::fail("passed without qa"))?;
+                prop_assert_eq!((qa.result, qa.decided_at), (QaResult::Passed, Some(now)));
+                prop_assert_eq!(qa.decided_by.as_deref(), Some(ev.actor.as_str()));
+            }
+            (Change::QaFailed { .. }, _) => {
+                let qa = next.qa.as_ref().ok_or_else(|| TestCaseError::fail("failed without qa"))?;
+                prop_assert_eq!((qa.result, qa.decided_at), (QaResult::Failed, Some(now)));
+                prop_assert_eq!(next.reopens, before.reopens + 1);
+                prop_assert_eq!(
+                    (&next.lead_unit, next.deadline, next.warn_at, next.callback_deadline),
+                    (&None, None, None, None)
+                );
+            }
+            (Change::Registered { repeat_contact, .. }, _) => prop_assert!(!repeat_contact),
+            _ => {}
+        }
+        // Only the supervision sweeper records warnings, and only QA commands touch the sample.
+        if !matches!(cmd, Command::SystemUrge { .. }) {
+            prop_assert_eq!(next.warned, before.warned);
+        }
+        if !matches!(cmd, Command::QaSample | Command::QaPass { .. } | Command::QaFail { .. }) {
+            prop_assert_eq!(&next.qa, &before.qa);
+        }
         Ok(())
     }
 
@@ -849,10 +1082,10 @@ mod walk {
         stats.statuses.insert(order.status);
 
         for (i, step) in steps.iter().enumerate() {
-            now += step.minutes * MINUTE;
+            now = step.clock.advance(now, &order);
             let (actor, cmd) = materialize(world, step, &order, now);
             let action = cmd.action();
-            let row = table::row(action);
+            let row = table::row_for(&cmd);
             let before = order.clone();
             let result = lifecycle::decide(&ctx, &order, &cmd, &actor, now);
             prop_assert_eq!(&order, &before, "decide is pure");
@@ -866,16 +1099,16 @@ mod walk {
             if let Err(DomainError::Forbidden { action: a, .. }) = &result {
                 prop_assert_eq!(*a, action);
             }
-            // State (409) only when the table (or a pending-extension rule) refuses it.
+            // State (409) exactly when the table's `from` states or a side rule (a pending
+            // extension, a warning threshold, a QA sample) refuse it, once role and values pass.
             let state_ok = row.from.contains(&before.status);
+            let side_rule = table::refused_by_side_rule(&cmd, &before, now);
+            let illegal = matches!(result, Err(DomainError::IllegalTransition { .. }));
             if let Err(DomainError::IllegalTransition { action: a, status, .. }) = &result {
                 prop_assert_eq!((*a, *status), (action, before.status), "{}", context);
-                let pending_rule = match action {
-                    Action::RequestExtension => before.pending_extension.is_some(),
-                    Action::DecideExtension => before.pending_extension.is_none(),
-                    _ => false,
-                };
-                prop_assert!(!state_ok || pending_rule, "refused in a legal state: {}", context);
+            }
+            if permitted && !matches!(result, Err(DomainError::Invalid { .. })) {
+                prop_assert_eq!(illegal, !state_ok || side_rule, "state rule: {}", context);
             }
             // Values (422) name only this action's fields.
             if let Err(DomainError::Invalid { fields }) = &result {
@@ -900,6 +1133,8 @@ mod walk {
                     prop_assert_eq!(next.version, before.version + 1);
                     prop_assert_eq!(next.status, ev.to_status);
                     prop_assert_eq!(next.updated_at, now);
+                    check_payload(world, &cmd, &before, &ev, &next, now, stats)
+                        .map_err(|e| TestCaseError::fail(format!("{context}: {e}")))?;
                     log.push(ev);
                     order = next;
                     stats.accepted.insert(action);
@@ -963,6 +1198,7 @@ fn random_walks_reach_every_action_status_and_refusal() {
     for code in ["forbidden_role", "invalid_values", "illegal_transition"] {
         assert!(stats.refusals.get(code).copied().unwrap_or(0) > 10, "{code}: {:?}", stats.refusals);
     }
+    assert_eq!(stats.warnings, WarnLevel::ALL.iter().copied().collect(), "supervision warnings given");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1482,7 +1718,14 @@ fn approved_extension_moves_the_deadline_to_until() {
     let until = at("2026-12-04T17:00:00+08:00");
     f.ok(&handler("s440106001"), Command::RequestExtension { until, reason: reason("需要施工") });
     let ev = f.ok(&supervisor(), Command::DecideExtension { approve: true, note: Some("同意".into()) });
-    assert_eq!(ev.change, Change::ExtensionDecided { approve: true, note: Some("同意".into()), deadline: Some(until) });
+    // The new yellow point: 75% of the 4077 working minutes from Monday 10:03 to Friday
+    // 4 December 17:00 is 3057 minutes, which run out at Wednesday 2 December 12:00.
+    let warn_at = Some(at("2026-12-02T12:00:00+08:00"));
+    assert_eq!(
+        ev.change,
+        Change::ExtensionDecided { approve: true, note: Some("同意".into()), deadline: Some(until), warn_at }
+    );
+    assert_eq!(f.order.warn_at, warn_at);
     assert_eq!(ev.to_status, Status::InProgress);
     assert_eq!(f.order.deadline, Some(until));
     assert_eq!(f.order.pending_extension, None);
@@ -1499,7 +1742,7 @@ fn denied_extension_keeps_the_deadline() {
         Command::RequestExtension { until: at("2026-12-04T17:00:00+08:00"), reason: reason("x") },
     );
     let ev = f.ok(&dispatcher(), Command::DecideExtension { approve: false, note: None });
-    assert_eq!(ev.change, Change::ExtensionDecided { approve: false, note: None, deadline: None });
+    assert_eq!(ev.change, Change::ExtensionDecided { approve: false, note: None, deadline: None, warn_at: None });
     assert_eq!(f.order.deadline, deadline);
     assert_eq!(f.order.pending_extension, None);
     assert_eq!(f.order.extensions_granted, 0);
@@ -1764,7 +2007,7 @@ fn supervisor_urges_open_orders_at_levels_one_to_three() {
     assert_forbidden(&f.refused(&dispatcher(), Command::Urge { note: reason("快"), level: 1 }), Action::Urge);
     for level in 1..=3 {
         let ev = f.ok(&supervisor(), Command::Urge { note: " 请加快 ".into(), level });
-        assert_eq!(ev.change, Change::Urged { note: "请加快".into(), level });
+        assert_eq!(ev.change, Change::Urged { note: "请加快".into(), level, warning: None });
         assert_eq!(ev.to_status, Status::Dispatched);
     }
     assert_eq!(f.order.urges, 3);

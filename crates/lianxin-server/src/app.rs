@@ -76,6 +76,8 @@ pub struct Config {
     pub database_url: String,
     pub demo: Option<crate::demo::DemoOptions>,
     pub clock: Clock,
+    /// How often the supervision sweeper runs; `None` runs it only on request.
+    pub sweep_every: Option<Duration>,
 }
 
 /// A server running in the background.
@@ -84,6 +86,7 @@ pub struct Running {
     pub state: AppState,
     pub demo_accounts: Vec<String>,
     handle: tokio::task::JoinHandle<()>,
+    sweeper: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -94,6 +97,9 @@ impl Running {
 
     /// Stops serving and closes the database pool.
     pub async fn stop(self) {
+        if let Some(s) = &self.sweeper {
+            s.abort();
+        }
         self.handle.abort();
         let _ = self.handle.await;
         self.state.store().close().await;
@@ -109,15 +115,21 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         demo_accounts = crate::demo::load(&store, opts, config.clock.now()).await?;
     }
     let directory = store.load_directory().await?;
-    let calendar = Calendar::default();
+    let calendar = match store.meta("calendar").await? {
+        Some(json) => {
+            serde_json::from_str(&json).map_err(|e| anyhow::anyhow!("the stored calendar is unreadable: {e}"))?
+        }
+        None => Calendar::default(),
+    };
     let state = AppState::new(store, directory, calendar, config.clock.clone());
     let listener = TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;
     let app = router(state.clone());
+    let sweeper = config.sweep_every.map(|every| crate::jobs::spawn_sweeper(state.clone(), every));
     let handle = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "server stopped");
         }
     });
-    Ok(Running { addr, state, demo_accounts, handle })
+    Ok(Running { addr, state, demo_accounts, handle, sweeper })
 }

@@ -54,6 +54,7 @@ pub async fn run_create(b: &CreateBench) -> anyhow::Result<Report> {
         database_url: url,
         demo: Some(DemoOptions { history: 0, days: 1 }),
         clock: Clock::System,
+        sweep_every: None,
     })
     .await?;
     let base = server.url();

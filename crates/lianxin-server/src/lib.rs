@@ -8,6 +8,7 @@ pub mod body;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod jobs;
 pub mod openapi;
 pub mod service;
 pub mod state;

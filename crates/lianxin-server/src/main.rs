@@ -29,6 +29,9 @@ enum Cmd {
         listen: String,
         #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
         database_url: String,
+        /// Seconds between supervision sweeps (yellow/red warnings); 0 turns the sweeper off.
+        #[arg(long, env = "LIANXIN_SWEEP_SECONDS", default_value_t = 60)]
+        sweep_seconds: u64,
     },
     /// Recompute every order's event hash chain; exit 1 naming the first broken order.
     Verify {
@@ -96,12 +99,14 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Cmd::Serve { demo, demo_orders, listen, database_url } => {
+        Cmd::Serve { demo, demo_orders, listen, database_url, sweep_seconds } => {
             let demo = demo.then(|| DemoOptions { history: demo_orders, ..DemoOptions::default() });
             let with_demo = demo.is_some();
-            let running = spawn(Config { listen, database_url: database_url.clone(), demo, clock: Clock::System })
-                .await
-                .with_context(|| format!("starting on {}", redact(&database_url)))?;
+            let sweep_every = (sweep_seconds > 0).then(|| std::time::Duration::from_secs(sweep_seconds));
+            let running =
+                spawn(Config { listen, database_url: database_url.clone(), demo, clock: Clock::System, sweep_every })
+                    .await
+                    .with_context(|| format!("starting on {}", redact(&database_url)))?;
             println!("Lianxin (连心) is serving at {}  (database: {})", running.url(), redact(&database_url));
             println!("  health: {}/healthz   API document: {}/api/v1/openapi.json", running.url(), running.url());
             if with_demo {

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use crate::api::{orders, reference, session};
+use crate::api::{calendar, orders, reference, session, stats, supervision};
 use crate::views;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -26,10 +26,17 @@ impl Modify for BearerAuth {
         session::login, session::logout, session::me,
         reference::categories, reference::units, reference::jurisdictions,
         orders::create, orders::list, orders::get, orders::events, orders::act, orders::caller_orders,
+        calendar::get, calendar::put, calendar::import,
+        supervision::queue, supervision::sweep, supervision::qa_sample, supervision::notifications, supervision::mark_read,
+        stats::kpis, stats::ranking, stats::get_weights, stats::put_weights,
     ),
     components(schemas(views::OrderOut, views::EventOut, orders::OrderList, session::LoginOut, session::UserOut,
-                       reference::CategoryNode, reference::UnitOut, reference::JurisdictionNode)),
+                       reference::CategoryNode, reference::UnitOut, reference::JurisdictionNode,
+                       calendar::CalendarDoc, calendar::PeriodDoc, calendar::HolidayYear, calendar::HolidayDay,
+                       supervision::NotificationOut, supervision::NotificationList, supervision::Marked,
+                       crate::jobs::SweepReport, crate::jobs::SampleReport,
+                       stats::KpiRow, stats::KpiReport, stats::RankedUnit, stats::Ranking)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "reference"), (name = "orders"))
+    tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"))
 )]
 pub struct ApiDoc;

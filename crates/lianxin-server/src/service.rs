@@ -5,7 +5,7 @@ use crate::auth::CurrentUser;
 use crate::body::Fields;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::views::{OrderOut, order_out};
+use crate::views::OrderOut;
 use lianxin_domain::calendar::Calendar;
 use lianxin_domain::command::MergeTarget;
 use lianxin_domain::error::FieldErrors;
@@ -43,12 +43,11 @@ async fn audit_unmasked(state: &AppState, user: &CurrentUser, action: &str, numb
 
 /// Renders orders for the user and audits unmasked access.
 pub async fn render(state: &AppState, user: &CurrentUser, orders: &[Order], action: &str) -> Vec<OrderOut> {
-    let cal = state.calendar();
     let mut unmasked = Vec::new();
     let out = orders
         .iter()
         .map(|o| {
-            let (v, full) = order_out(o, &user.actor, cal);
+            let (v, full) = state.order_out(o, &user.actor);
             if full {
                 unmasked.push(o.number.to_string());
             }
@@ -109,7 +108,8 @@ pub async fn register(state: &AppState, user: &CurrentUser, obj: &Map<String, Va
     authorize_register(&user.actor)?;
     let intake = parse_intake(obj)?;
     let dir = state.directory();
-    let ctx = state.context(&dir);
+    let cal = state.calendar();
+    let ctx = state.context(&dir, &cal);
     let now = state.now();
     let day = state.calendar().local_day_code(now);
     // Validated with a placeholder number; the store assigns the real one when it commits.
@@ -339,6 +339,9 @@ fn parse_command(
             Command::Urge { note: text(&mut errs, "note"), level: u8::try_from(level).unwrap_or(0) }
         }
         Action::Note => Command::Note { text: text(&mut errs, "text") },
+        Action::QaSample => Command::QaSample,
+        Action::QaPass => Command::QaPass { note: f.string("note", false, &mut errs) },
+        Action::QaFail => Command::QaFail { reason: text(&mut errs, "reason") },
         Action::Register => return Err(ApiError::not_found("unknown action `register`; POST /api/v1/orders")),
     };
     errs.finish()?;
@@ -374,7 +377,8 @@ pub async fn perform(
             .map(|t| MergeTarget { number: t.number.clone(), status: t.status }),
         _ => None,
     };
-    let ctx = state.context(&dir);
+    let cal = state.calendar();
+    let ctx = state.context(&dir, &cal);
     let now = state.now();
     let actor = &user.actor;
     let order = state

@@ -17,18 +17,19 @@ pub struct AppState {
 struct Inner {
     store: Store,
     directory: RwLock<Arc<Directory>>,
-    calendar: Calendar,
+    calendar: RwLock<Arc<Calendar>>,
     policy: Policy,
     clock: Clock,
 }
 
 impl AppState {
     pub fn new(store: Store, directory: Directory, calendar: Calendar, clock: Clock) -> AppState {
+        store.set_utc_offset(calendar.utc_offset_minutes);
         AppState {
             inner: Arc::new(Inner {
                 store,
                 directory: RwLock::new(Arc::new(directory)),
-                calendar,
+                calendar: RwLock::new(Arc::new(calendar)),
                 policy: Policy::default(),
                 clock,
             }),
@@ -47,8 +48,34 @@ impl AppState {
         &self.inner.clock
     }
 
-    pub fn calendar(&self) -> &Calendar {
-        &self.inner.calendar
+    /// The current working calendar.
+    pub fn calendar(&self) -> Arc<Calendar> {
+        match self.inner.calendar.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the working calendar (after an admin edit or import).
+    pub fn set_calendar(&self, c: Calendar) {
+        self.inner.store.set_utc_offset(c.utc_offset_minutes);
+        match self.inner.calendar.write() {
+            Ok(mut g) => *g = Arc::new(c),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(c),
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// Renders an order for an actor at the current time.
+    pub fn order_out(
+        &self,
+        o: &lianxin_domain::Order,
+        actor: &lianxin_domain::Actor,
+    ) -> (crate::views::OrderOut, bool) {
+        crate::views::order_out(o, actor, &self.calendar(), self.now(), self.inner.policy.warn_percent)
     }
 
     /// The current reference data.
@@ -67,8 +94,8 @@ impl AppState {
         }
     }
 
-    /// The domain context over a directory snapshot.
-    pub fn context<'a>(&'a self, directory: &'a Directory) -> Context<'a> {
-        Context { directory, calendar: &self.inner.calendar, policy: &self.inner.policy }
+    /// The domain context over snapshots of the directory and the calendar.
+    pub fn context<'a>(&'a self, directory: &'a Directory, calendar: &'a Calendar) -> Context<'a> {
+        Context { directory, calendar, policy: &self.inner.policy }
     }
 }

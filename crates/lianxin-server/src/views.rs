@@ -32,6 +32,8 @@ pub struct ExtensionOut {
     pub reason: String,
     pub requested_by: String,
     pub requested_at: String,
+    /// When it should be decided.
+    pub decide_by: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,6 +78,16 @@ pub struct OrderOut {
     pub deadline: Option<String>,
     /// When the lead unit must sign for it.
     pub sign_deadline: Option<String>,
+    /// When the resident must be called back (after a reply).
+    pub callback_deadline: Option<String>,
+    /// Supervision: `yellow` when past 75% of the handling limit, `red` when overdue.
+    pub warning: Option<String>,
+    /// The warning already given for the current deadline.
+    pub warned: Option<String>,
+    /// Quality assurance: `pending`, `passed` or `failed` once sampled.
+    pub qa: Option<String>,
+    /// The caller had an order in the same category within 30 days.
+    pub repeat_contact: bool,
     pub pending_extension: Option<ExtensionOut>,
     pub reply: Option<ReplyOut>,
     pub callback: Option<CallbackOut>,
@@ -108,8 +120,8 @@ pub struct EventOut {
     pub hash: String,
 }
 
-/// Renders an order for `actor`; returns whether the caller was shown unmasked.
-pub fn order_out(o: &Order, actor: &Actor, cal: &Calendar) -> (OrderOut, bool) {
+/// Renders an order for `actor` at `now`; returns whether the caller was shown unmasked.
+pub fn order_out(o: &Order, actor: &Actor, cal: &Calendar, now: i64, warn_percent: u8) -> (OrderOut, bool) {
     let t = |ms: i64| cal.rfc3339(ms);
     let view = caller_view(actor, o);
     let c = &o.intake.caller;
@@ -146,11 +158,17 @@ pub fn order_out(o: &Order, actor: &Actor, cal: &Calendar) -> (OrderOut, bool) {
         assisting_units: o.assisting_units.iter().map(|u| u.to_string()).collect(),
         deadline: o.deadline.map(t),
         sign_deadline: o.sign_deadline.map(t),
+        callback_deadline: o.callback_deadline.map(t),
+        warning: o.warning_due(now, warn_percent).map(|w| w.to_string()),
+        warned: o.warned_level().map(|w| w.to_string()),
+        qa: o.qa.as_ref().map(|q| q.result.to_string()),
+        repeat_contact: o.repeat_contact,
         pending_extension: o.pending_extension.as_ref().map(|e| ExtensionOut {
             until: t(e.until),
             reason: e.reason.clone(),
             requested_by: e.requested_by.clone(),
             requested_at: t(e.requested_at),
+            decide_by: e.decide_by.map(t),
         }),
         reply: o.reply.as_ref().map(|r| ReplyOut {
             content: r.content.clone(),

@@ -4,15 +4,19 @@
 
 mod copy;
 mod error;
+mod notify;
 mod orders;
 mod reference;
+mod rollup;
 mod sql;
 mod users;
 mod verify;
 
 pub use copy::CopyReport;
 pub use error::StoreError;
+pub use notify::Notification;
 pub use orders::{ActError, OrderFilter, OrderPage, StoredEvent};
+pub use rollup::Grouping;
 pub use users::{AuditEntry, UserRecord};
 pub use verify::{Problem, VerifyReport};
 
@@ -37,6 +41,21 @@ pub struct Store {
     write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     /// The group-commit writer for registrations.
     registrations: tokio::sync::mpsc::Sender<orders::Registration>,
+    /// The local time offset that dates KPI rollups.
+    offset: DayOffset,
+}
+
+/// The UTC offset (minutes) of the hotline's local days, shared by every clone of a store.
+#[derive(Debug, Clone)]
+pub(crate) struct DayOffset(std::sync::Arc<std::sync::atomic::AtomicI32>);
+
+impl DayOffset {
+    pub(crate) fn calendar(&self) -> lianxin_domain::calendar::Calendar {
+        lianxin_domain::calendar::Calendar {
+            utc_offset_minutes: self.0.load(std::sync::atomic::Ordering::Relaxed),
+            ..Default::default()
+        }
+    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -92,9 +111,10 @@ impl Store {
         // day's counter row is a hot spot held until commit, so one commit for many orders
         // beats many commits queueing on it.
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
-        tokio::spawn(orders::registration_writer(pool.clone(), write_gate.clone(), rx));
+        let offset = DayOffset(std::sync::Arc::new(std::sync::atomic::AtomicI32::new(8 * 60)));
+        tokio::spawn(orders::registration_writer(pool.clone(), write_gate.clone(), offset.clone(), rx));
         let registrations = tx;
-        let store = Store { pool, backend, write_gate, registrations };
+        let store = Store { pool, backend, write_gate, registrations, offset };
         store.migrate().await?;
         Ok(store)
     }
@@ -114,6 +134,16 @@ impl Store {
             Some(g) => Some(g.clone().lock_owned().await),
             None => None,
         }
+    }
+
+    /// Sets the local offset that dates KPI rollups (the working calendar's).
+    pub fn set_utc_offset(&self, minutes: i32) {
+        self.offset.0.store(minutes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A calendar carrying only the offset, for dating rollups.
+    pub(crate) fn calendar_for_days(&self) -> lianxin_domain::calendar::Calendar {
+        self.offset.calendar()
     }
 
     pub fn backend(&self) -> Backend {

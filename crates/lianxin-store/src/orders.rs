@@ -4,8 +4,11 @@
 use crate::error::corrupt;
 use crate::sql::Sql;
 use crate::{Store, StoreError};
+use lianxin_domain::calendar::Calendar;
 use lianxin_domain::chain::{self, EventRecord, GENESIS};
+use lianxin_domain::kpi::rollup_deltas;
 use lianxin_domain::lifecycle::{ReplayError, apply};
+use lianxin_domain::order::Intake;
 use lianxin_domain::scope::Scope;
 use lianxin_domain::*;
 use sqlx::any::AnyRow;
@@ -34,6 +37,12 @@ pub struct OrderFilter {
     pub phone: Option<PhoneNumber>,
     /// Leave out confidential callers (a handler looking a caller up by phone).
     pub hide_confidential: bool,
+    /// Only orders being handled past their deadline at this time.
+    pub overdue_at: Option<Millis>,
+    /// Only orders being handled past their yellow point but not yet overdue at a time.
+    pub at_risk_at: Option<Millis>,
+    /// Only orders whose QA sample stands so.
+    pub qa: Option<QaResult>,
 }
 
 /// One page of orders, newest first.
@@ -161,8 +170,9 @@ async fn insert_order_row(tx: &mut Transaction<'_, Any>, o: &Order, last_hash: &
     let data = serde_json::to_string(o).map_err(corrupt)?;
     sqlx::query(
         "INSERT INTO orders (number, status, channel, request_type, category, urgency, caller_phone, confidential, \
-         street, district, lead_unit, deadline, sign_deadline, created_at, updated_at, closed_at, version, last_hash, data) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         street, district, lead_unit, deadline, sign_deadline, created_at, updated_at, closed_at, version, last_hash, data, \
+         dispatched_at, callback_deadline, warn_level, qa_status, warn_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
     )
     .bind(o.number.as_str())
     .bind(o.status.as_str())
@@ -181,11 +191,29 @@ async fn insert_order_row(tx: &mut Transaction<'_, Any>, o: &Order, last_hash: &
     .bind(o.updated_at)
     .bind(o.closed_at)
     .bind(o.version)
-    .bind(last_hash)
+        .bind(last_hash)
     .bind(data)
+    .bind(o.dispatched_at)
+    .bind(o.callback_deadline)
+    .bind(warn_level(o))
+    .bind(qa_status(o))
+    .bind(o.yellow_at(75))
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The `warn_level` column: the warning given for the current deadline.
+fn warn_level(o: &Order) -> i64 {
+    match o.warned_level() {
+        None => 0,
+        Some(WarnLevel::Yellow) => 1,
+        Some(WarnLevel::Red) => 2,
+    }
+}
+
+fn qa_status(o: &Order) -> Option<String> {
+    o.qa.as_ref().map(|q| q.result.as_str().to_owned())
 }
 
 async fn write_order_units(tx: &mut Transaction<'_, Any>, o: &Order, replace: bool) -> Result<(), StoreError> {
@@ -257,7 +285,8 @@ impl Store {
             let mut tx = self.pool.begin().await?;
             let updated = sqlx::query(
                 "UPDATE orders SET status = $1, lead_unit = $2, deadline = $3, sign_deadline = $4, updated_at = $5, \
-                 closed_at = $6, version = $7, last_hash = $8, data = $9 WHERE number = $10 AND version = $11",
+                 closed_at = $6, version = $7, last_hash = $8, data = $9, dispatched_at = $12, callback_deadline = $13, \
+                 warn_level = $14, qa_status = $15, warn_at = $16 WHERE number = $10 AND version = $11",
             )
             .bind(new.status.as_str())
             .bind(new.lead_unit.as_ref().map(|d| d.to_string()))
@@ -268,8 +297,13 @@ impl Store {
             .bind(new.version)
             .bind(&hash)
             .bind(data)
-            .bind(number)
+                        .bind(number)
             .bind(old.version)
+            .bind(new.dispatched_at)
+            .bind(new.callback_deadline)
+            .bind(warn_level(&new))
+            .bind(qa_status(&new))
+            .bind(new.yellow_at(75))
             .execute(&mut *tx)
             .await?;
             if updated.rows_affected() == 0 {
@@ -281,6 +315,9 @@ impl Store {
             if old.lead_unit != new.lead_unit || old.assisting_units != new.assisting_units {
                 write_order_units(&mut tx, &new, true).await?;
             }
+            let cal = self.calendar_for_days();
+            crate::rollup::apply_deltas(&mut tx, &rollup_deltas(Some(&old), &new, &cal)).await?;
+            crate::notify::insert(&mut tx, &new, &ev).await?;
             tx.commit().await?;
             return Ok(new);
         }
@@ -296,28 +333,7 @@ impl Store {
         limit: i64,
     ) -> Result<OrderPage, StoreError> {
         let mut q = Sql::new("SELECT o.data, o.last_hash FROM orders o WHERE 1 = 1");
-        match scope {
-            Scope::All => {}
-            Scope::Limited { units, district } => {
-                if units.is_empty() && district.is_none() {
-                    q.push(" AND 1 = 0");
-                } else {
-                    q.push(" AND (");
-                    if !units.is_empty() {
-                        q.push("o.number IN (SELECT ou.number FROM order_units ou WHERE ou.unit IN ");
-                        q.list(units.iter().map(|u| u.to_string()));
-                        q.push(")");
-                    }
-                    if let Some(d) = district {
-                        if !units.is_empty() {
-                            q.push(" OR ");
-                        }
-                        q.push("o.district = ").text(d.as_str());
-                    }
-                    q.push(")");
-                }
-            }
-        }
+        push_scope(&mut q, scope);
         if !filter.statuses.is_empty() {
             q.push(" AND o.status IN ").list(filter.statuses.iter().map(|s| s.as_str().to_owned()));
         }
@@ -347,6 +363,16 @@ impl Store {
         }
         if filter.hide_confidential {
             q.push(" AND o.confidential = 0");
+        }
+        if let Some(now) = filter.overdue_at {
+            q.push(" AND o.status IN ('dispatched', 'in_progress') AND o.deadline <= ").int(now);
+        }
+        if let Some(now) = filter.at_risk_at {
+            q.push(" AND o.status IN ('dispatched', 'in_progress') AND o.deadline > ").int(now);
+            q.push(" AND o.warn_at <= ").int(now);
+        }
+        if let Some(qa) = filter.qa {
+            q.push(" AND o.qa_status = ").text(qa.as_str());
         }
         if let Some(c) = cursor {
             q.push(" AND o.number < ").text(c);
@@ -391,6 +417,8 @@ impl Store {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         let mut days: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+        let cal = self.calendar_for_days();
+        let mut deltas = Vec::new();
         for log in logs {
             let mut state = None;
             for ev in log {
@@ -400,12 +428,14 @@ impl Store {
             let head = append_events(&mut tx, log, GENESIS.to_owned()).await?;
             insert_order_row(&mut tx, &order, &head).await?;
             write_order_units(&mut tx, &order, false).await?;
+            deltas.extend(rollup_deltas(None, &order, &cal));
             let n = order.number.as_str();
             let (day, seq) = n.split_at(8);
             let seq: i64 = seq.parse().map_err(corrupt)?;
             let e = days.entry(day.to_owned()).or_insert(0);
             *e = (*e).max(seq);
         }
+        crate::rollup::apply_deltas(&mut tx, &deltas).await?;
         for (day, last) in days {
             sqlx::query(
                 "INSERT INTO order_counters (day, last) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET last = \
@@ -443,6 +473,7 @@ const MAX_BATCH: usize = 128;
 pub(crate) async fn registration_writer(
     pool: AnyPool,
     gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    offset: crate::DayOffset,
     mut rx: tokio::sync::mpsc::Receiver<Registration>,
 ) {
     while let Some(first) = rx.recv().await {
@@ -459,7 +490,7 @@ pub(crate) async fn registration_writer(
                 Some(g) => Some(g.lock().await),
                 None => None,
             };
-            register_batch(&pool, &input).await
+            register_batch(&pool, &input, &offset.calendar()).await
         };
         match result {
             Ok(orders) => {
@@ -476,9 +507,24 @@ pub(crate) async fn registration_writer(
     }
 }
 
-async fn register_batch(pool: &AnyPool, input: &[(String, Event)]) -> Result<Vec<Order>, StoreError> {
+/// Whether the caller had an order in the same category within the 30 days before `at`.
+async fn is_repeat_contact(tx: &mut Transaction<'_, Any>, intake: &Intake, at: Millis) -> Result<bool, StoreError> {
+    let hit = sqlx::query(
+        "SELECT 1 FROM orders WHERE caller_phone = $1 AND category = $2 AND created_at >= $3 AND created_at <= $4 LIMIT 1",
+    )
+    .bind(intake.caller.phone.as_str())
+    .bind(intake.category.as_str())
+    .bind(at - 30 * 86_400_000)
+    .bind(at)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(hit.is_some())
+}
+
+async fn register_batch(pool: &AnyPool, input: &[(String, Event)], cal: &Calendar) -> Result<Vec<Order>, StoreError> {
     let mut tx = pool.begin().await?;
     let mut out = Vec::with_capacity(input.len());
+    let mut deltas = Vec::new();
     for (day, ev) in input {
         // A write first, so SQLite takes its write lock at once rather than upgrading later.
         let (seq,): (i64,) = sqlx::query_as(
@@ -491,11 +537,89 @@ async fn register_batch(pool: &AnyPool, input: &[(String, Event)]) -> Result<Vec
         let mut ev = ev.clone();
         ev.order = OrderNumber::format(day, seq as u64);
         ev.seq = 1;
+        if let Change::Registered { intake, repeat_contact } = &mut ev.change {
+            *repeat_contact = is_repeat_contact(&mut tx, intake, ev.at).await?;
+        }
         let order = apply(None, &ev).map_err(replay_err)?;
         let head = append_events(&mut tx, std::slice::from_ref(&ev), GENESIS.to_owned()).await?;
         insert_order_row(&mut tx, &order, &head).await?;
+        deltas.extend(rollup_deltas(None, &order, cal));
         out.push(order);
     }
+    crate::rollup::apply_deltas(&mut tx, &deltas).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+impl Store {
+    /// Orders being handled that have earned a supervision warning not yet given at `now`,
+    /// most urgent first.
+    pub async fn supervision_candidates(&self, now: Millis, limit: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT number FROM orders WHERE status IN ('dispatched', 'in_progress') \
+             AND deadline IS NOT NULL AND warn_at IS NOT NULL \
+             AND ((warn_level < 1 AND warn_at <= $1) OR (warn_level < 2 AND deadline <= $1)) \
+             ORDER BY deadline LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("number")?)).collect()
+    }
+
+    /// Closed orders in `[from, to)` (by closing time) never sampled for QA.
+    pub async fn qa_candidates(&self, from: Millis, to: Millis) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT number FROM orders WHERE status = 'closed' AND qa_status IS NULL \
+             AND closed_at >= $1 AND closed_at < $2 ORDER BY number",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("number")?)).collect()
+    }
+
+    /// Orders within `scope` that may contribute to KPIs of days in `[from, to)`: created
+    /// before `to`, and touched or due since `from`.
+    pub async fn orders_for_recount(&self, scope: &Scope, from: Millis, to: Millis) -> Result<Vec<Order>, StoreError> {
+        let mut q = Sql::new("SELECT o.data, o.last_hash FROM orders o WHERE o.created_at < ");
+        q.int(to).push(" AND (o.updated_at >= ").int(from).push(" OR o.deadline >= ").int(from).push(")");
+        push_scope(&mut q, scope);
+        let rows = q.query().fetch_all(&self.pool).await?;
+        rows.iter().map(|r| order_from_row(r).map(|(o, _)| o)).collect()
+    }
+
+    /// Every order, for recounting all rollups (`verify`, tests).
+    pub async fn all_orders(&self) -> Result<Vec<Order>, StoreError> {
+        let rows = sqlx::query("SELECT data, last_hash FROM orders").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| order_from_row(r).map(|(o, _)| o)).collect()
+    }
+}
+
+/// Restricts a query over `orders o` to a scope.
+fn push_scope(q: &mut Sql, scope: &Scope) {
+    match scope {
+        Scope::All => {}
+        Scope::Limited { units, district } => {
+            if units.is_empty() && district.is_none() {
+                q.push(" AND 1 = 0");
+                return;
+            }
+            q.push(" AND (");
+            if !units.is_empty() {
+                q.push("o.number IN (SELECT ou.number FROM order_units ou WHERE ou.unit IN ");
+                q.list(units.iter().map(|u| u.to_string()));
+                q.push(")");
+            }
+            if let Some(d) = district {
+                if !units.is_empty() {
+                    q.push(" OR ");
+                }
+                q.push("o.district = ").text(d.as_str());
+            }
+            q.push(")");
+        }
+    }
 }

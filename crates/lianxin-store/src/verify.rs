@@ -97,7 +97,40 @@ impl Store {
             report.add(&number, None, format!("the order row is missing but {n} events remain (order deleted)"));
         }
         self.check_numbering(&mut report).await?;
+        if report.problems.is_empty() {
+            self.check_rollups(&mut report).await?;
+        }
         Ok(report)
+    }
+
+    /// The KPI rollups equal a recount from the orders.
+    async fn check_rollups(&self, report: &mut VerifyReport) -> Result<(), StoreError> {
+        let cal = self.calendar_for_days();
+        let mut recount: BTreeMap<(String, String, String, String), i64> = BTreeMap::new();
+        for o in self.all_orders().await? {
+            for d in lianxin_domain::kpi::rollup_deltas(None, &o, &cal) {
+                *recount
+                    .entry((d.dimension.as_str().to_owned(), d.day, d.key, d.counter.as_str().to_owned()))
+                    .or_default() += d.delta;
+            }
+        }
+        recount.retain(|_, v| *v != 0);
+        let stored = self.rollup_cells().await?;
+        if stored != recount {
+            let diff = recount
+                .iter()
+                .find(|(k, v)| stored.get(*k) != Some(*v))
+                .map(|(k, v)| format!("{k:?}: recount {v}, stored {:?}", stored.get(k)))
+                .or_else(|| {
+                    stored
+                        .iter()
+                        .find(|(k, _)| !recount.contains_key(*k))
+                        .map(|(k, v)| format!("{k:?}: stored {v}, recount none"))
+                })
+                .unwrap_or_default();
+            report.add("(kpi rollups)", None, format!("the KPI rollups differ from a recount: {diff}"));
+        }
+        Ok(())
     }
 
     /// Every day's numbers run from 1 to the day's counter without a gap.

@@ -1,8 +1,11 @@
 //! The JSON API under `/api/v1` (contract: shared API.md; document: `/api/v1/openapi.json`).
 
+pub mod calendar;
 pub mod orders;
 pub mod reference;
 pub mod session;
+pub mod stats;
+pub mod supervision;
 
 use crate::state::AppState;
 use axum::Router;
@@ -22,4 +25,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orders/{number}/events", get(orders::events))
         .route("/api/v1/orders/{number}/actions/{action}", post(orders::act))
         .route("/api/v1/callers/{phone}/orders", get(orders::caller_orders))
+        .route("/api/v1/calendar", get(calendar::get).put(calendar::put))
+        .route("/api/v1/calendar/import", post(calendar::import))
+        .route("/api/v1/queues/{queue}", get(supervision::queue))
+        .route("/api/v1/supervision/sweep", post(supervision::sweep))
+        .route("/api/v1/qa/sample", post(supervision::qa_sample))
+        .route("/api/v1/notifications", get(supervision::notifications))
+        .route("/api/v1/notifications/read", post(supervision::mark_read))
+        .route("/api/v1/stats/kpis", get(stats::kpis))
+        .route("/api/v1/stats/ranking", get(stats::ranking))
+        .route("/api/v1/stats/weights", get(stats::get_weights).put(stats::put_weights))
 }

@@ -33,7 +33,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<OrderOut>), ApiError> {
     let obj = parse_object(&body)?;
     let order = service::register(&state, &user, &obj).await?;
-    let (out, _) = crate::views::order_out(&order, &user.actor, state.calendar());
+    let (out, _) = state.order_out(&order, &user.actor);
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -61,7 +61,8 @@ pub async fn events(
     Path(number): Path<String>,
 ) -> Result<Json<Vec<EventOut>>, ApiError> {
     let events = service::events(&state, &user, &number).await?;
-    Ok(Json(events.iter().map(|e| event_out(e, state.calendar())).collect()))
+    let cal = state.calendar();
+    Ok(Json(events.iter().map(|e| event_out(e, &cal)).collect()))
 }
 
 /// Orders within the caller's scope, newest first.

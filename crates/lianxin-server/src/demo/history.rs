@@ -402,15 +402,15 @@ pub async fn generate(
     store: &Store,
     city: &City,
     dir: &Directory,
+    calendar: &Calendar,
     opts: &DemoOptions,
     now: Millis,
 ) -> anyhow::Result<()> {
     if opts.history == 0 {
         return Ok(());
     }
-    let calendar = Calendar::default();
     let policy = Policy::default();
-    let ctx = Context { directory: dir, calendar: &calendar, policy: &policy };
+    let ctx = Context { directory: dir, calendar, policy: &policy };
     let leaves: Vec<(CategoryCode, RequestType)> =
         dir.categories().filter_map(|c| c.leaf.as_ref().map(|l| (c.code.clone(), l.request_type))).collect();
     let streets: Vec<JurisdictionCode> =

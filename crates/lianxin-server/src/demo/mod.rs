@@ -232,8 +232,27 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Millis) -> anyhow::Res
     }
     users.retain(|u| u.unit.as_ref().is_none_or(|c| city.units.iter().any(|x| &x.code == c)));
     store.insert_users(&users, now).await?;
+    let calendar = demo_calendar()?;
+    store.set_meta("calendar", &serde_json::to_string(&calendar)?).await?;
     let directory = store.load_directory().await?;
-    history::generate(store, &city, &directory, opts, now).await?;
+    history::generate(store, &city, &directory, &calendar, opts, now).await?;
     store.set_meta("demo_loaded_at", &now.to_string()).await?;
     Ok(accounts)
+}
+
+#[derive(Deserialize)]
+struct Holidays {
+    holidays: Vec<chrono::NaiveDate>,
+    workdays: Vec<chrono::NaiveDate>,
+}
+
+/// The demo's working calendar: China's official holidays and make-up days 2024–2026,
+/// 08:30–12:00 and 14:00–17:30.
+pub fn demo_calendar() -> anyhow::Result<lianxin_domain::calendar::Calendar> {
+    let h: Holidays = serde_json::from_str(include_str!("data/holidays.json"))?;
+    Ok(lianxin_domain::calendar::Calendar {
+        holidays: h.holidays.into_iter().collect(),
+        workdays: h.workdays.into_iter().collect(),
+        ..Default::default()
+    })
 }

@@ -108,6 +108,7 @@ pub async fn spawn_app_with(demo: DemoOptions) -> TestApp {
         database_url: db_url.clone(),
         demo: Some(demo),
         clock: clock.clone(),
+        sweep_every: None,
     })
     .await
     .unwrap();

@@ -4,11 +4,14 @@
 
 #[macro_use]
 mod kit;
+mod calendar;
 mod concurrency;
+mod kpis;
 mod lifecycle;
 mod openapi;
 mod postgres;
 mod refusals;
 mod scope;
 mod smoke;
+mod supervision;
 mod verify;

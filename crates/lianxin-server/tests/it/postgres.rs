@@ -43,10 +43,15 @@ async fn db_copy_moves_a_live_sqlite_demo_to_postgres_and_the_chains_still_verif
     assert!(verify.status.success(), "{}", text(&verify));
 
     // The copy serves: same accounts, same orders, and it goes on working.
-    let copy =
-        spawn(Config { listen: "127.0.0.1:0".into(), database_url: target, demo: None, clock: Clock::manual(T0) })
-            .await
-            .unwrap();
+    let copy = spawn(Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: target,
+        demo: None,
+        clock: Clock::manual(T0),
+        sweep_every: None,
+    })
+    .await
+    .unwrap();
     let http = reqwest::Client::new();
     let login: serde_json::Value = http
         .post(format!("{}/api/v1/auth/login", copy.url()))
@@ -97,6 +102,7 @@ async fn when_postgres_dies_requests_fail_fast_with_503_and_recover_by_themselve
         database_url: url,
         demo: Some(DemoOptions { history: 0, days: 1 }),
         clock: Clock::manual(T0),
+        sweep_every: None,
     })
     .await
     .unwrap();

@@ -1,0 +1,271 @@
+//! Statistics: KPIs by unit, category, district, channel or day, and unit rankings.
+
+use crate::auth::CurrentUser;
+use crate::body::parse_object;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use lianxin_domain::Role;
+use lianxin_domain::calendar::Calendar;
+use lianxin_domain::error::FieldErrors;
+use lianxin_domain::kpi::{self, Dimension, Kpis, Totals, Weights};
+use lianxin_domain::scope::{Scope, scope_of};
+use lianxin_store::Grouping;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// One group's KPIs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KpiRow {
+    /// The unit, category, district or channel code, the day (`YYYY-MM-DD`), or `all`.
+    pub key: String,
+    /// A readable name of the key, where it has one.
+    pub name: Option<String>,
+    /// Rates are fractions 0..1, `null` where the denominator is 0; see the formulas in
+    /// the documentation of `lianxin_domain::kpi`.
+    #[schema(value_type = Object)]
+    pub kpis: Kpis,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KpiReport {
+    /// First local day counted.
+    pub from: String,
+    /// First local day not counted.
+    pub to: String,
+    pub group_by: String,
+    pub rows: Vec<KpiRow>,
+}
+
+/// A period: local days `[from, to)`. Dates (`2026-11-01`) or RFC 3339 times (their local
+/// day) are accepted; `to` defaults to tomorrow, `from` to 30 days before `to`.
+fn period(params: &[(String, String)], cal: &Calendar, now: i64) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let mut errs = FieldErrors::new();
+    let get = |errs: &mut FieldErrors, k: &str| -> Option<NaiveDate> {
+        let v = params.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())?;
+        NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .ok()
+            .or_else(|| Calendar::parse_rfc3339(v).map(|t| cal.local_date(t)))
+            .or_else(|| {
+                errs.add(k, "must be a date like 2026-11-01 or an RFC 3339 time");
+                None
+            })
+    };
+    let to = get(&mut errs, "to").unwrap_or_else(|| cal.local_date(now) + chrono::Duration::days(1));
+    let from = get(&mut errs, "from").unwrap_or(to - chrono::Duration::days(30));
+    if from >= to {
+        errs.add("to", "must be after from");
+    } else if (to - from).num_days() > 3660 {
+        errs.add("from", "a period is at most ten years");
+    }
+    errs.finish()?;
+    Ok((from, to))
+}
+
+fn grouping(params: &[(String, String)]) -> Result<(Grouping, &'static str, Option<Dimension>), ApiError> {
+    let g = params.iter().find(|(k, _)| k == "group_by").map(|(_, v)| v.as_str()).unwrap_or("");
+    Ok(match g {
+        "" | "all" => (Grouping::Key(Dimension::All), "all", Some(Dimension::All)),
+        "unit" => (Grouping::Key(Dimension::Unit), "unit", Some(Dimension::Unit)),
+        "category" => (Grouping::Key(Dimension::Category), "category", Some(Dimension::Category)),
+        "district" => (Grouping::Key(Dimension::District), "district", Some(Dimension::District)),
+        "channel" => (Grouping::Key(Dimension::Channel), "channel", Some(Dimension::Channel)),
+        "day" => (Grouping::Day, "day", None),
+        other => {
+            let mut errs = FieldErrors::new();
+            errs.add("group_by", format!("`{other}` is not one of: unit, category, district, channel, day"));
+            return Err(ApiError::invalid(errs.into_map()));
+        }
+    })
+}
+
+/// Totals per group for the user's scope: the rollups for hotline-wide roles, a recount of
+/// the orders in scope for a unit.
+async fn totals(
+    state: &AppState,
+    user: &CurrentUser,
+    grouping: Grouping,
+    dim: Option<Dimension>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeMap<String, Totals>, ApiError> {
+    let dir = state.directory();
+    let cal = state.calendar();
+    let (from_s, to_s) = (from.to_string(), to.to_string());
+    let scope = scope_of(&user.actor, &dir);
+    if scope == Scope::All {
+        return Ok(state.store().kpi_totals(grouping, &from_s, &to_s).await?);
+    }
+    let start = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis()).unwrap_or(0)
+            - i64::from(cal.utc_offset_minutes) * 60_000
+    };
+    let orders = state.store().orders_for_recount(&scope, start(from), start(to)).await?;
+    let mut out: BTreeMap<String, Totals> = BTreeMap::new();
+    for o in &orders {
+        let key = dim.map(|d| d.key(o));
+        for c in kpi::contributions(o, &cal) {
+            if c.day < from_s || c.day >= to_s {
+                continue;
+            }
+            let k = key.clone().unwrap_or_else(|| c.day.clone());
+            out.entry(k).or_default().add(c.counter, c.value);
+        }
+    }
+    // A unit sees its own units' rows only.
+    if let (Some(Dimension::Unit), Scope::Limited { units, .. }) = (dim, &scope) {
+        out.retain(|k, _| units.iter().any(|u| u.as_str() == k));
+    }
+    Ok(out)
+}
+
+fn name_of(state: &AppState, dim: Option<Dimension>, key: &str) -> Option<String> {
+    let dir = state.directory();
+    match dim {
+        Some(Dimension::Unit) => {
+            lianxin_domain::UnitCode::parse(key).ok().and_then(|u| dir.unit(&u).map(|u| u.name.clone()))
+        }
+        Some(Dimension::Category) => {
+            lianxin_domain::CategoryCode::parse(key).ok().and_then(|c| dir.category(&c).map(|c| c.name.clone()))
+        }
+        Some(Dimension::District) => {
+            lianxin_domain::JurisdictionCode::parse(key).ok().and_then(|j| dir.jurisdiction(&j).map(|j| j.name.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// KPIs for a period, grouped (scoped like orders).
+#[utoipa::path(get, path = "/api/v1/stats/kpis", tag = "stats",
+    params(("from" = Option<String>, Query, description = "first day, inclusive (date or RFC 3339)"),
+           ("to" = Option<String>, Query, description = "last day, exclusive"),
+           ("group_by" = Option<String>, Query, description = "unit, category, district, channel or day; absent: one row `all`")),
+    responses((status = 200, body = KpiReport), (status = 422)), security(("bearer" = [])))]
+pub async fn kpis(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<KpiReport>, ApiError> {
+    let (from, to) = period(&params, &state.calendar(), state.now())?;
+    let (grouping, name, dim) = grouping(&params)?;
+    let totals = totals(&state, &user, grouping, dim, from, to).await?;
+    let rows = totals
+        .iter()
+        .map(|(k, t)| KpiRow { key: k.clone(), name: name_of(&state, dim, k), kpis: kpi::kpis(t) })
+        .collect();
+    Ok(Json(KpiReport { from: from.to_string(), to: to.to_string(), group_by: name.into(), rows }))
+}
+
+/// One unit's place in the ranking.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankedUnit {
+    pub rank: usize,
+    pub unit: String,
+    pub name: Option<String>,
+    /// Weighted score 0..100.
+    pub score: f64,
+    #[schema(value_type = Object)]
+    pub kpis: Kpis,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ranking {
+    pub from: String,
+    pub to: String,
+    #[schema(value_type = Object)]
+    pub weights: Weights,
+    pub items: Vec<RankedUnit>,
+}
+
+/// The assessment weights in force.
+pub async fn load_weights(state: &AppState) -> Result<Weights, ApiError> {
+    Ok(match state.store().meta("assessment_weights").await? {
+        Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+        None => Weights::default(),
+    })
+}
+
+/// Units ranked by their weighted assessment score for a period (考核排名).
+#[utoipa::path(get, path = "/api/v1/stats/ranking", tag = "stats",
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    responses((status = 200, body = Ranking)), security(("bearer" = [])))]
+pub async fn ranking(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<Ranking>, ApiError> {
+    let (from, to) = period(&params, &state.calendar(), state.now())?;
+    let weights = load_weights(&state).await?;
+    let totals = totals(&state, &user, Grouping::Key(Dimension::Unit), Some(Dimension::Unit), from, to).await?;
+    let mut items: Vec<RankedUnit> = totals
+        .iter()
+        .filter(|(k, t)| !k.is_empty() && (t.get(kpi::Counter::Dispatched) + t.get(kpi::Counter::Replied)) > 0)
+        .filter_map(|(k, t)| {
+            let k_ = kpi::kpis(t);
+            let score = weights.score(&k_)?;
+            Some(RankedUnit {
+                rank: 0,
+                unit: k.clone(),
+                name: name_of(&state, Some(Dimension::Unit), k),
+                score,
+                kpis: k_,
+            })
+        })
+        .collect();
+    items.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.unit.cmp(&b.unit)));
+    for (i, it) in items.iter_mut().enumerate() {
+        it.rank = i + 1;
+    }
+    Ok(Json(Ranking { from: from.to_string(), to: to.to_string(), weights, items }))
+}
+
+/// The assessment weights.
+#[utoipa::path(get, path = "/api/v1/stats/weights", tag = "stats",
+    responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub async fn get_weights(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<Weights>, ApiError> {
+    Ok(Json(load_weights(&state).await?))
+}
+
+/// Set the assessment weights (admin): `{"on_time_rate": 0.3, …}`.
+#[utoipa::path(put, path = "/api/v1/stats/weights", tag = "stats",
+    request_body(content = Object, description = "KPI name → weight ≥ 0"),
+    responses((status = 200, body = Object), (status = 403), (status = 422)), security(("bearer" = [])))]
+pub async fn put_weights(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Bytes,
+) -> Result<Json<Weights>, ApiError> {
+    let obj = parse_object(&body)?;
+    if !user.actor.has(Role::Admin) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_role",
+            "only an admin may set the assessment weights",
+        ));
+    }
+    let mut errs = FieldErrors::new();
+    let mut w = BTreeMap::new();
+    for (k, v) in &obj {
+        match v.as_f64() {
+            Some(x) => {
+                w.insert(k.clone(), x);
+            }
+            None => errs.add(k, "must be a number"),
+        }
+    }
+    errs.finish()?;
+    let weights = Weights(w);
+    if let Err(m) = weights.validate() {
+        let mut errs = FieldErrors::new();
+        errs.add("weights", m);
+        return Err(ApiError::invalid(errs.into_map()));
+    }
+    let json = serde_json::to_string(&weights).map_err(|e| ApiError::malformed(e.to_string()))?;
+    state.store().set_meta("assessment_weights", &json).await?;
+    Ok(Json(weights))
+}

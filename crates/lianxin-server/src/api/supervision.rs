@@ -1,0 +1,168 @@
+//! Supervision (督办): overdue and at-risk queues, the sweeper, notifications, QA sampling.
+
+use crate::api::orders::OrderList;
+use crate::auth::CurrentUser;
+use crate::body::{Fields, parse_object};
+use crate::error::ApiError;
+use crate::jobs::{self, SampleReport, SweepReport};
+use crate::service;
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use lianxin_domain::calendar::Calendar;
+use lianxin_domain::error::FieldErrors;
+use lianxin_domain::scope::scope_of;
+use lianxin_domain::{QaResult, Role};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A work queue of orders needing attention, newest first.
+#[utoipa::path(get, path = "/api/v1/queues/{queue}", tag = "supervision",
+    params(("queue" = String, Path, description = "overdue (past the handling deadline), at_risk (past 75% of the limit, not yet overdue) or qa (sampled, awaiting a QA decision)"),
+           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = OrderList), (status = 404)), security(("bearer" = [])))]
+pub async fn queue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(queue): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<OrderList>, ApiError> {
+    let dir = state.directory();
+    let paging: Vec<(String, String)> = params.into_iter().filter(|(k, _)| k == "limit" || k == "cursor").collect();
+    let (mut filter, cursor, limit) = service::parse_filter(&paging, &dir)?;
+    let now = state.now();
+    match queue.as_str() {
+        "overdue" => filter.overdue_at = Some(now),
+        "at_risk" => filter.at_risk_at = Some(now),
+        "qa" => filter.qa = Some(QaResult::Pending),
+        _ => return Err(ApiError::not_found(format!("no queue `{queue}`; use overdue, at_risk or qa"))),
+    }
+    let scope = scope_of(&user.actor, &dir);
+    let page = state.store().list_orders(&scope, &filter, cursor.as_deref(), limit).await?;
+    let items = service::render(&state, &user, &page.items, "queue").await;
+    Ok(Json(OrderList { items, next_cursor: page.next_cursor }))
+}
+
+fn require(user: &CurrentUser, roles: &[Role], what: &str) -> Result<(), ApiError> {
+    if user.actor.has_any(roles) {
+        Ok(())
+    } else {
+        Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden_role", what.to_owned()))
+    }
+}
+
+/// Run the supervision sweeper now (admin, supervisor). It also runs by itself in the
+/// background; running it twice gives no warning twice.
+#[utoipa::path(post, path = "/api/v1/supervision/sweep", tag = "supervision",
+    responses((status = 200, body = SweepReport), (status = 403)), security(("bearer" = [])))]
+pub async fn sweep(State(state): State<AppState>, user: CurrentUser) -> Result<Json<SweepReport>, ApiError> {
+    require(&user, &[Role::Admin, Role::Supervisor], "only an admin or supervisor may run the sweeper")?;
+    Ok(Json(jobs::sweep(&state).await?))
+}
+
+/// Draw a random sample of closed orders for quality assurance (supervisor).
+#[utoipa::path(post, path = "/api/v1/qa/sample", tag = "supervision",
+    request_body(content = serde_json::Value, description = "{\"from\"?: RFC 3339 (default 7 days ago), \"to\"?: RFC 3339 (default now), \"rate\"?: 0..1 (default 0.05)}"),
+    responses((status = 200, body = SampleReport), (status = 403), (status = 422)), security(("bearer" = [])))]
+pub async fn qa_sample(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Bytes,
+) -> Result<Json<SampleReport>, ApiError> {
+    let obj = parse_object(&body)?;
+    require(&user, &[Role::Supervisor], "only a supervisor may sample orders for QA")?;
+    let f = Fields::new(&obj);
+    let mut errs = FieldErrors::new();
+    let now = state.now();
+    let time = |errs: &mut FieldErrors, k: &str| {
+        f.parsed(k, false, errs, |s| Calendar::parse_rfc3339(s).ok_or_else(|| "must be an RFC 3339 time".to_owned()))
+    };
+    let from = time(&mut errs, "from").unwrap_or(now - 7 * 86_400_000);
+    let to = time(&mut errs, "to").unwrap_or(now);
+    let rate = f.number("rate", &mut errs).unwrap_or(0.05);
+    if !(0.0..=1.0).contains(&rate) {
+        errs.add("rate", "must be between 0 and 1");
+    }
+    if from >= to {
+        errs.add("to", "must be after from");
+    }
+    errs.finish()?;
+    Ok(Json(jobs::sample_for_qa(&state, &user.actor, from, to, rate).await?))
+}
+
+/// A notification (消息提醒).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationOut {
+    pub id: String,
+    pub number: String,
+    pub at: String,
+    /// dispatch, subdispatch, return, extension, extension_decided, reply, reopen, urge,
+    /// warning_yellow, warning_red
+    pub kind: String,
+    pub message: String,
+    pub read: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationList {
+    pub items: Vec<NotificationOut>,
+    pub unread: usize,
+}
+
+/// The signed-in user's notifications: their unit's and their roles', newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "supervision",
+    params(("unread" = Option<bool>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, body = NotificationList)), security(("bearer" = [])))]
+pub async fn notifications(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<NotificationList>, ApiError> {
+    let unread_only = params.iter().any(|(k, v)| k == "unread" && (v == "true" || v == "1"));
+    let limit =
+        params.iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse::<i64>().ok()).unwrap_or(50).clamp(1, 500);
+    let a = &user.actor;
+    let items = state.store().notifications(&a.username, a.unit.as_ref(), &a.roles, unread_only, limit).await?;
+    let cal = state.calendar();
+    let unread = items.iter().filter(|n| !n.read).count();
+    Ok(Json(NotificationList {
+        items: items
+            .into_iter()
+            .map(|n| NotificationOut {
+                id: n.id,
+                number: n.number,
+                at: cal.rfc3339(n.at),
+                kind: n.kind,
+                message: n.message,
+                read: n.read,
+            })
+            .collect(),
+        unread,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Marked {
+    /// How many notifications were newly marked read.
+    pub marked: u64,
+}
+
+/// Mark notifications read: `{"ids":[…]}`, or all of them when `ids` is absent.
+#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "supervision",
+    request_body(content = serde_json::Value, description = "{\"ids\"?: [id, …]}"),
+    responses((status = 200, body = Marked)), security(("bearer" = [])))]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Bytes,
+) -> Result<Json<Marked>, ApiError> {
+    let obj = parse_object(&body)?;
+    let mut errs = FieldErrors::new();
+    let ids = obj.get("ids").map(|_| Fields::new(&obj).string_list("ids", &mut errs));
+    errs.finish()?;
+    let a = &user.actor;
+    let marked = state.store().mark_read(&a.username, a.unit.as_ref(), &a.roles, ids.as_deref(), state.now()).await?;
+    Ok(Json(Marked { marked }))
+}

@@ -1,0 +1,209 @@
+//! KPIs against hand-computed fixtures, and the ranking (issue 4).
+
+use crate::kit::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn at(s: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+}
+
+fn order_with(phone: &str, channel: &str, request_type: &str) -> Value {
+    let mut b = sample_order();
+    b["caller"]["phone"] = json!(phone);
+    b["channel"] = json!(channel);
+    b["request_type"] = json!(request_type);
+    b
+}
+
+fn approx(v: &Value, expected: f64) {
+    let x = v.as_f64().unwrap_or_else(|| panic!("expected {expected}, got {v}"));
+    assert!((x - expected).abs() < 1e-9, "expected {expected}, got {x}");
+}
+
+/// Seven orders with known timestamps (Monday 2026-11-23 onwards, street 440106001, lead
+/// unit s440106001, category streetlight-out with 5 working days):
+/// - A: a consultation by web, closed at first contact.
+/// - B: dispatched 10:00, signed 10:30 (sign deadline 11:00), replied 14:00, satisfied, solved.
+/// - C: signed 12:00 (late), replied Tue 1 Dec 09:00 (after the 30 Nov 10:00 deadline), called
+///   back unsatisfied → reopened with a new deadline (8 Dec 09:30), replied 10:00 (on time
+///   for the new deadline), basically satisfied, not solved.
+/// - D: returned 10:40 and re-dispatched, signed 10:50, extension to 4 Dec 17:30 approved,
+///   replied 1 Dec 11:00; not yet called back.
+/// - E: the same caller and category as B (a repeat contact), cancelled.
+/// - F: signed 10:30, replied 14:00, callback unreachable.
+/// - G: signed 10:30, replied Tue 1 Dec 09:00 (late), basically satisfied, solved.
+async fn fixture(app: &TestApp) -> Staff {
+    let s = app.staff().await;
+    let h = app.login("handler.s440106001").await;
+    app.clock.set(at("2026-11-23T10:00:00+08:00"));
+    let a = app.create(&s, order_with("13900000001", "web", "consultation")).await;
+    app.must(&a, "close", &s.operator, json!({"resolution": "已解答"})).await;
+    let b = app.create(&s, sample_order()).await;
+    let c = app.create(&s, order_with("13900000003", "phone", "complaint")).await;
+    let d = app.create(&s, order_with("13900000004", "phone", "complaint")).await;
+    let e = app.create(&s, sample_order()).await;
+    let f = app.create(&s, order_with("13900000006", "phone", "complaint")).await;
+    let g = app.create(&s, order_with("13900000007", "phone", "complaint")).await;
+    app.must(&e, "cancel", &s.reviewer, json!({"reason": "重复来电"})).await;
+    for n in [&b, &c, &d, &f, &g] {
+        app.must(n, "submit", &s.operator, json!({})).await;
+        app.must(n, "approve", &s.reviewer, json!({})).await;
+        app.must(n, "dispatch", &s.dispatcher, json!({"lead_unit": "s440106001"})).await;
+    }
+    app.clock.set(at("2026-11-23T10:30:00+08:00"));
+    for n in [&b, &d, &f, &g] {
+        app.must(n, "sign", &h, json!({})).await;
+    }
+    app.clock.set(at("2026-11-23T10:40:00+08:00"));
+    app.must(&d, "return", &h, json!({"reason": "非本单位职责"})).await;
+    app.must(&d, "dispatch", &s.dispatcher, json!({"lead_unit": "s440106001"})).await;
+    app.clock.set(at("2026-11-23T10:50:00+08:00"));
+    app.must(&d, "sign", &h, json!({})).await;
+    app.must(&d, "request_extension", &h, json!({"until": "2026-12-04T17:30:00+08:00", "reason": "需施工"})).await;
+    app.must(&d, "decide_extension", &s.dispatcher, json!({"approve": true})).await;
+    app.clock.set(at("2026-11-23T12:00:00+08:00"));
+    app.must(&c, "sign", &h, json!({})).await;
+    app.clock.set(at("2026-11-23T14:00:00+08:00"));
+    for n in [&b, &f] {
+        app.must(n, "reply", &h, json!({"content": "已修复", "solved": true})).await;
+    }
+    app.clock.set(at("2026-11-23T15:00:00+08:00"));
+    app.must(&b, "callback", &s.callback, json!({"satisfaction": "satisfied", "solved": true})).await;
+    app.must(&f, "callback", &s.callback, json!({"satisfaction": "unreachable", "solved": false})).await;
+    app.clock.set(at("2026-12-01T09:00:00+08:00"));
+    // A week later: sessions last 12 hours, so everyone signs in again.
+    let s = app.staff().await;
+    let h = app.login("handler.s440106001").await;
+    for n in [&c, &g] {
+        app.must(n, "reply", &h, json!({"content": "已修复", "solved": true})).await;
+    }
+    app.clock.set(at("2026-12-01T09:30:00+08:00"));
+    app.must(&c, "callback", &s.callback, json!({"satisfaction": "unsatisfied", "solved": false})).await;
+    app.must(&g, "callback", &s.callback, json!({"satisfaction": "basically_satisfied", "solved": true})).await;
+    app.clock.set(at("2026-12-01T10:00:00+08:00"));
+    app.must(&c, "reply", &h, json!({"content": "已重新修复", "solved": false})).await;
+    app.clock.set(at("2026-12-01T10:30:00+08:00"));
+    app.must(&c, "callback", &s.callback, json!({"satisfaction": "basically_satisfied", "solved": false})).await;
+    app.clock.set(at("2026-12-01T11:00:00+08:00"));
+    app.must(&d, "reply", &h, json!({"content": "已完成施工", "solved": true})).await;
+    s
+}
+
+const PERIOD: &str = "from=2026-11-23&to=2026-12-31";
+
+dual! {
+async fn kpis_match_the_hand_computed_fixture() {
+    let app = spawn_app().await;
+    let s = fixture(&app).await;
+    let r = app.get(&format!("/api/v1/stats/kpis?{PERIOD}"), &s.leader).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["rows"].as_array().unwrap().len(), 1);
+    let row = &r.body["rows"][0];
+    assert_eq!(row["key"], "all");
+    let k = &row["kpis"];
+    let c = &k["counts"];
+    // Registered: A–G = 7; first contact: A; repeat: E.
+    assert_eq!((c["registered"].as_i64(), c["first_contact"].as_i64(), c["repeat"].as_i64()), (Some(7), Some(1), Some(1)));
+    approx(&k["first_contact_resolution_rate"], 1.0 / 7.0);
+    approx(&k["repeat_contact_rate"], 1.0 / 7.0);
+    // Dispatched: B, C, D, F, G; returned: D; extended: D.
+    assert_eq!((c["dispatched"].as_i64(), c["returned"].as_i64(), c["extended"].as_i64()), (Some(5), Some(1), Some(1)));
+    approx(&k["return_rate"], 0.2);
+    approx(&k["extension_rate"], 0.2);
+    // Replied: B, C (its latest reply), D, F, G; on time: all but G.
+    assert_eq!((c["replied"].as_i64(), c["replied_on_time"].as_i64()), (Some(5), Some(4)));
+    approx(&k["on_time_rate"], 0.8);
+    // Signed: B, C, D, F, G; on time: all but C.
+    assert_eq!((c["signed"].as_i64(), c["signed_on_time"].as_i64()), (Some(5), Some(4)));
+    approx(&k["on_time_sign_rate"], 0.8);
+    // Called back: B, C, F, G; reached (rated): B, C, G; satisfied or basically: B, C, G;
+    // solved: B, G.
+    assert_eq!((c["called_back"].as_i64(), c["rated"].as_i64(), c["satisfied"].as_i64(), c["solved"].as_i64()), (Some(4), Some(3), Some(3), Some(2)));
+    approx(&k["callback_rate"], 0.8);
+    approx(&k["satisfaction_rate"], 1.0);
+    approx(&k["resolution_rate"], 2.0 / 3.0);
+    // Due in the period: B, C, D, F, G; completed (closed): B, C, F, G.
+    assert_eq!((c["due"].as_i64(), c["completed"].as_i64()), (Some(5), Some(4)));
+    approx(&k["completion_rate"], 0.8);
+    // Handling hours: B 4, F 4, C 192, D 193, G 191 → 584 / 5.
+    approx(&k["avg_handling_hours"], 584.0 / 5.0);
+    assert_eq!(k["connection_rate"], Value::Null, "no call records yet");
+}
+}
+
+dual! {
+async fn kpis_group_by_channel_unit_and_day_and_a_unit_sees_only_its_own() {
+    let app = spawn_app().await;
+    let s = fixture(&app).await;
+    let rows = |body: &Value| -> Vec<(String, Value)> {
+        body["rows"].as_array().unwrap().iter().map(|r| (r["key"].as_str().unwrap().to_owned(), r["kpis"].clone())).collect()
+    };
+    let by_channel = rows(&app.get(&format!("/api/v1/stats/kpis?{PERIOD}&group_by=channel"), &s.leader).await.body);
+    assert_eq!(by_channel.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), vec!["phone", "web"]);
+    assert_eq!(by_channel[1].1["counts"]["registered"], 1);
+    approx(&by_channel[1].1["first_contact_resolution_rate"], 1.0);
+    assert_eq!(by_channel[0].1["counts"]["registered"], 6);
+    approx(&by_channel[0].1["first_contact_resolution_rate"], 0.0);
+
+    let by_day = rows(&app.get(&format!("/api/v1/stats/kpis?{PERIOD}&group_by=day"), &s.leader).await.body);
+    let day = |d: &str| by_day.iter().find(|r| r.0 == d).map(|r| r.1.clone()).unwrap();
+    assert_eq!(day("2026-11-23")["counts"]["registered"], 7);
+    assert_eq!(day("2026-11-23")["counts"]["replied"], 2);
+    assert_eq!(day("2026-12-01")["counts"]["replied"], 3);
+
+    let r = app.get(&format!("/api/v1/stats/kpis?{PERIOD}&group_by=unit"), &s.leader).await.body;
+    let unit = r["rows"].as_array().unwrap().iter().find(|r| r["key"] == "s440106001").unwrap().clone();
+    assert!(unit["name"].as_str().unwrap().contains("办事处"));
+    assert_eq!(unit["kpis"]["counts"]["registered"], 5, "A and E never reached a unit");
+    // The street office itself gets the same figures, recounted from its own orders.
+    let h = app.login("handler.s440106001").await;
+    let mine = app.get(&format!("/api/v1/stats/kpis?{PERIOD}&group_by=unit"), &h).await.body;
+    assert_eq!(mine["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["rows"][0]["kpis"], unit["kpis"]);
+    let other = app.login("handler.s440104001").await;
+    let theirs = app.get(&format!("/api/v1/stats/kpis?{PERIOD}"), &other).await.body;
+    assert_eq!(theirs["rows"].as_array().unwrap().len(), 0, "another unit sees none of it");
+
+    let r = app.get("/api/v1/stats/kpis?group_by=weekday", &s.leader).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.get("/api/v1/stats/kpis?from=2026-12-31&to=2026-12-01", &s.leader).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The rollups behind these figures equal a recount of every order.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lianxin"))
+        .args(["verify", "--database-url", &app.db_url])
+        .env("LIANXIN_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+}
+
+dual! {
+async fn units_are_ranked_by_their_weighted_score_with_weights_an_admin_sets() {
+    let app = spawn_app().await;
+    let s = fixture(&app).await;
+    let r = app.get(&format!("/api/v1/stats/ranking?{PERIOD}"), &s.leader).await.body;
+    let items = r["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!((items[0]["rank"].as_i64(), items[0]["unit"].as_str()), (Some(1), Some("s440106001")));
+    // 0.3 × on-time 0.8 + 0.3 × satisfaction 1 + 0.2 × resolution 2/3 + 0.1 × on-time sign 0.8
+    // + 0.1 × (1 − return rate 0.2) = 0.8333…
+    approx(&items[0]["score"], 100.0 * (0.24 + 0.3 + 0.2 * 2.0 / 3.0 + 0.08 + 0.08));
+
+    let admin = app.login("admin").await;
+    let put = |token: &str, body: Value| {
+        let token = token.to_owned();
+        let app = &app;
+        async move { app.request(reqwest::Method::PUT, "/api/v1/stats/weights", Some(&token), Some(body.to_string())).await }
+    };
+    assert_eq!(put(&s.leader, json!({"on_time_rate": 1.0})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(put(&admin, json!({"speed": 1.0})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(put(&admin, json!({"on_time_rate": 0.0})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(put(&admin, json!({"on_time_rate": 1.0})).await.status, StatusCode::OK);
+    let r = app.get(&format!("/api/v1/stats/ranking?{PERIOD}"), &s.leader).await.body;
+    approx(&r["items"][0]["score"], 80.0);
+    assert_eq!(r["weights"], json!({"on_time_rate": 1.0}));
+}
+}

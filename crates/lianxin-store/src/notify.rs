@@ -1,0 +1,120 @@
+//! Notifications: written with the event that causes them; read per user.
+
+use crate::sql::Sql;
+use crate::{Store, StoreError};
+use lianxin_domain::notify::{Recipient, notifications};
+use lianxin_domain::{Event, Millis, Order, Role, UnitCode};
+use sqlx::{Any, Row, Transaction};
+
+/// A notification as a user sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: String,
+    pub number: String,
+    pub at: Millis,
+    pub kind: String,
+    pub message: String,
+    pub read: bool,
+}
+
+/// Writes the notifications an event causes. Ids are `number-seq-index`, so writing the same
+/// event twice is impossible (the event's own key already forbids it).
+pub(crate) async fn insert(tx: &mut Transaction<'_, Any>, after: &Order, ev: &Event) -> Result<(), StoreError> {
+    for (i, d) in notifications(after, ev).into_iter().enumerate() {
+        let (kind, recipient) = match &d.recipient {
+            Recipient::Unit(u) => ("unit", u.to_string()),
+            Recipient::Role(r) => ("role", r.to_string()),
+        };
+        sqlx::query(
+            "INSERT INTO notifications (id, number, at, recipient_kind, recipient, kind, message) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(format!("{}-{}-{}", ev.order, ev.seq, i))
+        .bind(ev.order.as_str())
+        .bind(ev.at)
+        .bind(kind)
+        .bind(recipient)
+        .bind(&d.kind)
+        .bind(&d.message)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Whose notifications a user receives: their unit's and their roles'.
+fn recipients(q: &mut Sql, unit: Option<&UnitCode>, roles: &[Role]) {
+    q.push("((n.recipient_kind = 'role' AND n.recipient IN ");
+    let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+    if roles.is_empty() {
+        q.push("('')");
+    } else {
+        q.list(roles);
+    }
+    q.push(")");
+    if let Some(u) = unit {
+        q.push(" OR (n.recipient_kind = 'unit' AND n.recipient = ").text(u.as_str()).push(")");
+    }
+    q.push(")");
+}
+
+impl Store {
+    /// A user's notifications, newest first.
+    pub async fn notifications(
+        &self,
+        username: &str,
+        unit: Option<&UnitCode>,
+        roles: &[Role],
+        unread_only: bool,
+        limit: i64,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let mut q = Sql::new("SELECT n.id, n.number, n.at, n.kind, n.message, r.at AS read_at FROM notifications n ");
+        q.push("LEFT JOIN notification_reads r ON r.id = n.id AND r.username = ").text(username);
+        q.push(" WHERE ");
+        recipients(&mut q, unit, roles);
+        if unread_only {
+            q.push(" AND r.at IS NULL");
+        }
+        q.push(" ORDER BY n.at DESC, n.id DESC LIMIT ").int(limit);
+        let rows = q.query().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let read_at: Option<i64> = r.try_get("read_at")?;
+                Ok(Notification {
+                    id: r.try_get("id")?,
+                    number: r.try_get("number")?,
+                    at: r.try_get("at")?,
+                    kind: r.try_get("kind")?,
+                    message: r.try_get("message")?,
+                    read: read_at.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// Marks notifications read for a user; only ids addressed to the user count. Returns
+    /// how many were newly marked.
+    pub async fn mark_read(
+        &self,
+        username: &str,
+        unit: Option<&UnitCode>,
+        roles: &[Role],
+        ids: Option<&[String]>,
+        now: Millis,
+    ) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
+        let mut q = Sql::new("INSERT INTO notification_reads (id, username, at) SELECT n.id, ");
+        q.text(username).push(", ").int(now).push(" FROM notifications n WHERE ");
+        recipients(&mut q, unit, roles);
+        if let Some(ids) = ids {
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            q.push(" AND n.id IN ").list(ids.iter().cloned());
+        }
+        q.push(" AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.id = n.id AND r.username = ")
+            .text(username)
+            .push(")");
+        Ok(q.query().execute(&self.pool).await?.rows_affected())
+    }
+}

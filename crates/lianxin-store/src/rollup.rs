@@ -1,0 +1,84 @@
+//! KPI rollups: daily counters per dimension, changed in the same transaction as the events
+//! that change them.
+
+use crate::sql::Sql;
+use crate::{Store, StoreError};
+use lianxin_domain::kpi::{Counter, Dimension, RollupDelta, Totals};
+use sqlx::{Any, Row, Transaction};
+use std::collections::BTreeMap;
+
+/// Adds deltas to the rollup cells (summing duplicates first).
+pub(crate) async fn apply_deltas(tx: &mut Transaction<'_, Any>, deltas: &[RollupDelta]) -> Result<(), StoreError> {
+    let mut cells: BTreeMap<(&'static str, &str, &str, &'static str), i64> = BTreeMap::new();
+    for d in deltas {
+        *cells.entry((d.dimension.as_str(), d.day.as_str(), d.key.as_str(), d.counter.as_str())).or_default() +=
+            d.delta;
+    }
+    let cells: Vec<_> = cells.into_iter().filter(|(_, v)| *v != 0).collect();
+    for chunk in cells.chunks(150) {
+        let mut q = Sql::new("INSERT INTO kpi_rollup (dim, day, key, counter, value) VALUES ");
+        for (i, ((dim, day, key, counter), v)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            q.text(*dim).push(", ").text(*day).push(", ").text(*key).push(", ").text(*counter).push(", ").int(*v);
+            q.push(")");
+        }
+        q.push(" ON CONFLICT (dim, day, key, counter) DO UPDATE SET value = kpi_rollup.value + excluded.value");
+        q.query().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// How rollup rows are grouped for a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    /// By the dimension's key (unit, category, district, channel).
+    Key(Dimension),
+    /// By day (all orders together).
+    Day,
+}
+
+impl Store {
+    /// Summed counters per group over local days `[from_day, to_day)` (`YYYY-MM-DD`).
+    pub async fn kpi_totals(
+        &self,
+        grouping: Grouping,
+        from_day: &str,
+        to_day: &str,
+    ) -> Result<BTreeMap<String, Totals>, StoreError> {
+        let (dim, group) = match grouping {
+            Grouping::Key(d) => (d, "key"),
+            Grouping::Day => (Dimension::All, "day"),
+        };
+        let mut q = Sql::new(&format!(
+            "SELECT {group} AS g, counter, CAST(SUM(value) AS BIGINT) AS v FROM kpi_rollup WHERE dim = "
+        ));
+        q.text(dim.as_str()).push(" AND day >= ").text(from_day).push(" AND day < ").text(to_day);
+        q.push(&format!(" GROUP BY {group}, counter"));
+        let rows = q.query().fetch_all(&self.pool).await?;
+        let mut out: BTreeMap<String, Totals> = BTreeMap::new();
+        for r in rows {
+            let g: String = r.try_get("g")?;
+            let counter: String = r.try_get("counter")?;
+            let v: i64 = r.try_get("v")?;
+            if let Some(c) = Counter::parse(&counter) {
+                out.entry(g).or_default().add(c, v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every rollup cell, for checking against a recount.
+    pub async fn rollup_cells(&self) -> Result<BTreeMap<(String, String, String, String), i64>, StoreError> {
+        let rows = sqlx::query("SELECT dim, day, key, counter, value FROM kpi_rollup WHERE value <> 0")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = BTreeMap::new();
+        for r in rows {
+            out.insert(
+                (r.try_get("dim")?, r.try_get("day")?, r.try_get("key")?, r.try_get("counter")?),
+                r.try_get("value")?,
+            );
+        }
+        Ok(out)
+    }
+}
