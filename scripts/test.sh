@@ -15,6 +15,7 @@ if ! LIANXIN_TEST_PG_URL=$(scripts/pg-cluster.sh start "$pg_dir"); then
 fi
 export LIANXIN_TEST_PG_URL
 echo "PostgreSQL test cluster: $LIANXIN_TEST_PG_URL" >&2
+scripts/browser-deps.sh || echo "warning: browser-test dependencies missing; the console's browser tests will fail" >&2
 
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast "$@"

@@ -71,6 +71,17 @@ enum DbCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// KPI queries for one month over a large history (generated once, then reused).
+    Kpis {
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: usize,
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+        #[arg(long, default_value = "sqlite://./kpi-bench.db")]
+        database_url: String,
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+    },
     /// Order registration over HTTP against a fresh local server.
     Create {
         #[arg(long, default_value_t = 16)]
@@ -156,6 +167,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Db { which: DbCmd::Migrate { database_url } } => {
             Store::connect(&database_url).await?;
             println!("{} is at the current schema", redact(&database_url));
+        }
+        Cmd::Bench { which: BenchCmd::Kpis { orders, days, database_url, repeat } } => {
+            let r = lianxin_server::bench::run_kpis(&lianxin_server::bench::KpiBench {
+                orders,
+                days,
+                database_url,
+                repeat,
+            })
+            .await?;
+            if let Some(g) = r.generate_seconds {
+                println!("{}: generated the history in {g:.0} s", r.backend);
+            }
+            println!("{}: {} orders, KPIs for {}", r.backend, r.orders, r.period);
+            for t in &r.timings {
+                println!(
+                    "  group_by {:>9}: {:>4} rows, median {:>8.2} ms, max {:>8.2} ms",
+                    t.group_by, t.rows, t.median_ms, t.max_ms
+                );
+            }
+            println!("{}", serde_json::to_string(&r)?);
         }
         Cmd::Bench { which: BenchCmd::Create { clients, seconds, database_url } } => {
             let r = run_create(&CreateBench { clients, seconds, database_url }).await?;

@@ -1,9 +1,93 @@
 //! The staff console (server-rendered pages) under `/login` and `/console`.
+//!
+//! Pages are askama templates in `templates/`, one stylesheet and one script of our own in
+//! `static/` (embedded in the binary). Every read and write goes through
+//! [`crate::service`], the same functions the JSON API uses, so scope, masking, audit and
+//! the lifecycle rules are the API's exactly. Sessions are the API's sessions table behind
+//! an HttpOnly, SameSite=Strict cookie; every form carries a per-session CSRF token.
 
+mod forms;
+mod i18n;
+mod intake;
+mod order;
+mod page;
+mod queues;
+mod session;
+pub mod supervision;
+mod view;
+
+pub use i18n::{Lang, Tr};
+
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use page::{Page, page_error};
+use session::Console;
 
 /// All console routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/login", get(session::login_form).post(session::login_submit))
+        .route("/logout", post(session::logout))
+        .route("/console", get(console_home))
+        .route("/console/", get(console_home))
+        .route("/console/intake", get(intake::form).post(intake::submit))
+        .route("/console/callers", get(intake::caller_history))
+        .route("/console/registered", get(queues::registered))
+        .route("/console/review", get(queues::review))
+        .route("/console/dispatch", get(queues::dispatch))
+        .route("/console/inbox", get(queues::inbox))
+        .route("/console/callback", get(queues::callback))
+        .route("/console/supervise", get(queues::supervise))
+        .route("/console/orders", get(queues::orders))
+        .route("/console/orders/{number}", get(order::show))
+        .route("/console/orders/{number}/actions/{action}", post(order::act))
+        .route("/console/assets/console.css", get(css))
+        .route("/console/assets/console.js", get(js))
+        .route("/console/{*rest}", get(not_found))
+        .layer(axum::middleware::from_fn(session::remember_lang))
+}
+
+/// Where a user lands after signing in: the first page of their navigation.
+pub fn home(user: &CurrentUser) -> String {
+    page::nav_for(user, Tr::default(), "")
+        .first()
+        .map(|n| n.href.to_owned())
+        .unwrap_or_else(|| "/console/orders".into())
+}
+
+async fn console_home(c: Console) -> Redirect {
+    Redirect::to(&home(&c.user))
+}
+
+async fn not_found(state: axum::extract::State<AppState>, c: Console) -> Response {
+    page_error(&page_for(&state, &c, ""), &ApiError::not_found("page"))
+}
+
+/// A page header for the signed-in user, the unit named from the reference data.
+pub(crate) fn page_for(state: &AppState, c: &Console, title: &str) -> Page {
+    let dir = state.directory();
+    let unit = c.user.actor.unit.as_ref().and_then(|u| dir.unit(u)).map(|u| u.name.clone());
+    Page::new(c, title).with_unit_name(unit)
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut resp = (StatusCode::OK, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    resp
+}
+
+async fn css() -> Response {
+    asset(include_str!("../../static/console.css"), "text/css; charset=utf-8")
+}
+
+async fn js() -> Response {
+    asset(include_str!("../../static/console.js"), "text/javascript; charset=utf-8")
 }

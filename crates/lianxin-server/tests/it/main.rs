@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod kit;
+mod browser;
 mod calendar;
 mod concurrency;
 mod kpis;

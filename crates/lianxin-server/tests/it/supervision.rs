@@ -54,7 +54,6 @@ async fn an_order_past_its_thresholds_gets_exactly_one_urge_per_threshold_even_a
 
     app.clock.set(at("2026-11-26T17:14:00+08:00"));
     let s = app.staff().await;
-    let h = app.login("handler.s440106001").await;
     assert_eq!(sweep(&app.running.url(), &s.supervisor).await, json!({"yellow": 0, "red": 0}));
     app.clock.set(at("2026-11-26T17:15:00+08:00"));
     assert_eq!(sweep(&app.running.url(), &s.supervisor).await, json!({"yellow": 1, "red": 0}));
@@ -147,8 +146,6 @@ async fn an_approved_extension_moves_the_deadline_and_starts_a_new_round_of_warn
 dual! {
 async fn a_reply_sets_a_callback_deadline_two_working_days_later() {
     let app = spawn_app().await;
-    let s = app.staff().await;
-    let h = app.login("handler.s440106001").await;
     app.clock.set(at("2026-11-27T16:00:00+08:00")); // a Friday
     let s = app.staff().await;
     let h = app.login("handler.s440106001").await;

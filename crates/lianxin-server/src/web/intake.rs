@@ -1,0 +1,338 @@
+//! The operator's intake screen: caller history (screen pop) with the repeat-call warning,
+//! the category and street pickers, and registering with its first step (submit for
+//! review, close at first contact, or leave registered).
+
+use super::i18n::Tr;
+use super::page::{ErrorBox, Page, error_box, html};
+use super::session::{Console, Posted};
+use super::view::{Names, Row, initials, rows};
+use super::{forms, page_for};
+use crate::service;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use lianxin_domain::reference::Directory;
+use lianxin_domain::*;
+use serde::{Deserialize, Serialize};
+
+/// A leaf category as the picker's script sees it.
+#[derive(Serialize)]
+struct CatJson {
+    /// code
+    c: String,
+    /// name
+    n: String,
+    /// names of the ancestors
+    p: String,
+    /// pinyin initials of the name, then of the whole path
+    i: String,
+    pi: String,
+    /// request type (wire) and its label
+    t: String,
+    /// time limits per urgency, labelled
+    l: [String; 3],
+    /// prompts for the operator
+    pr: Vec<String>,
+}
+
+/// A street as the picker's script sees it.
+#[derive(Serialize)]
+struct StreetJson {
+    c: String,
+    n: String,
+    d: String,
+    dn: String,
+    i: String,
+}
+
+/// JSON that can sit inside `<script type="application/json">`.
+fn script_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/")
+}
+
+fn categories_json(dir: &Directory, t: Tr) -> String {
+    let names = Names(dir);
+    let mut leaves: Vec<(&lianxin_domain::reference::Category, String)> =
+        dir.categories().filter(|c| c.leaf.is_some()).map(|c| (c, names.category_parents(&c.code))).collect();
+    leaves.sort_by(|a, b| a.0.code.cmp(&b.0.code));
+    let out: Vec<CatJson> = leaves
+        .into_iter()
+        .filter_map(|(c, p)| {
+            let leaf = c.leaf.as_ref()?;
+            Some(CatJson {
+                c: c.code.to_string(),
+                n: c.name.clone(),
+                i: initials(&c.name),
+                pi: initials(&p),
+                p,
+                t: leaf.request_type.to_string(),
+                l: [
+                    t.limit(leaf.time_limits.normal),
+                    t.limit(leaf.time_limits.urgent),
+                    t.limit(leaf.time_limits.emergency),
+                ],
+                pr: leaf.prompts.clone(),
+            })
+        })
+        .collect();
+    script_json(&out)
+}
+
+/// Districts (code, name) in code order.
+fn districts(dir: &Directory) -> Vec<(String, String)> {
+    dir.jurisdictions()
+        .filter(|j| j.level == JurisdictionLevel::District)
+        .map(|j| (j.code.to_string(), j.name.clone()))
+        .collect()
+}
+
+fn streets_json(dir: &Directory) -> String {
+    let out: Vec<StreetJson> = dir
+        .jurisdictions()
+        .filter(|j| j.level == JurisdictionLevel::Street)
+        .map(|j| {
+            let d = dir.district_of(&j.code);
+            StreetJson {
+                c: j.code.to_string(),
+                n: j.name.clone(),
+                d: d.map(|d| d.code.to_string()).unwrap_or_default(),
+                dn: d.map(|d| d.name.clone()).unwrap_or_default(),
+                i: initials(&j.name),
+            }
+        })
+        .collect();
+    script_json(&out)
+}
+
+/// What the operator typed, kept when a registration is refused.
+#[derive(Debug, Clone)]
+struct Values {
+    phone: String,
+    name: String,
+    confidential: bool,
+    channel: String,
+    request_type: String,
+    category: String,
+    category_label: String,
+    urgency: String,
+    district: String,
+    street: String,
+    street_label: String,
+    address: String,
+    title: String,
+    content: String,
+    resolution: String,
+    kind: String,
+}
+
+impl Default for Values {
+    fn default() -> Self {
+        Values {
+            phone: String::new(),
+            name: String::new(),
+            confidential: false,
+            channel: "phone".into(),
+            request_type: String::new(),
+            category: String::new(),
+            category_label: String::new(),
+            urgency: "normal".into(),
+            district: String::new(),
+            street: String::new(),
+            street_label: String::new(),
+            address: String::new(),
+            title: String::new(),
+            content: String::new(),
+            resolution: String::new(),
+            kind: "answered".into(),
+        }
+    }
+}
+
+impl Values {
+    fn from_posted(p: &Posted, dir: &Directory) -> Values {
+        let g = |k: &str| p.get(k).unwrap_or_default().to_owned();
+        let names = Names(dir);
+        let category = g("category");
+        let category_label = CategoryCode::parse(&category)
+            .ok()
+            .filter(|c| dir.category(c).is_some())
+            .map(|c| format!("{} › {}", names.category_parents(&c), names.category(&c)))
+            .unwrap_or_default();
+        let street = g("location.street");
+        let street_label = JurisdictionCode::parse(&street)
+            .ok()
+            .map(|s| names.place(&s))
+            .filter(|_| !street.is_empty())
+            .unwrap_or_default();
+        Values {
+            phone: g("caller.phone"),
+            name: g("caller.name"),
+            confidential: p.get("caller.confidential").is_some_and(|v| !v.is_empty()),
+            channel: g("channel"),
+            request_type: g("request_type"),
+            category,
+            category_label,
+            urgency: g("urgency"),
+            district: g("district"),
+            street,
+            street_label,
+            address: g("location.address"),
+            title: g("title"),
+            content: g("content"),
+            resolution: g("resolution"),
+            kind: g("kind"),
+        }
+    }
+}
+
+/// A labelled choice of a `<select>`.
+struct Choice {
+    value: &'static str,
+    label: String,
+}
+
+fn choices(all: &[&'static str], label: impl Fn(&str) -> String) -> Vec<Choice> {
+    all.iter().map(|v| Choice { value: v, label: label(v) }).collect()
+}
+
+#[derive(Template)]
+#[template(path = "intake.html")]
+struct IntakePage {
+    p: Page,
+    t: Tr,
+    v: Values,
+    channels: Vec<Choice>,
+    request_types: Vec<Choice>,
+    urgencies: Vec<Choice>,
+    close_kinds: Vec<Choice>,
+    districts: Vec<(String, String)>,
+    categories_json: String,
+    streets_json: String,
+    done_number: String,
+    done_message: String,
+}
+
+fn intake_page(state: &AppState, c: &Console, v: Values, error: Option<ErrorBox>) -> IntakePage {
+    let t = c.t();
+    let dir = state.directory();
+    let mut p = page_for(state, c, t.s("intake.title"));
+    p.error = error;
+    IntakePage {
+        p,
+        t,
+        v,
+        channels: choices(&Channel::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(), |s| t.channel(s)),
+        request_types: choices(&RequestType::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(), |s| t.request_type(s)),
+        urgencies: choices(&Urgency::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(), |s| t.urgency(s)),
+        close_kinds: choices(&CloseKind::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(), |s| t.close_kind(s)),
+        districts: districts(&dir),
+        categories_json: categories_json(&dir, t),
+        streets_json: streets_json(&dir),
+        done_number: String::new(),
+        done_message: String::new(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct Done {
+    done: Option<String>,
+    then: Option<String>,
+}
+
+/// `GET /console/intake`.
+pub async fn form(State(state): State<AppState>, c: Console, Query(q): Query<Done>) -> Response {
+    let t = c.t();
+    let mut page = intake_page(&state, &c, Values::default(), None);
+    if let Some(n) = q.done.filter(|n| OrderNumber::parse(n).is_ok()) {
+        let key = match q.then.as_deref() {
+            Some("close") => "intake.done_close",
+            Some("save") => "intake.done_save",
+            _ => "intake.done_submit",
+        };
+        page.done_message = t.s(key).to_owned();
+        page.done_number = n;
+    }
+    html(StatusCode::OK, &page)
+}
+
+/// `POST /console/intake`: register, then submit or close as the operator chose.
+pub async fn submit(State(state): State<AppState>, posted: Posted) -> Response {
+    let c = &posted.console;
+    let t = c.t();
+    let then = posted.get("then").unwrap_or("submit").to_owned();
+    let offset = state.calendar().utc_offset_minutes;
+    let intake_fields: Vec<(String, String)> =
+        posted.fields.iter().filter(|(k, _)| k != "resolution" && k != "kind").cloned().collect();
+    let obj = forms::to_json(&intake_fields, offset);
+    let order = match service::register(&state, &c.user, &obj).await {
+        Ok(o) => o,
+        Err(e) => {
+            let dir = state.directory();
+            let values = Values::from_posted(&posted, &dir);
+            let eb = error_box(t, &e, None);
+            return html(e.status, &intake_page(&state, c, values, Some(eb)));
+        }
+    };
+    let number = order.number.to_string();
+    let next = match then.as_str() {
+        "close" => {
+            let close: Vec<(String, String)> =
+                posted.fields.iter().filter(|(k, _)| k == "resolution" || k == "kind").cloned().collect();
+            Some(("close", forms::to_json(&close, offset)))
+        }
+        "save" => None,
+        _ => Some(("submit", serde_json::Map::new())),
+    };
+    if let Some((action, body)) = next
+        && let Err(e) = service::perform(&state, &c.user, &number, action, body).await
+    {
+        // The order exists; show it with what went wrong so the operator can finish it.
+        return super::order::render_refused(&state, c, &number, action, &e, &posted.fields).await;
+    }
+    let then = match then.as_str() {
+        "close" => "close",
+        "save" => "save",
+        _ => "submit",
+    };
+    Redirect::to(&format!("/console/intake?done={number}&then={then}")).into_response()
+}
+
+#[derive(Deserialize, Default)]
+pub struct PhoneQuery {
+    phone: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "caller_history.html")]
+struct CallerHistory {
+    t: Tr,
+    rows: Vec<Row>,
+    open: Vec<Row>,
+    name: String,
+    error: String,
+}
+
+/// `GET /console/callers?phone=`: the caller's past orders, a fragment for the intake
+/// screen (the repeat-call warning when one is still open).
+pub async fn caller_history(State(state): State<AppState>, c: Console, Query(q): Query<PhoneQuery>) -> Response {
+    let t = c.t();
+    let phone = q.phone.unwrap_or_default();
+    let params = vec![("limit".to_owned(), "50".to_owned())];
+    let frag = match service::caller_orders(&state, &c.user, phone.trim(), &params).await {
+        Ok(page) => {
+            let all = rows(&state, &c, &page.items, "caller_history").await;
+            let open: Vec<Row> =
+                page.items.iter().zip(all.iter()).filter(|(o, _)| o.status.is_open()).map(|(_, r)| r.clone()).collect();
+            let name = all.first().map(|r| r.caller_name.clone()).unwrap_or_default();
+            CallerHistory { t, rows: all, open, name, error: String::new() }
+        }
+        Err(e) => {
+            let eb = error_box(t, &e, None);
+            let msg = eb.fields.first().map(|(k, v)| format!("{k}: {v}")).unwrap_or(eb.message);
+            CallerHistory { t, rows: Vec::new(), open: Vec::new(), name: String::new(), error: msg }
+        }
+    };
+    html(StatusCode::OK, &frag)
+}

@@ -1,0 +1,321 @@
+// Lianxin staff console: small progressive enhancements of server-rendered pages.
+// Keyboard shortcuts, the intake screen's pickers and caller history, unit filters.
+(function () {
+  "use strict";
+
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  const data = (id) => {
+    const el = document.getElementById(id);
+    if (!el) return [];
+    try { return JSON.parse(el.textContent); } catch (e) { return []; }
+  };
+
+  // ---- Global keys: "/" jumps to the order-number box, j/k move between rows. --------
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+    if (e.key === "/") {
+      const jump = $("#jump");
+      if (jump) { e.preventDefault(); jump.focus(); jump.select(); }
+    } else if (e.key === "j" || e.key === "k") {
+      const links = $$("table.rows a.row-link");
+      if (!links.length) return;
+      e.preventDefault();
+      let i = links.indexOf(document.activeElement.closest("tr") ? $("a.row-link", document.activeElement.closest("tr")) : null);
+      i = i < 0 ? (e.key === "j" ? 0 : links.length - 1) : Math.max(0, Math.min(links.length - 1, i + (e.key === "j" ? 1 : -1)));
+      links[i].focus();
+    }
+  });
+
+  // A click anywhere on a row (not on a control) opens its order.
+  document.addEventListener("click", (e) => {
+    const tr = e.target.closest("tr[data-href]");
+    if (!tr || e.target.closest("a, button, input, select, textarea, label, form")) return;
+    window.location.href = tr.dataset.href;
+  });
+
+  // A refused form: focus the first field the server named.
+  const errorBox = $("#error-box[data-fields]");
+  if (errorBox && errorBox.dataset.fields) {
+    const scope = (errorBox.dataset.form && document.getElementById(errorBox.dataset.form)) || document;
+    for (const name of errorBox.dataset.fields.split(",")) {
+      let el = scope.querySelector('[name="' + name.replace(/"/g, "") + '"]');
+      if (el && el.type === "hidden") {
+        const combo = el.closest(".combo");
+        el = combo ? $("input[role=combobox]", combo) : null;
+      }
+      if (el && !el.disabled) { el.focus(); break; }
+    }
+  }
+
+  $$("[data-back]").forEach((a) => a.addEventListener("click", (e) => {
+    if (window.history.length > 1) { e.preventDefault(); window.history.back(); }
+  }));
+
+  // ---- Login: the demo accounts fill the form. ---------------------------------------
+  $$(".demo-user").forEach((b) => b.addEventListener("click", () => {
+    $("#username").value = b.dataset.user;
+    $("#password").value = "demo";
+    $("#login-submit").focus();
+  }));
+
+  // ---- Unit pickers: type to filter a select's options (names and pinyin initials). ---
+  $$(".unit-filter").forEach((input) => {
+    const select = document.getElementById(input.dataset.for);
+    if (!select) return;
+    input.addEventListener("input", () => {
+      const q = input.value.trim().toLowerCase();
+      let first = null;
+      $$("option", select).forEach((o) => {
+        const hit = !q || o.textContent.toLowerCase().includes(q) || (o.dataset.i || "").startsWith(q) || o.value.includes(q);
+        o.hidden = !hit;
+        if (hit && !first) first = o;
+      });
+      $$("optgroup", select).forEach((g) => { g.hidden = !$$("option", g).some((o) => !o.hidden); });
+      if (!select.multiple && first && select.selectedOptions[0] && select.selectedOptions[0].hidden) first.selected = true;
+    });
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") { e.preventDefault(); select.focus(); }
+    });
+  });
+
+  // ---- Combobox: a text box that searches a list as you type. -----------------------
+  function combo(root, opts) {
+    const input = $("input[role=combobox]", root);
+    const hidden = $("input[type=hidden]", root);
+    const list = $("[role=listbox]", root);
+    let shown = [];
+    let active = -1;
+
+    function render() {
+      list.textContent = "";
+      shown.forEach((it, i) => {
+        const li = document.createElement("li");
+        li.id = list.id + "-" + i;
+        li.dataset.i = String(i);
+        li.setAttribute("role", "option");
+        if (i === active) { li.className = "active"; li.setAttribute("aria-selected", "true"); }
+        const n = document.createElement("span"); n.className = "n"; n.textContent = opts.name(it);
+        const p = document.createElement("span"); p.className = "p"; p.textContent = opts.context(it);
+        li.append(n, p);
+        list.append(li);
+      });
+      list.hidden = shown.length === 0;
+      input.setAttribute("aria-expanded", String(!list.hidden));
+      if (active >= 0) {
+        input.setAttribute("aria-activedescendant", list.id + "-" + active);
+        const el = document.getElementById(list.id + "-" + active);
+        if (el && el.scrollIntoView) el.scrollIntoView({ block: "nearest" });
+      } else input.removeAttribute("aria-activedescendant");
+    }
+    function search() {
+      shown = opts.search(input.value.trim().toLowerCase());
+      active = shown.length ? 0 : -1;
+      render();
+    }
+    function close() { shown = []; active = -1; render(); }
+    function pick(it, advance) {
+      hidden.value = it.c;
+      input.value = opts.label(it);
+      close();
+      opts.onPick(it, advance);
+    }
+    input.addEventListener("input", () => { hidden.value = ""; search(); });
+    input.addEventListener("focus", () => { if (!hidden.value) search(); });
+    input.addEventListener("blur", () => setTimeout(close, 120));
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        if (list.hidden) { search(); return; }
+        const d = e.key === "ArrowDown" ? 1 : -1;
+        active = (active + d + shown.length) % shown.length;
+        render();
+      } else if (e.key === "Enter" && !e.ctrlKey) {
+        if (active >= 0 && !list.hidden) { e.preventDefault(); pick(shown[active], true); }
+        else if (!hidden.value && input.value.trim()) e.preventDefault();
+      } else if (e.key === "Tab" && !e.shiftKey) {
+        if (active >= 0 && !list.hidden && !hidden.value) pick(shown[active], false);
+      } else if (e.key === "Escape") {
+        close();
+      }
+    });
+    list.addEventListener("mousedown", (e) => {
+      const li = e.target.closest("li");
+      if (li) { e.preventDefault(); pick(shown[Number(li.dataset.i)], true); }
+    });
+    return {
+      search, pick,
+      firstMatch() { const q = input.value.trim().toLowerCase(); return q ? opts.search(q)[0] : undefined; },
+      picked() { return hidden.value; },
+      input,
+    };
+  }
+
+  // Ranks an item for a query: every space-separated term must match somewhere.
+  function rank(q, fields) {
+    const terms = q.split(/\s+/).filter(Boolean);
+    let score = 0;
+    for (const t of terms) {
+      let best = 99;
+      fields.forEach((f, idx) => {
+        const v = (f.v || "").toLowerCase();
+        if (!v) return;
+        if (v.startsWith(t)) best = Math.min(best, idx * 2);
+        else if (f.contains !== false && v.includes(t)) best = Math.min(best, idx * 2 + 1);
+      });
+      if (best === 99) return -1;
+      score += best;
+    }
+    return score;
+  }
+  function best(items, q, fields, limit) {
+    const out = [];
+    for (const it of items) {
+      const r = rank(q, fields(it));
+      if (r >= 0) out.push([r, it]);
+    }
+    out.sort((a, b) => a[0] - b[0] || a[1].n.length - b[1].n.length);
+    return out.slice(0, limit).map((x) => x[1]);
+  }
+
+  // ---- The intake screen. -----------------------------------------------------------
+  const intake = $("#intake");
+  if (intake) {
+    const cats = data("lx-categories");
+    const streets = data("lx-streets");
+    const info = $("#cat-info");
+    const detail = $("#cat-detail");
+    const requestType = $("#request_type");
+    const urgency = $("#urgency");
+    const content = $("#content");
+    const district = $("#district");
+    let typeTouched = !!requestType.value;
+    let current = null;
+    requestType.addEventListener("change", () => { typeTouched = true; });
+
+    function showCategory(it) {
+      current = it;
+      detail.textContent = "";
+      const path = document.createElement("div");
+      path.className = "cat-path";
+      path.textContent = it.p + " › " + it.n;
+      const limits = document.createElement("div");
+      limits.className = "limits";
+      limits.id = "cat-limits";
+      ["normal", "urgent", "emergency"].forEach((u, i) => {
+        const d = document.createElement("div");
+        d.className = "lim" + (urgency.value === u ? " on" : "");
+        d.textContent = info.dataset["l" + u.charAt(0).toUpperCase() + u.slice(1)];
+        const b = document.createElement("b");
+        b.textContent = it.l[i];
+        d.append(b);
+        limits.append(d);
+      });
+      detail.append(path, limits);
+      if (it.pr && it.pr.length) {
+        const h = document.createElement("h2");
+        h.textContent = info.dataset.lPrompts;
+        const ol = document.createElement("ol");
+        ol.className = "prompts";
+        ol.id = "cat-prompts";
+        it.pr.forEach((p) => { const li = document.createElement("li"); li.textContent = p; ol.append(li); });
+        const btn = document.createElement("button");
+        btn.type = "button";
+        btn.className = "small";
+        btn.id = "insert-prompts";
+        btn.accessKey = "p";
+        btn.textContent = info.dataset.lInsert + " (Alt+P)";
+        btn.addEventListener("click", insertPrompts);
+        detail.append(h, ol, btn);
+      }
+    }
+    function insertPrompts() {
+      if (!current || !current.pr) return;
+      const lines = current.pr.map((p) => p + "：").join("\n");
+      content.value = content.value.trim() ? content.value.replace(/\s+$/, "") + "\n" + lines : lines;
+      content.focus();
+      const first = content.value.indexOf("：", content.value.length - lines.length);
+      if (first >= 0) content.setSelectionRange(first + 1, first + 1);
+    }
+    urgency.addEventListener("change", () => { if (current) showCategory(current); });
+
+    const catBox = combo($("#cat-combo"), {
+      search: (q) => q ? best(cats, q, (c) => [
+        { v: c.n }, { v: c.i, contains: false }, { v: c.p + c.n }, { v: c.pi + c.i, contains: false }, { v: c.c },
+      ], 12) : [],
+      name: (c) => c.n,
+      context: (c) => c.p,
+      label: (c) => c.p + " › " + c.n,
+      onPick: (c, advance) => {
+        if (!typeTouched) requestType.value = c.t;
+        showCategory(c);
+        if (advance) content.focus();
+      },
+    });
+    const initial = cats.find((c) => c.c === $("#category").value);
+    if (initial) showCategory(initial);
+
+    const streetBox = combo($("#street-combo"), {
+      search: (q) => {
+        const pool = district.value ? streets.filter((s) => s.d === district.value) : streets;
+        if (!q) return district.value ? pool.slice(0, 40) : [];
+        return best(pool, q, (s) => [{ v: s.n }, { v: s.i, contains: false }, { v: s.dn + s.n }, { v: s.c }], 12);
+      },
+      name: (s) => s.n,
+      context: (s) => s.dn,
+      label: (s) => s.dn + " " + s.n,
+      onPick: (s, advance) => {
+        district.value = s.d;
+        if (advance) $("#address").focus();
+      },
+    });
+    district.addEventListener("change", () => {
+      const s = streets.find((x) => x.c === streetBox.picked());
+      if (s && district.value && s.d !== district.value) { $("#street").value = ""; streetBox.input.value = ""; }
+    });
+
+    // Caller history (screen pop) as the number is typed.
+    const phone = $("#phone");
+    const history = $("#caller-history");
+    let timer = null;
+    let asked = "";
+    function lookUp() {
+      const v = phone.value.replace(/[^0-9+]/g, "");
+      if (v.length < 5 || v === asked) return;
+      asked = v;
+      fetch(phone.dataset.history + "?phone=" + encodeURIComponent(v), { credentials: "same-origin" })
+        .then((r) => (r.ok && !r.url.includes("/login") ? r.text() : Promise.reject(r.status)))
+        .then((html) => {
+          if (v !== asked) return;
+          history.innerHTML = html;
+          const d = $("#caller-data", history);
+          const name = $("#name");
+          if (d && d.dataset.name && !name.value) name.value = d.dataset.name;
+        })
+        .catch(() => { asked = ""; });
+    }
+    phone.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(lookUp, 250); });
+    phone.addEventListener("blur", lookUp);
+    if (phone.value) lookUp();
+
+    // The answer is needed only to close at once.
+    const resolution = $("#resolution");
+    $("#btn-close").addEventListener("click", () => { resolution.required = true; });
+    $("#btn-submit").addEventListener("click", () => { resolution.required = false; });
+    $("#btn-save").addEventListener("click", () => { resolution.required = false; });
+
+    intake.addEventListener("submit", () => {
+      // A typed but unpicked category or street takes its best match.
+      if (!catBox.picked()) { const c = catBox.firstMatch(); if (c) catBox.pick(c, false); }
+      if (!streetBox.picked()) { const s = streetBox.input.value && streetBox.firstMatch(); if (s) streetBox.pick(s, false); }
+    });
+    intake.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        resolution.required = false;
+        intake.requestSubmit($("#btn-submit"));
+      }
+    });
+  }
+})();
