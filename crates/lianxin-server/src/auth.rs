@@ -79,3 +79,32 @@ impl FromRequestParts<AppState> for CurrentUser {
         Ok(user.into())
     }
 }
+
+/// A hash to verify against when the user does not exist, so that timing does not reveal
+/// which usernames exist.
+static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Checks a username and password (argon2, off the async runtime) and opens a session.
+/// `Ok(None)` for wrong credentials or an inactive account; the API and the console both
+/// sign in through here.
+pub async fn sign_in(
+    state: &crate::state::AppState,
+    username: &str,
+    password: String,
+) -> Result<Option<(String, UserRecord)>, lianxin_store::StoreError> {
+    let user = state.store().user(username.trim()).await?;
+    let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || {
+        let dummy = || DUMMY_HASH.get_or_init(|| hash_password("no such user").unwrap_or_default()).as_str();
+        let h = hash.as_deref().unwrap_or_else(dummy);
+        verify_password(&password, h) && hash.is_some()
+    })
+    .await
+    .unwrap_or(false);
+    let Some(user) = user.filter(|_| ok) else { return Ok(None) };
+    let token = new_token();
+    let now = state.now();
+    state.store().create_session(&token_hash(&token), &user.username, now, now + SESSION_MS).await?;
+    tracing::info!(user = %user.username, "signed in");
+    Ok(Some((token, user)))
+}

@@ -35,6 +35,19 @@ pub struct Report {
     pub durable: bool,
 }
 
+/// Signs a demo account in and returns its bearer token.
+async fn login(http: &reqwest::Client, base: &str, username: &str) -> anyhow::Result<String> {
+    let body: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": "demo"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(body["token"].as_str().unwrap_or_default().to_owned())
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -61,15 +74,7 @@ pub async fn run_create(b: &CreateBench) -> anyhow::Result<Report> {
     let base = server.url();
     let before = server.state.store().order_count().await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(b.clients).build()?;
-    let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "operator", "password": "demo"}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let token = login["token"].as_str().unwrap_or_default().to_owned();
+    let token = login(&http, &base, "operator").await?;
     let dirs = server.state.directory();
     let leaves: Vec<String> = dirs.categories().filter(|c| c.leaf.is_some()).map(|c| c.code.to_string()).collect();
     let streets: Vec<String> = dirs
@@ -189,15 +194,7 @@ pub async fn run_kpis(b: &KpiBench) -> anyhow::Result<KpiReport> {
     let generated = started.elapsed().as_secs_f64();
     let base = server.url();
     let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "leader", "password": "demo"}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let token = login["token"].as_str().unwrap_or_default().to_owned();
+    let token = login(&http, &base, "leader").await?;
     // The last full calendar month before today.
     let cal = server.state.calendar();
     let today = cal.local_date(server.state.now());

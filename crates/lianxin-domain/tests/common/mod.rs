@@ -1,5 +1,4 @@
-//! The shared fixture of the integration tests besides `lifecycle.rs` (which keeps its own
-//! copy): reference data, actors, intakes, and `Flow`, a driver that checks every step the
+//! The shared fixture of the domain's integration tests: reference data, actors, intakes, and `Flow`, a driver that checks every step the
 //! way the lifecycle property test does.
 #![allow(dead_code, clippy::unwrap_used)]
 

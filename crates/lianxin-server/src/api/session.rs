@@ -1,6 +1,6 @@
 //! Sign-in and sign-out with bearer tokens.
 
-use crate::auth::{CurrentUser, SESSION_MS, new_token, token_hash, verify_password};
+use crate::auth::{CurrentUser, token_hash};
 use crate::body::{Fields, parse_object};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -38,10 +38,6 @@ fn user_out(u: &CurrentUser) -> UserOut {
     }
 }
 
-/// A hash to verify against when the user does not exist, so that timing does not reveal
-/// which usernames exist.
-static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
 /// Sign in with username and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body(content = serde_json::Value, description = "{\"username\",\"password\"}"),
@@ -54,23 +50,9 @@ pub async fn login(State(state): State<AppState>, body: Bytes) -> Result<Json<Lo
     let password = f.string("password", true, &mut errs);
     errs.finish()?;
     let (username, password) = (username.unwrap_or_default(), password.unwrap_or_default());
-    let user = state.store().user(username.trim()).await?;
-    let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || {
-        let dummy =
-            || DUMMY_HASH.get_or_init(|| crate::auth::hash_password("no such user").unwrap_or_default()).as_str();
-        let h = hash.as_deref().unwrap_or_else(dummy);
-        verify_password(&password, h) && hash.is_some()
-    })
-    .await
-    .unwrap_or(false);
-    let Some(user) = user.filter(|_| ok) else {
+    let Some((token, user)) = crate::auth::sign_in(&state, &username, password).await? else {
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong username or password"));
     };
-    let token = new_token();
-    let now = state.now();
-    state.store().create_session(&token_hash(&token), &user.username, now, now + SESSION_MS).await?;
-    tracing::info!(user = %user.username, "signed in");
     let current = CurrentUser::from(user);
     Ok(Json(LoginOut { token, user: user_out(&current) }))
 }

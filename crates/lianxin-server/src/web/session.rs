@@ -3,7 +3,7 @@
 
 use super::i18n::{Lang, Tr};
 use super::page::{Page, html, page_error};
-use crate::auth::{CurrentUser, SESSION_MS, new_token, token_hash, verify_password};
+use crate::auth::{CurrentUser, SESSION_MS, new_token, token_hash};
 use crate::error::ApiError;
 use crate::state::AppState;
 use askama::Template;
@@ -269,12 +269,6 @@ pub async fn login_form(State(state): State<AppState>, req: Request) -> Response
     login_page(&state, cx, String::new(), say, StatusCode::OK).await
 }
 
-/// A hash to check against when the user does not exist, so timing does not tell.
-fn dummy_hash() -> &'static str {
-    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| crate::auth::hash_password("no such user").unwrap_or_default())
-}
-
 /// `POST /login`: double-submit CSRF (cookie = field), then the password.
 pub async fn login_submit(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
@@ -295,27 +289,14 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
     }
     let username = get("username").trim().to_owned();
     let password = get("password");
-    let user = match state.store().user(&username).await {
-        Ok(u) => u,
+    let (token, user) = match crate::auth::sign_in(&state, &username, password).await {
+        Ok(Some(signed_in)) => signed_in,
+        Ok(None) => {
+            let cx = LoginCtx { lang, next, secure };
+            return login_page(&state, cx, username, Say::Error("login.failed"), StatusCode::UNAUTHORIZED).await;
+        }
         Err(e) => return page_error(&Page::anonymous(Tr::new(lang)), &ApiError::from(e)),
     };
-    let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || {
-        let h = hash.as_deref().unwrap_or_else(|| dummy_hash());
-        verify_password(&password, h) && hash.is_some()
-    })
-    .await
-    .unwrap_or(false);
-    let Some(user) = user.filter(|_| ok) else {
-        let cx = LoginCtx { lang, next, secure };
-        return login_page(&state, cx, username, Say::Error("login.failed"), StatusCode::UNAUTHORIZED).await;
-    };
-    let token = new_token();
-    let now = state.now();
-    if let Err(e) = state.store().create_session(&token_hash(&token), &user.username, now, now + SESSION_MS).await {
-        return page_error(&Page::anonymous(Tr::new(lang)), &ApiError::from(e));
-    }
-    tracing::info!(user = %user.username, "signed in to the console");
     let current = CurrentUser::from(user);
     let to = if next.is_empty() { super::home(&current) } else { next };
     let mut resp = Redirect::to(&to).into_response();

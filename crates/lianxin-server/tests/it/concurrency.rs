@@ -78,12 +78,7 @@ async fn fifty_clients_racing_on_twenty_orders_lose_no_update_and_every_refusal_
     }
     assert_eq!(grown as usize, accepted);
     // The chains still verify.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lianxin"))
-        .args(["verify", "--database-url", &app.db_url])
-        .env("LIANXIN_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_verifies(&app.db_url);
     let _: Value = Value::Null;
 }
 }

@@ -358,3 +358,13 @@ impl TestApp {
         StoppedDb { path, db_url, _dir: dir }
     }
 }
+
+/// Runs `lianxin verify` on a database and asserts that every chain and rollup checks out.
+pub fn assert_verifies(db_url: &str) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lianxin"))
+        .args(["verify", "--database-url", db_url])
+        .env("LIANXIN_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "verify: {}", String::from_utf8_lossy(&out.stderr));
+}

@@ -171,12 +171,7 @@ async fn kpis_group_by_channel_unit_and_day_and_a_unit_sees_only_its_own() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // The rollups behind these figures equal a recount of every order.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lianxin"))
-        .args(["verify", "--database-url", &app.db_url])
-        .env("LIANXIN_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_verifies(&app.db_url);
 }
 }
 

@@ -110,12 +110,7 @@ async fn two_server_processes_sweeping_at_once_give_each_warning_once() {
         assert_eq!((warnings(&events, "yellow"), warnings(&events, "red")), (1, 1));
     }
     other.stop().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lianxin"))
-        .args(["verify", "--database-url", &app.db_url])
-        .env("LIANXIN_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_verifies(&app.db_url);
 }
 }
 
