@@ -71,7 +71,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(ApiError::unauthorized)?;
-        let user = state.store().session_user(&token_hash(token), state.now()).await?.ok_or_else(|| {
+        let user = state.session_user(&token_hash(token)).await?.ok_or_else(|| {
             let mut e = ApiError::unauthorized();
             e.message = "the token is unknown or expired; sign in again".into();
             e

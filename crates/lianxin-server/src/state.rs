@@ -16,6 +16,10 @@ pub struct AppState {
 
 struct Inner {
     store: Store,
+    /// Recently checked sessions: token hash → user and when to check again.
+    sessions: std::sync::Mutex<
+        std::collections::HashMap<String, (lianxin_store::UserRecord, std::time::Instant, lianxin_domain::Millis)>,
+    >,
     directory: RwLock<Arc<Directory>>,
     calendar: RwLock<Arc<Calendar>>,
     policy: Policy,
@@ -28,11 +32,55 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 store,
+                sessions: std::sync::Mutex::new(std::collections::HashMap::new()),
                 directory: RwLock::new(Arc::new(directory)),
                 calendar: RwLock::new(Arc::new(calendar)),
                 policy: Policy::default(),
                 clock,
             }),
+        }
+    }
+
+    /// The user behind a session token hash. A hit is remembered for a few seconds so that
+    /// busy clients do not read the sessions table on every request; a logout through this
+    /// process forgets it at once, through another within that time.
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<lianxin_store::UserRecord>, lianxin_store::StoreError> {
+        const FRESH: std::time::Duration = std::time::Duration::from_secs(5);
+        let now = self.now();
+        // Fresh by the wall clock and by the server's clock (which tests move).
+        let fresh = |checked: &std::time::Instant, at: lianxin_domain::Millis| {
+            checked.elapsed() < FRESH && (0..FRESH.as_millis() as i64).contains(&(now - at))
+        };
+        if let Ok(cache) = self.inner.sessions.lock()
+            && let Some((user, checked, at)) = cache.get(token_hash)
+            && fresh(checked, *at)
+        {
+            return Ok(Some(user.clone()));
+        }
+        let user = self.inner.store.session_user(token_hash, now).await?;
+        if let Ok(mut cache) = self.inner.sessions.lock() {
+            if cache.len() > 10_000 {
+                cache.retain(|_, (_, checked, at)| fresh(checked, *at));
+            }
+            match &user {
+                Some(u) => {
+                    cache.insert(token_hash.to_owned(), (u.clone(), std::time::Instant::now(), now));
+                }
+                None => {
+                    cache.remove(token_hash);
+                }
+            }
+        }
+        Ok(user)
+    }
+
+    /// Forgets a session (logout).
+    pub fn forget_session(&self, token_hash: &str) {
+        if let Ok(mut cache) = self.inner.sessions.lock() {
+            cache.remove(token_hash);
         }
     }
 

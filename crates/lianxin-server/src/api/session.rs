@@ -70,6 +70,7 @@ pub async fn logout(
         .and_then(|v| v.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
     {
+        state.forget_session(&token_hash(token.trim()));
         state.store().delete_session(&token_hash(token.trim())).await?;
     }
     Ok(StatusCode::NO_CONTENT)

@@ -121,7 +121,7 @@ impl FromRequestParts<AppState> for Console {
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(login_redirect(&path));
         };
-        match state.store().session_user(&token_hash(&token), state.now()).await {
+        match state.session_user(&token_hash(&token)).await {
             Ok(Some(u)) => Ok(Console { user: u.into(), token, lang, path }),
             Ok(None) => Err(login_redirect(&path)),
             Err(e) => Err(page_error(&Page::anonymous(Tr::new(lang)), &ApiError::from(e))),
@@ -309,6 +309,7 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
 /// `POST /logout`.
 pub async fn logout(State(state): State<AppState>, posted: Posted) -> Response {
     let c = &posted.console;
+    state.forget_session(&token_hash(&c.token));
     if let Err(e) = state.store().delete_session(&token_hash(&c.token)).await {
         return page_error(&Page::new(c, c.t().s("err.title")), &ApiError::from(e));
     }
