@@ -405,3 +405,60 @@ pub async fn perform(
     metrics::counter!("lianxin_actions_total", "action" => action.as_str()).increment(1);
     Ok(order)
 }
+
+/// The work queues of supervision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Being handled past the deadline (red).
+    Overdue,
+    /// Being handled past the yellow point, not yet overdue.
+    AtRisk,
+    /// Sampled for QA, awaiting a decision.
+    Qa,
+    /// Every order being handled (dispatched or in progress).
+    Handled,
+}
+
+impl Queue {
+    pub fn parse(s: &str) -> Option<Queue> {
+        match s {
+            "overdue" => Some(Queue::Overdue),
+            "at_risk" => Some(Queue::AtRisk),
+            "qa" => Some(Queue::Qa),
+            "handled" => Some(Queue::Handled),
+            _ => None,
+        }
+    }
+
+    fn filter(self, state: &AppState) -> OrderFilter {
+        let now = state.now();
+        let mut f = OrderFilter::default();
+        match self {
+            Queue::Overdue => f.overdue_at = Some(now),
+            Queue::AtRisk => f.at_risk_at = Some(now),
+            Queue::Qa => f.qa = Some(QaResult::Pending),
+            Queue::Handled => f.statuses = vec![Status::Dispatched, Status::InProgress],
+        }
+        f
+    }
+}
+
+/// One page of a queue within the user's scope (`limit`, `cursor` as for lists).
+pub async fn queue(
+    state: &AppState,
+    user: &CurrentUser,
+    queue: Queue,
+    params: &[(String, String)],
+) -> Result<OrderPage, ApiError> {
+    let dir = state.directory();
+    let paging: Vec<(String, String)> = params.iter().filter(|(k, _)| k == "limit" || k == "cursor").cloned().collect();
+    let (_, cursor, limit) = parse_filter(&paging, &dir)?;
+    let scope = scope_of(&user.actor, &dir);
+    Ok(state.store().list_orders(&scope, &queue.filter(state), cursor.as_deref(), limit).await?)
+}
+
+/// How many orders a queue holds within the user's scope.
+pub async fn queue_len(state: &AppState, user: &CurrentUser, queue: Queue) -> Result<i64, ApiError> {
+    let scope = scope_of(&user.actor, &state.directory());
+    Ok(state.store().count_orders(&scope, &queue.filter(state)).await?)
+}

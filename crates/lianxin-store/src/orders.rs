@@ -333,47 +333,7 @@ impl Store {
         limit: i64,
     ) -> Result<OrderPage, StoreError> {
         let mut q = Sql::new("SELECT o.data, o.last_hash FROM orders o WHERE 1 = 1");
-        push_scope(&mut q, scope);
-        if !filter.statuses.is_empty() {
-            q.push(" AND o.status IN ").list(filter.statuses.iter().map(|s| s.as_str().to_owned()));
-        }
-        if !filter.categories.is_empty() {
-            q.push(" AND o.category IN ").list(filter.categories.iter().map(|s| s.to_string()));
-        }
-        if let Some(u) = &filter.unit {
-            q.push(" AND o.number IN (SELECT number FROM order_units WHERE unit = ").text(u.as_str()).push(")");
-        }
-        if let Some(s) = &filter.street {
-            q.push(" AND o.street = ").text(s.as_str());
-        }
-        if let Some(t) = filter.request_type {
-            q.push(" AND o.request_type = ").text(t.as_str());
-        }
-        if let Some(c) = filter.channel {
-            q.push(" AND o.channel = ").text(c.as_str());
-        }
-        if let Some(f) = filter.created_from {
-            q.push(" AND o.created_at >= ").int(f);
-        }
-        if let Some(t) = filter.created_to {
-            q.push(" AND o.created_at < ").int(t);
-        }
-        if let Some(p) = &filter.phone {
-            q.push(" AND o.caller_phone = ").text(p.as_str());
-        }
-        if filter.hide_confidential {
-            q.push(" AND o.confidential = 0");
-        }
-        if let Some(now) = filter.overdue_at {
-            q.push(" AND o.status IN ('dispatched', 'in_progress') AND o.deadline <= ").int(now);
-        }
-        if let Some(now) = filter.at_risk_at {
-            q.push(" AND o.status IN ('dispatched', 'in_progress') AND o.deadline > ").int(now);
-            q.push(" AND o.warn_at <= ").int(now);
-        }
-        if let Some(qa) = filter.qa {
-            q.push(" AND o.qa_status = ").text(qa.as_str());
-        }
+        push_filter(&mut q, scope, filter);
         if let Some(c) = cursor {
             q.push(" AND o.number < ").text(c);
         }
@@ -387,6 +347,13 @@ impl Store {
             None
         };
         Ok(OrderPage { items, next_cursor })
+    }
+
+    /// How many orders within `scope` match `filter`.
+    pub async fn count_orders(&self, scope: &Scope, filter: &OrderFilter) -> Result<i64, StoreError> {
+        let mut q = Sql::new("SELECT COUNT(*) AS n FROM orders o WHERE 1 = 1");
+        push_filter(&mut q, scope, filter);
+        Ok(q.query().fetch_one(&self.pool).await?.try_get("n")?)
     }
 
     /// An order's events in order.
@@ -595,6 +562,51 @@ impl Store {
     pub async fn all_orders(&self) -> Result<Vec<Order>, StoreError> {
         let rows = sqlx::query("SELECT data, last_hash FROM orders").fetch_all(&self.pool).await?;
         rows.iter().map(|r| order_from_row(r).map(|(o, _)| o)).collect()
+    }
+}
+
+/// Restricts a query over `orders o` to a scope and a filter.
+fn push_filter(q: &mut Sql, scope: &Scope, filter: &OrderFilter) {
+    push_scope(q, scope);
+    if !filter.statuses.is_empty() {
+        q.push(" AND o.status IN ").list(filter.statuses.iter().map(|s| s.as_str().to_owned()));
+    }
+    if !filter.categories.is_empty() {
+        q.push(" AND o.category IN ").list(filter.categories.iter().map(|s| s.to_string()));
+    }
+    if let Some(u) = &filter.unit {
+        q.push(" AND o.number IN (SELECT number FROM order_units WHERE unit = ").text(u.as_str()).push(")");
+    }
+    if let Some(s) = &filter.street {
+        q.push(" AND o.street = ").text(s.as_str());
+    }
+    if let Some(t) = filter.request_type {
+        q.push(" AND o.request_type = ").text(t.as_str());
+    }
+    if let Some(c) = filter.channel {
+        q.push(" AND o.channel = ").text(c.as_str());
+    }
+    if let Some(f) = filter.created_from {
+        q.push(" AND o.created_at >= ").int(f);
+    }
+    if let Some(t) = filter.created_to {
+        q.push(" AND o.created_at < ").int(t);
+    }
+    if let Some(p) = &filter.phone {
+        q.push(" AND o.caller_phone = ").text(p.as_str());
+    }
+    if filter.hide_confidential {
+        q.push(" AND o.confidential = 0");
+    }
+    if let Some(now) = filter.overdue_at {
+        q.push(" AND o.status IN ('dispatched', 'in_progress') AND o.deadline <= ").int(now);
+    }
+    if let Some(now) = filter.at_risk_at {
+        q.push(" AND o.status IN ('dispatched', 'in_progress') AND o.deadline > ").int(now);
+        q.push(" AND o.warn_at <= ").int(now);
+    }
+    if let Some(qa) = filter.qa {
+        q.push(" AND o.qa_status = ").text(qa.as_str());
     }
 }
 

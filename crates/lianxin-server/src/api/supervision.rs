@@ -11,10 +11,9 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use lianxin_domain::Role;
 use lianxin_domain::calendar::Calendar;
 use lianxin_domain::error::FieldErrors;
-use lianxin_domain::scope::scope_of;
-use lianxin_domain::{QaResult, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -29,18 +28,10 @@ pub async fn queue(
     Path(queue): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<OrderList>, ApiError> {
-    let dir = state.directory();
-    let paging: Vec<(String, String)> = params.into_iter().filter(|(k, _)| k == "limit" || k == "cursor").collect();
-    let (mut filter, cursor, limit) = service::parse_filter(&paging, &dir)?;
-    let now = state.now();
-    match queue.as_str() {
-        "overdue" => filter.overdue_at = Some(now),
-        "at_risk" => filter.at_risk_at = Some(now),
-        "qa" => filter.qa = Some(QaResult::Pending),
-        _ => return Err(ApiError::not_found(format!("no queue `{queue}`; use overdue, at_risk or qa"))),
-    }
-    let scope = scope_of(&user.actor, &dir);
-    let page = state.store().list_orders(&scope, &filter, cursor.as_deref(), limit).await?;
+    let queue = service::Queue::parse(&queue)
+        .filter(|q| *q != service::Queue::Handled)
+        .ok_or_else(|| ApiError::not_found(format!("no queue `{queue}`; use overdue, at_risk or qa")))?;
+    let page = service::queue(&state, &user, queue, &params).await?;
     let items = service::render(&state, &user, &page.items, "queue").await;
     Ok(Json(OrderList { items, next_cursor: page.next_cursor }))
 }

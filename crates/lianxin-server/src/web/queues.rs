@@ -9,6 +9,7 @@ use super::supervision::{Mark, mark};
 use super::view::{Row, rows};
 use crate::error::ApiError;
 use crate::service;
+use crate::service::Queue;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -246,19 +247,36 @@ pub struct BoardQuery {
 /// `GET /console/supervise`: overdue (red) and at-risk (yellow) orders, worst first.
 pub async fn supervise(State(state): State<AppState>, c: Console, Query(q): Query<BoardQuery>) -> Response {
     let t = c.t();
-    let orders = match fetch(&state, &c, &[("status", "dispatched,in_progress")], 2000).await {
-        Ok(o) => o,
+    let show_all = q.all.is_some();
+    // Counts and rows come from the store's queue queries, so the board scales with the
+    // number of marked orders, not with everything being handled.
+    let board = async {
+        let red = service::queue_len(&state, &c.user, Queue::Overdue).await? as usize;
+        let yellow = service::queue_len(&state, &c.user, Queue::AtRisk).await? as usize;
+        let handled = service::queue_len(&state, &c.user, Queue::Handled).await? as usize;
+        let page = |queue| {
+            let (state, user) = (&state, &c.user);
+            async move {
+                let p = [("limit".to_owned(), "200".to_owned())];
+                service::queue(state, user, queue, &p).await.map(|p| p.items)
+            }
+        };
+        let mut orders = page(Queue::Overdue).await?;
+        orders.extend(page(Queue::AtRisk).await?);
+        if show_all {
+            let marked: std::collections::BTreeSet<_> = orders.iter().map(|o| o.number.clone()).collect();
+            orders.extend(page(Queue::Handled).await?.into_iter().filter(|o| !marked.contains(&o.number)));
+        }
+        let pending = fetch(&state, &c, &[("status", "dispatched,in_progress")], 1000).await?;
+        let ext: Vec<Order> = pending.into_iter().filter(|o| o.pending_extension.is_some()).collect();
+        Ok::<_, ApiError>((red, yellow, handled.saturating_sub(red + yellow), orders, ext))
+    };
+    let (red, yellow, green, orders, extensions) = match board.await {
+        Ok(b) => b,
         Err(e) => return failed(&state, &c, &e),
     };
-    let extensions: Vec<Order> = orders.iter().filter(|o| o.pending_extension.is_some()).cloned().collect();
     let extensions = rows(&state, &c, &extensions, "list_orders").await;
     let mut marked: Vec<(Mark, Order)> = orders.into_iter().filter_map(|o| mark(&state, &o).map(|m| (m, o))).collect();
-    let count = |m: Mark| marked.iter().filter(|(x, _)| *x == m).count();
-    let (red, yellow, green) = (count(Mark::Red), count(Mark::Yellow), count(Mark::Green));
-    let show_all = q.all.is_some();
-    if !show_all {
-        marked.retain(|(m, _)| *m != Mark::Green);
-    }
     marked.sort_by_key(|(m, o)| (*m, o.deadline, o.number.clone()));
     marked.truncate(300);
     let orders: Vec<Order> = marked.into_iter().map(|(_, o)| o).collect();
