@@ -6,8 +6,9 @@
 //!
 //! Each counter is dated by its own anchor (the local day of): registration for
 //! `registered`, `first_contact`, `repeat`, `dispatched`, `returned`, `extended`; the reply for
-//! `replied`, `replied_on_time`, `handling_ms`; signing for `signed`, `signed_on_time`; the
-//! callback for `called_back`, `rated`, `satisfied`, `solved`; the handling deadline for `due`
+//! `replied`, `replied_on_time`, `handling_ms` and `called_back` (a reply that has been
+//! called back); signing for `signed`, `signed_on_time`; the callback for `rated`,
+//! `satisfied`, `solved`; the handling deadline for `due`
 //! and `completed`. A KPI for a period sums each counter over the days of the period.
 //!
 //! Formulas (rates are fractions 0..1, `None` when the denominator is 0):
@@ -18,7 +19,8 @@
 //! - on-time sign rate 按时签收率 = `signed_on_time / signed`
 //! - return rate 退单率 = `returned / dispatched` (orders returned at least once)
 //! - extension rate 延期率 = `extended / dispatched` (orders granted an extension)
-//! - callback rate 回访率 = `called_back / replied`
+//! - callback rate 回访率 = `called_back / replied` (of the replies in the period, those
+//!   called back)
 //! - satisfaction 满意率 = `satisfied / rated` (satisfied + basically satisfied, over
 //!   callbacks that reached the resident)
 //! - resolution 解决率 = `solved / rated` (callbacks saying solved, over callbacks that
@@ -196,8 +198,10 @@ pub fn contributions(o: &Order, cal: &Calendar) -> Vec<Contribution> {
             add(s, Counter::SignedOnTime, 1);
         }
     }
-    if let Some(c) = o.callback.as_ref().filter(|_| o.reply.is_some()) {
-        add(c.at, Counter::CalledBack, 1);
+    if let (Some(c), Some(r)) = (&o.callback, &o.reply) {
+        // Dated by the reply it follows up, so that the callback rate of a period compares
+        // like with like and never exceeds 1.
+        add(r.at, Counter::CalledBack, 1);
         if c.satisfaction != Satisfaction::Unreachable {
             add(c.at, Counter::Rated, 1);
             if matches!(c.satisfaction, Satisfaction::Satisfied | Satisfaction::BasicallySatisfied) {

@@ -187,8 +187,9 @@ fn each_fixture_order_contributes_what_its_history_says() {
         d("2026-12-10", Counter::Replied, 1),
         // Registration Monday 23 November 09:00 → reply Thursday 10 December 10:00: 17 d 1 h.
         d("2026-12-10", Counter::HandlingMs, 409 * H),
+        // Its reply was called back (dated by the reply).
+        d("2026-12-10", Counter::CalledBack, 1),
         // The latest callback: reached, basically satisfied (counts as satisfied), unsolved.
-        d("2026-12-11", Counter::CalledBack, 1),
         d("2026-12-11", Counter::Rated, 1),
         d("2026-12-11", Counter::Satisfied, 1),
         // Due on the deadline in force, and closed.
@@ -270,7 +271,7 @@ fn each_counter_is_dated_by_its_own_anchor() {
             // Sign-dated: all four signed on the 23rd.
             (Signed, 4),
             (SignedOnTime, 3),
-            // Callback-dated: B (26 Nov, rated) and F (25 Nov, unreachable).
+            // Called back, dated by their replies: B and F.
             (CalledBack, 2),
             (Rated, 1),
             (Satisfied, 1),

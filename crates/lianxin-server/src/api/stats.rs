@@ -190,9 +190,10 @@ pub async fn load_weights(state: &AppState) -> Result<Weights, ApiError> {
     })
 }
 
-/// Units ranked by their weighted assessment score for a period (考核排名).
+/// Units ranked by their weighted assessment score for a period (考核排名); units with fewer
+/// than `min_orders` orders dispatched or replied in the period (default 10) are left out.
 #[utoipa::path(get, path = "/api/v1/stats/ranking", tag = "stats",
-    params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query), ("min_orders" = Option<i64>, Query)),
     responses((status = 200, body = Ranking)), security(("bearer" = [])))]
 pub async fn ranking(
     State(state): State<AppState>,
@@ -200,11 +201,23 @@ pub async fn ranking(
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Ranking>, ApiError> {
     let (from, to) = period(&params, &state.calendar(), state.now())?;
+    let min_orders = match params.iter().find(|(k, _)| k == "min_orders").map(|(_, v)| v.trim()) {
+        None | Some("") => 10,
+        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            let mut errs = FieldErrors::new();
+            errs.add("min_orders", "must be a whole number ≥ 0");
+            ApiError::invalid(errs.into_map())
+        })?,
+    };
     let weights = load_weights(&state).await?;
     let totals = totals(&state, &user, Grouping::Key(Dimension::Unit), Some(Dimension::Unit), from, to).await?;
     let mut items: Vec<RankedUnit> = totals
         .iter()
-        .filter(|(k, t)| !k.is_empty() && (t.get(kpi::Counter::Dispatched) + t.get(kpi::Counter::Replied)) > 0)
+        // Units with too few orders in the period would rank on luck.
+        .filter(|(k, t)| {
+            let volume = t.get(kpi::Counter::Dispatched).max(t.get(kpi::Counter::Replied));
+            !k.is_empty() && volume > 0 && volume >= min_orders
+        })
         .filter_map(|(k, t)| {
             let k_ = kpi::kpis(t);
             let score = weights.score(&k_)?;

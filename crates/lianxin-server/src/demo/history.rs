@@ -56,6 +56,10 @@ struct Gen<'a> {
     streets: Vec<JurisdictionCode>,
     frequent: Vec<PhoneNumber>,
     now: Millis,
+    /// When each (phone, category) last called, for repeat contacts.
+    last_contact: std::collections::HashMap<(String, String), Millis>,
+    /// Each caller's last category.
+    last_category: std::collections::HashMap<String, CategoryCode>,
 }
 
 /// One order being walked through its life.
@@ -124,7 +128,14 @@ impl Gen<'_> {
     }
 
     fn intake(&mut self) -> Option<Intake> {
-        let (category, default_type) = self.leaves.choose(&mut self.rng)?.clone();
+        let phone = self.phone();
+        // Residents whose problem is not solved call again about the same matter.
+        let again = self.last_category.get(phone.as_str()).filter(|_| self.rng.random_bool(0.5)).cloned();
+        let (category, default_type) = match again.and_then(|c| self.leaves.iter().find(|l| l.0 == c).cloned()) {
+            Some(leaf) => leaf,
+            None => self.leaves.choose(&mut self.rng)?.clone(),
+        };
+        self.last_category.insert(phone.to_string(), category.clone());
         let street = self.streets.choose(&mut self.rng)?.clone();
         let district = self.dir.district_of(&street).map(|d| d.code.to_string()).unwrap_or_default();
         let road = self
@@ -174,7 +185,7 @@ impl Gen<'_> {
             urgency,
             title: String::new(),
             content,
-            caller: Caller { phone: self.phone(), name: self.name(), confidential: self.rng.random_bool(0.05) },
+            caller: Caller { phone, name: self.name(), confidential: self.rng.random_bool(0.05) },
             location: Location { address: Some(address), street, district: None, lat, lon },
         })
     }
@@ -206,7 +217,13 @@ impl Gen<'_> {
     ) -> Option<Vec<Event>> {
         let intake = self.intake()?;
         let operator = staff("operator", Role::Operator);
-        let ev = lifecycle::register(&self.ctx, intake, number, &operator, t0).ok()?;
+        let mut ev = lifecycle::register(&self.ctx, intake, number, &operator, t0).ok()?;
+        // As the store stamps it live: the caller had an order in this category within 30 days.
+        if let Change::Registered { intake, repeat_contact } = &mut ev.change {
+            let key = (intake.caller.phone.to_string(), intake.category.to_string());
+            *repeat_contact = self.last_contact.get(&key).is_some_and(|t| t0 - t <= 30 * DAY);
+            self.last_contact.insert(key, t0);
+        }
         let order = apply(None, &ev).ok()?;
         let mut w = Walk { order, log: vec![ev], t: t0, now: self.now, max_events };
         let ctx = self.ctx;
@@ -419,7 +436,18 @@ pub async fn generate(
     let frequent = (0..300)
         .filter_map(|_| PhoneNumber::parse(&format!("139{:08}", rng.random_range(0..100_000_000u64))).ok())
         .collect();
-    let mut g = Gen { rng, ctx, dir, city, leaves, streets, frequent, now };
+    let mut g = Gen {
+        rng,
+        ctx,
+        dir,
+        city,
+        leaves,
+        streets,
+        frequent,
+        now,
+        last_contact: Default::default(),
+        last_category: Default::default(),
+    };
 
     // Spread orders over the days, more on weekdays, each day's in time order.
     let days = opts.days.max(1);

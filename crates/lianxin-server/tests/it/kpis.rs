@@ -179,7 +179,10 @@ dual! {
 async fn units_are_ranked_by_their_weighted_score_with_weights_an_admin_sets() {
     let app = spawn_app().await;
     let s = fixture(&app).await;
+    // By default a unit needs 10 orders in the period to be ranked; this one has 5.
     let r = app.get(&format!("/api/v1/stats/ranking?{PERIOD}"), &s.leader).await.body;
+    assert_eq!(r["items"].as_array().unwrap().len(), 0);
+    let r = app.get(&format!("/api/v1/stats/ranking?{PERIOD}&min_orders=5"), &s.leader).await.body;
     let items = r["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!((items[0]["rank"].as_i64(), items[0]["unit"].as_str()), (Some(1), Some("s440106001")));
@@ -197,7 +200,7 @@ async fn units_are_ranked_by_their_weighted_score_with_weights_an_admin_sets() {
     assert_eq!(put(&admin, json!({"speed": 1.0})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(put(&admin, json!({"on_time_rate": 0.0})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(put(&admin, json!({"on_time_rate": 1.0})).await.status, StatusCode::OK);
-    let r = app.get(&format!("/api/v1/stats/ranking?{PERIOD}"), &s.leader).await.body;
+    let r = app.get(&format!("/api/v1/stats/ranking?{PERIOD}&min_orders=5"), &s.leader).await.body;
     approx(&r["items"][0]["score"], 80.0);
     assert_eq!(r["weights"], json!({"on_time_rate": 1.0}));
 }
