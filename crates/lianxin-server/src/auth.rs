@@ -108,3 +108,14 @@ pub async fn sign_in(
     tracing::info!(user = %user.username, "signed in");
     Ok(Some((token, user)))
 }
+
+impl CurrentUser {
+    /// 403 `forbidden_role` with `rule` unless the user has one of `roles`.
+    pub fn require(&self, roles: &[lianxin_domain::Role], rule: &str) -> Result<(), crate::error::ApiError> {
+        if self.actor.has_any(roles) {
+            Ok(())
+        } else {
+            Err(crate::error::ApiError::new(axum::http::StatusCode::FORBIDDEN, "forbidden_role", rule))
+        }
+    }
+}

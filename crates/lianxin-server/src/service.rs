@@ -252,7 +252,7 @@ pub async fn caller_orders(
         errs.add("phone", m);
         ApiError::invalid(errs.into_map())
     })?;
-    let paging: Vec<(String, String)> = params.iter().filter(|(k, _)| k == "limit" || k == "cursor").cloned().collect();
+    let paging = paging(params);
     let (mut filter, cursor, limit) = parse_filter(&paging, &dir)?;
     filter.phone = Some(phone.normalized());
     let scope = scope_of(&user.actor, &dir);
@@ -406,6 +406,11 @@ pub async fn perform(
     Ok(order)
 }
 
+/// Only the paging parameters (`limit`, `cursor`) of a query.
+fn paging(params: &[(String, String)]) -> Vec<(String, String)> {
+    params.iter().filter(|(k, _)| k == "limit" || k == "cursor").cloned().collect()
+}
+
 /// The work queues of supervision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Queue {
@@ -451,7 +456,7 @@ pub async fn queue(
     params: &[(String, String)],
 ) -> Result<OrderPage, ApiError> {
     let dir = state.directory();
-    let paging: Vec<(String, String)> = params.iter().filter(|(k, _)| k == "limit" || k == "cursor").cloned().collect();
+    let paging = paging(params);
     let (_, cursor, limit) = parse_filter(&paging, &dir)?;
     let scope = scope_of(&user.actor, &dir);
     Ok(state.store().list_orders(&scope, &queue.filter(state), cursor.as_deref(), limit).await?)

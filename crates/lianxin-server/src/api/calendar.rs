@@ -105,14 +105,6 @@ pub async fn save(state: &AppState, cal: Calendar) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn require_admin(user: &CurrentUser) -> Result<(), ApiError> {
-    if user.actor.has(Role::Admin) {
-        Ok(())
-    } else {
-        Err(ApiError::new(axum::http::StatusCode::FORBIDDEN, "forbidden_role", "only an admin may change the calendar"))
-    }
-}
-
 /// The working calendar.
 #[utoipa::path(get, path = "/api/v1/calendar", tag = "calendar",
     responses((status = 200, body = CalendarDoc)), security(("bearer" = [])))]
@@ -125,7 +117,7 @@ pub async fn get(State(state): State<AppState>, _user: CurrentUser) -> Json<Cale
     responses((status = 200, body = CalendarDoc), (status = 403), (status = 422)), security(("bearer" = [])))]
 pub async fn put(State(state): State<AppState>, user: CurrentUser, body: Bytes) -> Result<Json<CalendarDoc>, ApiError> {
     let obj = parse_object(&body)?;
-    require_admin(&user)?;
+    user.require(&[Role::Admin], "only an admin may change the calendar")?;
     let doc: CalendarDoc = serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| {
         let mut errs = FieldErrors::new();
         errs.add("calendar", e.to_string());
@@ -162,7 +154,7 @@ pub async fn import(
     body: Bytes,
 ) -> Result<Json<CalendarDoc>, ApiError> {
     let obj = parse_object(&body)?;
-    require_admin(&user)?;
+    user.require(&[Role::Admin], "only an admin may change the calendar")?;
     let year: HolidayYear = serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| {
         let mut errs = FieldErrors::new();
         errs.add("days", e.to_string());

@@ -7,7 +7,6 @@ use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use chrono::NaiveDate;
 use lianxin_domain::Role;
 use lianxin_domain::calendar::Calendar;
@@ -254,13 +253,7 @@ pub async fn put_weights(
     body: Bytes,
 ) -> Result<Json<Weights>, ApiError> {
     let obj = parse_object(&body)?;
-    if !user.actor.has(Role::Admin) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden_role",
-            "only an admin may set the assessment weights",
-        ));
-    }
+    user.require(&[Role::Admin], "only an admin may set the assessment weights")?;
     let mut errs = FieldErrors::new();
     let mut w = BTreeMap::new();
     for (k, v) in &obj {

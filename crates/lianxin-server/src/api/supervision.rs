@@ -10,7 +10,6 @@ use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use lianxin_domain::Role;
 use lianxin_domain::calendar::Calendar;
 use lianxin_domain::error::FieldErrors;
@@ -36,20 +35,12 @@ pub async fn queue(
     Ok(Json(OrderList { items, next_cursor: page.next_cursor }))
 }
 
-fn require(user: &CurrentUser, roles: &[Role], what: &str) -> Result<(), ApiError> {
-    if user.actor.has_any(roles) {
-        Ok(())
-    } else {
-        Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden_role", what.to_owned()))
-    }
-}
-
 /// Run the supervision sweeper now (admin, supervisor). It also runs by itself in the
 /// background; running it twice gives no warning twice.
 #[utoipa::path(post, path = "/api/v1/supervision/sweep", tag = "supervision",
     responses((status = 200, body = SweepReport), (status = 403)), security(("bearer" = [])))]
 pub async fn sweep(State(state): State<AppState>, user: CurrentUser) -> Result<Json<SweepReport>, ApiError> {
-    require(&user, &[Role::Admin, Role::Supervisor], "only an admin or supervisor may run the sweeper")?;
+    user.require(&[Role::Admin, Role::Supervisor], "only an admin or supervisor may run the sweeper")?;
     Ok(Json(jobs::sweep(&state).await?))
 }
 
@@ -63,7 +54,7 @@ pub async fn qa_sample(
     body: Bytes,
 ) -> Result<Json<SampleReport>, ApiError> {
     let obj = parse_object(&body)?;
-    require(&user, &[Role::Supervisor], "only a supervisor may sample orders for QA")?;
+    user.require(&[Role::Supervisor], "only a supervisor may sample orders for QA")?;
     let f = Fields::new(&obj);
     let mut errs = FieldErrors::new();
     let now = state.now();
