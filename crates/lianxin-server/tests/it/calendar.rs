@@ -29,8 +29,10 @@ async fn an_admin_edits_the_calendar_and_new_deadlines_follow_it() {
     for d in ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"] {
         cal["holidays"].as_array_mut().unwrap().push(json!(d));
     }
+        let before = app.get("/api/v1/calendar", &admin).await.body;
     let r = app.request(reqwest::Method::PUT, "/api/v1/calendar", Some(&s.operator), Some(cal.to_string())).await;
     assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden_role"));
+    assert_eq!(app.get("/api/v1/calendar", &admin).await.body, before, "a refused edit changes nothing");
     let r = app.request(reqwest::Method::PUT, "/api/v1/calendar", Some(&admin), Some(cal.to_string())).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     app.clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-23T17:00:00+08:00").unwrap().timestamp_millis());
@@ -48,7 +50,8 @@ async fn an_admin_edits_the_calendar_and_new_deadlines_follow_it() {
     bad["workdays"] = json!(["2026-11-24"]);
     let r = app.request(reqwest::Method::PUT, "/api/v1/calendar", Some(&admin), Some(bad.to_string())).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body["error"]["fields"]["workdays"].as_str().unwrap().contains("2026-11-24"));
+        assert!(r.body["error"]["fields"]["workdays"].as_str().unwrap().contains("2026-11-24"));
+    assert_eq!(app.get("/api/v1/calendar", &admin).await.body, cal, "refused calendars change nothing");
 }
 }
 
@@ -69,7 +72,9 @@ async fn an_official_holiday_file_imports_as_published() {
     assert!(holidays.contains(&json!("2026-02-17")), "Spring Festival 2026");
     assert!(holidays.iter().all(|d| d.as_str().unwrap().starts_with("2026")));
     assert!(r.body["workdays"].as_array().unwrap().contains(&json!("2026-02-14")));
+        let imported = app.get("/api/v1/calendar", &admin).await.body;
     let r = app.request(reqwest::Method::POST, "/api/v1/calendar/import", Some(&admin), Some(r#"{"year":2026,"days":[{"date":"2025-10-01","isOffDay":true}]}"#.into())).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.get("/api/v1/calendar", &admin).await.body, imported, "a refused import changes nothing");
 }
 }

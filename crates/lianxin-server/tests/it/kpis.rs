@@ -198,7 +198,9 @@ async fn units_are_ranked_by_their_weighted_score_with_weights_an_admin_sets() {
     };
     assert_eq!(put(&s.leader, json!({"on_time_rate": 1.0})).await.status, StatusCode::FORBIDDEN);
     assert_eq!(put(&admin, json!({"speed": 1.0})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(put(&admin, json!({"on_time_rate": 0.0})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(put(&admin, json!({"on_time_rate": 0.0})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let weights = app.get("/api/v1/stats/weights", &s.leader).await.body;
+    assert_eq!(weights["on_time_rate"], 0.3, "refused weights change nothing: {weights}");
     assert_eq!(put(&admin, json!({"on_time_rate": 1.0})).await.status, StatusCode::OK);
     let r = app.get(&format!("/api/v1/stats/ranking?{PERIOD}&min_orders=5"), &s.leader).await.body;
     approx(&r["items"][0]["score"], 80.0);

@@ -180,13 +180,17 @@ async fn supervisors_sample_closed_orders_for_qa_and_a_failure_reopens_the_order
 
     let o = app.must(&a, "qa_pass", &s.supervisor, json!({"note": "处理规范"})).await;
     assert_eq!((o["status"].as_str(), o["qa"].as_str()), (Some("closed"), Some("passed")));
+        let before = app.stored(&a).await;
     let r = app.act(&a, "qa_pass", &s.supervisor, json!({})).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "illegal_transition"));
+    assert_eq!(app.stored(&a).await, before, "a refused QA decision writes nothing");
     let o = app.must(&b, "qa_fail", &s.supervisor, json!({"reason": "答复内容与事实不符"})).await;
     assert_eq!((o["status"].as_str(), o["qa"].as_str(), o["reopens"].as_i64()), (Some("pending_dispatch"), Some("failed"), Some(1)));
     assert_eq!(o["lead_unit"], Value::Null);
+        let before = app.stored(&open).await;
     let r = app.act(&open, "qa_sample", &s.supervisor, json!({})).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "illegal_transition"));
+    assert_eq!(app.stored(&open).await, before);
     let r = app.act(&b, "qa_fail", &h, json!({"reason": "x"})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "no longer in the unit's scope");
 }
