@@ -16,6 +16,20 @@ pub enum Change {
         #[serde(default)]
         repeat_contact: bool,
     },
+    /// An order of an older system's history, arriving in the state it had there.
+    Imported {
+        intake: Intake,
+        source_ref: String,
+        lead_unit: Option<UnitCode>,
+        /// The handling deadline by this platform's limits, from the order's creation.
+        deadline: Option<Millis>,
+        #[serde(default)]
+        warn_at: Option<Millis>,
+        reply: Option<String>,
+        replied_at: Option<Millis>,
+        closed_at: Option<Millis>,
+        satisfaction: Option<Satisfaction>,
+    },
     Submitted,
     Approved,
     SentBack {
@@ -105,6 +119,7 @@ impl Change {
     pub fn action(&self) -> Action {
         match self {
             Change::Registered { .. } => Action::Register,
+            Change::Imported { .. } => Action::Import,
             Change::Submitted => Action::Submit,
             Change::Approved => Action::Approve,
             Change::SentBack { .. } => Action::SendBack,
@@ -147,6 +162,10 @@ impl Change {
             | Change::CalledBack { note, .. }
             | Change::QaPassed { note } => note.clone(),
             Change::Merged { into } => Some(into.to_string()),
+            Change::Imported { source_ref, reply, .. } => Some(match reply {
+                Some(r) => format!("{source_ref}: {r}"),
+                None => source_ref.clone(),
+            }),
             Change::Registered { .. } | Change::Submitted | Change::Approved | Change::Signed | Change::QaSampled => {
                 None
             }

@@ -8,7 +8,7 @@
 //! `registered`, `first_contact`, `repeat`, `dispatched`, `returned`, `extended`; the reply for
 //! `replied`, `replied_on_time`, `handling_ms` and `called_back` (a reply that has been
 //! called back); signing for `signed`, `signed_on_time`; the callback for `rated`,
-//! `satisfied`, `solved`; the handling deadline for `due`
+//! `satisfied`, `asked`, `solved`; the handling deadline for `due`
 //! and `completed`. A KPI for a period sums each counter over the days of the period.
 //!
 //! Formulas (rates are fractions 0..1, `None` when the denominator is 0):
@@ -23,8 +23,9 @@
 //!   called back)
 //! - satisfaction 满意率 = `satisfied / rated` (satisfied + basically satisfied, over
 //!   callbacks that reached the resident)
-//! - resolution 解决率 = `solved / rated` (callbacks saying solved, over callbacks that
-//!   reached the resident)
+//! - resolution 解决率 = `solved / asked` (callbacks saying solved, over callbacks that
+//!   reached the resident and recorded whether it was solved: an imported history may not
+//!   say, and then counts in satisfaction only)
 //! - repeat-contact rate 重复来电率 = `repeat / registered` (the caller had an order in the
 //!   same category within the 30 days before)
 //! - average handling time = `handling_ms / replied`, in hours (registration → reply)
@@ -55,6 +56,7 @@ pub enum Counter {
     CalledBack,
     Rated,
     Satisfied,
+    Asked,
     Solved,
     Due,
     Completed,
@@ -76,6 +78,7 @@ impl Counter {
         Counter::CalledBack,
         Counter::Rated,
         Counter::Satisfied,
+        Counter::Asked,
         Counter::Solved,
         Counter::Due,
         Counter::Completed,
@@ -97,6 +100,7 @@ impl Counter {
             Counter::CalledBack => "called_back",
             Counter::Rated => "rated",
             Counter::Satisfied => "satisfied",
+            Counter::Asked => "asked",
             Counter::Solved => "solved",
             Counter::Due => "due",
             Counter::Completed => "completed",
@@ -140,7 +144,7 @@ impl Dimension {
             Dimension::Unit => o.lead_unit.as_ref().map(|u| u.to_string()).unwrap_or_default(),
             Dimension::Category => o.intake.category.to_string(),
             Dimension::District => o.intake.location.district.as_ref().map(|d| d.to_string()).unwrap_or_default(),
-            Dimension::Channel => o.intake.channel.to_string(),
+            Dimension::Channel => o.intake.channel.map(|c| c.to_string()).unwrap_or_default(),
         }
     }
 }
@@ -207,8 +211,11 @@ pub fn contributions(o: &Order, cal: &Calendar) -> Vec<Contribution> {
             if matches!(c.satisfaction, Satisfaction::Satisfied | Satisfaction::BasicallySatisfied) {
                 add(c.at, Counter::Satisfied, 1);
             }
-            if c.solved {
-                add(c.at, Counter::Solved, 1);
+            if let Some(solved) = c.solved {
+                add(c.at, Counter::Asked, 1);
+                if solved {
+                    add(c.at, Counter::Solved, 1);
+                }
             }
         }
     }
@@ -300,7 +307,7 @@ pub fn kpis(t: &Totals) -> Kpis {
         on_time_rate: ratio(t.get(RepliedOnTime), t.get(Replied)),
         on_time_sign_rate: ratio(t.get(SignedOnTime), t.get(Signed)),
         satisfaction_rate: ratio(t.get(Satisfied), t.get(Rated)),
-        resolution_rate: ratio(t.get(Solved), t.get(Rated)),
+        resolution_rate: ratio(t.get(Solved), t.get(Asked)),
         callback_rate: ratio(t.get(CalledBack), t.get(Replied)),
         first_contact_resolution_rate: ratio(t.get(FirstContact), t.get(Registered)),
         return_rate: ratio(t.get(Returned), t.get(Dispatched)),

@@ -17,6 +17,7 @@ pub mod notify;
 pub mod order;
 pub mod reference;
 pub mod scope;
+pub mod setup;
 
 pub use command::{Actor, Command};
 pub use error::DomainError;

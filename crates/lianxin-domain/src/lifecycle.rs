@@ -43,11 +43,7 @@ impl Default for Policy {
         Policy {
             sign_limit: TimeLimit::WorkingHours(1),
             sign_limit_emergency: TimeLimit::Minutes(10),
-            default_limits: TimeLimits {
-                normal: TimeLimit::WorkingDays(5),
-                urgent: TimeLimit::WorkingDays(1),
-                emergency: TimeLimit::Hours(2),
-            },
+            default_limits: TimeLimits::DEFAULT,
             max_extension_days: 90,
             callback_limit: TimeLimit::WorkingDays(2),
             extension_decision_limit: TimeLimit::WorkingDays(1),
@@ -66,11 +62,15 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     fn handling_limit(&self, order: &Order) -> TimeLimit {
+        self.handling_limit_for(&order.intake.category, order.intake.urgency)
+    }
+
+    fn handling_limit_for(&self, category: &CategoryCode, urgency: Urgency) -> TimeLimit {
         self.directory
-            .leaf(&order.intake.category)
+            .leaf(category)
             .map(|(_, l)| l.time_limits)
             .unwrap_or(self.policy.default_limits)
-            .for_urgency(order.intake.urgency)
+            .for_urgency(urgency)
     }
 
     fn sign_limit(&self, urgency: Urgency) -> TimeLimit {
@@ -147,15 +147,10 @@ pub fn register(
         Some(c) if c.leaf.is_none() => {
             errs.add("category", format!("`{}` is a group; choose one of its leaf categories", intake.category))
         }
+        Some(c) if !c.active => errs.add("category", format!("`{}` is no longer in use", intake.category)),
         Some(_) => {}
     }
-    match ctx.directory.jurisdiction(&intake.location.street) {
-        Some(j) if j.level == JurisdictionLevel::Street => {
-            intake.location.district = ctx.directory.district_of(&j.code).map(|d| d.code.clone());
-        }
-        Some(j) => errs.add("location.street", format!("`{}` is a {}, not a street", j.code, j.level)),
-        None => errs.add("location.street", format!("unknown street `{}`", intake.location.street)),
-    }
+    resolve_place(ctx.directory, &mut intake.location, true, &mut errs);
     non_empty(&mut errs, "content", &intake.content, MAX_TEXT);
     intake.title = intake.title.trim().to_owned();
     if intake.title.is_empty() {
@@ -177,7 +172,7 @@ pub fn register(
         _ => {}
     }
     errs.finish()?;
-    intake.caller.phone = intake.caller.phone.normalized();
+    intake.caller.phone = intake.caller.phone.map(|p| p.normalized());
     Ok(Event {
         order: number,
         seq: 1,
@@ -187,6 +182,152 @@ pub fn register(
         from_status: None,
         to_status: Status::Registered,
         change: Change::Registered { intake, repeat_contact: false },
+    })
+}
+
+/// Checks an order's place against the jurisdiction tree and fills in the street's
+/// district. A street must be a `street` node; a district given alone a `district` node;
+/// both together must agree. `live` refuses deactivated nodes (intake); history may
+/// name them.
+fn resolve_place(dir: &Directory, loc: &mut Location, live: bool, errs: &mut FieldErrors) {
+    let usable = |j: &crate::reference::Jurisdiction| j.active || !live;
+    if let Some(street) = &loc.street {
+        match dir.jurisdiction(street) {
+            Some(j) if j.level == JurisdictionLevel::Street && usable(j) => {
+                let of_street = dir.district_of(&j.code).map(|d| d.code.clone());
+                match &loc.district {
+                    Some(d) if Some(d) != of_street.as_ref() => {
+                        errs.add("location.district", format!("street `{street}` does not lie in district `{d}`"))
+                    }
+                    _ => loc.district = of_street,
+                }
+            }
+            Some(j) if j.level == JurisdictionLevel::Street => {
+                errs.add("location.street", format!("street `{street}` is no longer in use"))
+            }
+            Some(j) => errs.add("location.street", format!("`{}` is a {}, not a street", j.code, j.level)),
+            None => errs.add("location.street", format!("unknown street `{street}`")),
+        }
+    } else if let Some(district) = &loc.district {
+        match dir.jurisdiction(district) {
+            Some(j) if j.level == JurisdictionLevel::District && usable(j) => {}
+            Some(j) if j.level == JurisdictionLevel::District => {
+                errs.add("location.district", format!("district `{district}` is no longer in use"))
+            }
+            Some(j) => errs.add("location.district", format!("`{}` is a {}, not a district", j.code, j.level)),
+            None => errs.add("location.district", format!("unknown district `{district}`")),
+        }
+    }
+}
+
+/// One order of an older system's history (`import orders`), already parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastOrder {
+    pub source_ref: String,
+    pub created_at: Millis,
+    pub intake: Intake,
+    pub lead_unit: Option<UnitCode>,
+    pub replied_at: Option<Millis>,
+    pub reply: Option<String>,
+    pub closed_at: Option<Millis>,
+    pub satisfaction: Option<Satisfaction>,
+}
+
+/// Turns one past order into its single `import` event: closed when the old system closed
+/// it, in progress at its lead unit when it has one, otherwise waiting for dispatch. The
+/// handling deadline is this platform's limit for the category, counted from creation, so
+/// on-time figures compare history by today's rules. Nothing the old system did not record
+/// is made up: no sign-for time, no "solved" at callback.
+pub fn import(ctx: &Context, past: PastOrder, number: OrderNumber, actor: &Actor) -> Result<Event, DomainError> {
+    let PastOrder { source_ref, created_at, mut intake, lead_unit, replied_at, reply, closed_at, satisfaction } = past;
+    let mut errs = FieldErrors::new();
+    match ctx.directory.category(&intake.category) {
+        None => errs.add("category", format!("unknown category `{}`", intake.category)),
+        Some(c) if c.leaf.is_none() => errs.add("category", format!("`{}` is a group, not a leaf", intake.category)),
+        Some(_) => {}
+    }
+    resolve_place(ctx.directory, &mut intake.location, false, &mut errs);
+    let source_ref = source_ref.trim().to_owned();
+    if source_ref.is_empty() {
+        errs.add("source_ref", "must not be empty");
+    } else if source_ref.chars().count() > 100 {
+        errs.add("source_ref", "must be at most 100 characters");
+    }
+    non_empty(&mut errs, "content", &intake.content, MAX_TEXT);
+    intake.title = intake.title.trim().to_owned();
+    if intake.title.is_empty() {
+        intake.title = derive_title(&intake.content);
+    } else if intake.title.chars().count() > 100 {
+        errs.add("title", "must be at most 100 characters");
+    }
+    if let Some(u) = &lead_unit {
+        match ctx.directory.unit(u) {
+            None => errs.add("lead_unit", format!("unknown unit `{u}`")),
+            Some(x) if !x.kind.can_handle() => {
+                errs.add("lead_unit", format!("`{u}` is a {}, which cannot handle orders", x.kind))
+            }
+            Some(_) => {}
+        }
+    }
+    let reply = reply.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    if reply.as_ref().is_some_and(|r| r.chars().count() > MAX_TEXT) {
+        errs.add("reply", format!("must be at most {MAX_TEXT} characters"));
+    }
+    if replied_at.is_some_and(|t| t < created_at) {
+        errs.add("replied_at", "is before created_at");
+    }
+    if let Some(c) = closed_at {
+        if c < created_at {
+            errs.add("closed_at", "is before created_at");
+        } else if replied_at.is_some_and(|r| c < r) {
+            errs.add("closed_at", "is before replied_at");
+        }
+    }
+    if satisfaction.is_some() && closed_at.is_none() {
+        errs.add("satisfaction", "needs closed_at: only a closed order has been called back");
+    }
+    if satisfaction.is_some() && lead_unit.is_none() {
+        errs.add("satisfaction", "needs lead_unit: only a handled order is called back");
+    }
+    if intake.caller.name.as_ref().is_some_and(|n| n.chars().count() > 50) {
+        errs.add("caller_name", "must be at most 50 characters");
+    }
+    errs.finish()?;
+    intake.caller.phone = intake.caller.phone.map(|p| p.normalized());
+    let (deadline, warn_at) = match &lead_unit {
+        Some(_) => {
+            let limit = ctx.handling_limit_for(&intake.category, intake.urgency);
+            (
+                Some(ctx.calendar.deadline(created_at, limit)),
+                Some(ctx.calendar.partial_deadline(created_at, limit, ctx.policy.warn_percent)),
+            )
+        }
+        None => (None, None),
+    };
+    let to_status = match (closed_at, &lead_unit) {
+        (Some(_), _) => Status::Closed,
+        (None, Some(_)) => Status::InProgress,
+        (None, None) => Status::PendingDispatch,
+    };
+    Ok(Event {
+        order: number,
+        seq: 1,
+        at: created_at,
+        actor: actor.username.clone(),
+        unit: actor.unit.clone(),
+        from_status: None,
+        to_status,
+        change: Change::Imported {
+            intake,
+            source_ref,
+            lead_unit,
+            deadline,
+            warn_at,
+            reply,
+            replied_at,
+            closed_at,
+            satisfaction,
+        },
     })
 }
 
@@ -201,6 +342,7 @@ pub fn authorize(order: &Order, action: Action, actor: &Actor) -> Result<(), Dom
         if actor.has_any(roles) { Ok(()) } else { Err(forbidden(action, rule)) }
     };
     match action {
+        Action::Import => Err(forbidden(action, "orders are imported only from the command line or the admin import")),
         Action::Register | Action::Submit | Action::Close => {
             need(&[Role::Operator], "only an operator may register, submit or close at first contact")
         }
@@ -238,6 +380,7 @@ fn validate(ctx: &Context, order: &Order, cmd: &Command, now: Millis) -> Result<
         Some(u) if !u.kind.can_handle() => {
             errs.add(field, format!("`{code}` is a {}, which cannot handle orders", u.kind))
         }
+        Some(u) if !u.active => errs.add(field, format!("unit `{code}` is no longer in use")),
         Some(_) => {}
     };
     match cmd {
@@ -482,6 +625,7 @@ fn may_lead_to(action: Action, to: Status) -> bool {
     use Status::*;
     match action {
         Action::Register | Action::SendBack => to == Registered,
+        Action::Import => matches!(to, Closed | InProgress | PendingDispatch),
         Action::Submit => to == InReview,
         Action::Approve | Action::Return | Action::Reopen | Action::QaFail => to == PendingDispatch,
         Action::QaSample | Action::QaPass => to == Closed,
@@ -507,39 +651,74 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             if ev.to_status != Status::Registered || ev.from_status.is_some() {
                 return Err(ReplayError::ToStatus { seq, action: Action::Register, to: ev.to_status });
             }
-            return Ok(Order {
-                number: ev.order.clone(),
-                status: Status::Registered,
-                intake: intake.clone(),
-                lead_unit: None,
-                assisting_units: Vec::new(),
-                deadline: None,
-                sign_deadline: None,
-                callback_deadline: None,
-                warn_at: None,
-                warned: None,
-                qa: None,
-                repeat_contact: *repeat_contact,
-                dispatched_at: None,
-                signed_at: None,
-                pending_extension: None,
-                extensions_granted: 0,
-                returns: 0,
-                reopens: 0,
-                urges: 0,
-                reply: None,
-                callback: None,
-                first_contact: None,
-                merged_into: None,
-                closed_at: None,
-                created_by: ev.actor.clone(),
-                created_at: ev.at,
-                updated_at: ev.at,
-                version: 1,
-            });
+            let mut o = new_order(ev, intake);
+            o.repeat_contact = *repeat_contact;
+            return Ok(o);
+        }
+        (
+            None,
+            Change::Imported {
+                intake,
+                source_ref,
+                lead_unit,
+                deadline,
+                warn_at,
+                reply,
+                replied_at,
+                closed_at,
+                satisfaction,
+            },
+        ) => {
+            if seq != 1 {
+                return Err(ReplayError::Sequence { seq, expected: 1 });
+            }
+            let expected = match (closed_at, lead_unit) {
+                (Some(_), _) => Status::Closed,
+                (None, Some(_)) => Status::InProgress,
+                (None, None) => Status::PendingDispatch,
+            };
+            if ev.to_status != expected || ev.from_status.is_some() {
+                return Err(ReplayError::ToStatus { seq, action: Action::Import, to: ev.to_status });
+            }
+            let mut o = new_order(ev, intake);
+            o.status = expected;
+            o.source_ref = Some(source_ref.clone());
+            o.lead_unit = lead_unit.clone();
+            o.deadline = *deadline;
+            o.warn_at = *warn_at;
+            o.dispatched_at = lead_unit.as_ref().map(|_| ev.at);
+            o.closed_at = *closed_at;
+            match (lead_unit, closed_at) {
+                // Closed with no unit: the old system answered it at first contact.
+                (None, Some(_)) => {
+                    o.first_contact = Some(FirstContactClose {
+                        kind: CloseKind::Answered,
+                        resolution: reply.clone().unwrap_or_default(),
+                    })
+                }
+                // A reply counts only for a closed order; an open one still owes its reply here.
+                (Some(unit), Some(closed)) => {
+                    if reply.is_some() || replied_at.is_some() {
+                        o.reply = Some(Reply {
+                            content: reply.clone().unwrap_or_default(),
+                            solved: None,
+                            unit: Some(unit.clone()),
+                            at: replied_at.unwrap_or(*closed),
+                        });
+                    }
+                    if let Some(s) = satisfaction {
+                        o.callback = Some(CallbackResult { satisfaction: *s, solved: None, note: None, at: *closed });
+                    }
+                }
+                _ => {}
+            }
+            o.updated_at = [Some(ev.at), *replied_at, *closed_at].into_iter().flatten().max().unwrap_or(ev.at);
+            return Ok(o);
         }
         (None, _) => return Err(ReplayError::NotRegistered { seq }),
-        (Some(_), Change::Registered { .. }) => return Err(ReplayError::RegisteredTwice { seq }),
+        (Some(_), Change::Registered { .. } | Change::Imported { .. }) => {
+            return Err(ReplayError::RegisteredTwice { seq });
+        }
         (Some(o), _) => o,
     };
     if seq != o.version + 1 {
@@ -583,7 +762,11 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
         return Err(ReplayError::NothingPending { seq });
     }
     match &ev.change {
-        Change::Registered { .. } | Change::Submitted | Change::Approved | Change::SentBack { .. } => {}
+        Change::Registered { .. }
+        | Change::Imported { .. }
+        | Change::Submitted
+        | Change::Approved
+        | Change::SentBack { .. } => {}
         Change::Noted { .. } => {}
         Change::ClosedAtIntake { kind, resolution } => {
             o.first_contact = Some(FirstContactClose { kind: *kind, resolution: resolution.clone() });
@@ -638,13 +821,17 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             }
         }
         Change::Replied { content, solved, callback_deadline } => {
-            o.reply = Some(Reply { content: content.clone(), solved: *solved, unit: ev.unit.clone(), at: ev.at });
+            o.reply = Some(Reply { content: content.clone(), solved: Some(*solved), unit: ev.unit.clone(), at: ev.at });
             o.pending_extension = None;
             o.callback_deadline = *callback_deadline;
         }
         Change::CalledBack { satisfaction, solved, note, reopen_deadline, reopen_warn_at } => {
-            o.callback =
-                Some(CallbackResult { satisfaction: *satisfaction, solved: *solved, note: note.clone(), at: ev.at });
+            o.callback = Some(CallbackResult {
+                satisfaction: *satisfaction,
+                solved: Some(*solved),
+                note: note.clone(),
+                at: ev.at,
+            });
             o.callback_deadline = None;
             if let Some(d) = reopen_deadline {
                 o.reopens += 1;
@@ -715,6 +902,41 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
     o.version = seq;
     o.updated_at = ev.at;
     Ok(o)
+}
+
+/// The state an order's first event starts from.
+fn new_order(ev: &Event, intake: &Intake) -> Order {
+    Order {
+        number: ev.order.clone(),
+        status: Status::Registered,
+        intake: intake.clone(),
+        lead_unit: None,
+        assisting_units: Vec::new(),
+        deadline: None,
+        sign_deadline: None,
+        callback_deadline: None,
+        warn_at: None,
+        warned: None,
+        qa: None,
+        repeat_contact: false,
+        dispatched_at: None,
+        signed_at: None,
+        pending_extension: None,
+        extensions_granted: 0,
+        returns: 0,
+        reopens: 0,
+        urges: 0,
+        reply: None,
+        callback: None,
+        first_contact: None,
+        merged_into: None,
+        closed_at: None,
+        source_ref: None,
+        created_by: ev.actor.clone(),
+        created_at: ev.at,
+        updated_at: ev.at,
+        version: 1,
+    }
 }
 
 /// Rebuilds an order from its whole event log.

@@ -207,6 +207,7 @@ vocabulary!(
     /// Every action of the lifecycle, as named in the HTTP contract.
     Action {
         Register => "register",
+        Import => "import",
         Submit => "submit",
         Approve => "approve",
         SendBack => "send_back",

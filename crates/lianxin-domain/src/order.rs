@@ -7,19 +7,21 @@ use serde::{Deserialize, Serialize};
 /// The resident who made contact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Caller {
-    pub phone: PhoneNumber,
+    /// Always given at intake; an order imported from an older system may have none.
+    pub phone: Option<PhoneNumber>,
     pub name: Option<String>,
     /// A confidential caller (保密) is hidden from handling units.
     pub confidential: bool,
 }
 
-/// Where the matter is.
+/// Where the matter is. A street is optional (a consultation, a city-wide matter); a
+/// district may stand alone; with neither the order belongs to the whole city.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Location {
     pub address: Option<String>,
     /// A `street` node of the jurisdiction tree.
-    pub street: JurisdictionCode,
-    /// The street's district, resolved at registration.
+    pub street: Option<JurisdictionCode>,
+    /// The district: given alone, or resolved from the street at registration.
     pub district: Option<JurisdictionCode>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -28,7 +30,8 @@ pub struct Location {
 /// What the operator registers: the facts of a new order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Intake {
-    pub channel: Channel,
+    /// Always given at intake; an imported history may not say.
+    pub channel: Option<Channel>,
     pub request_type: RequestType,
     pub category: CategoryCode,
     pub urgency: Urgency,
@@ -72,7 +75,8 @@ pub struct Qa {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reply {
     pub content: String,
-    pub solved: bool,
+    /// The unit's own word; `None` when an imported history did not say.
+    pub solved: Option<bool>,
     pub unit: Option<UnitCode>,
     pub at: Millis,
 }
@@ -81,7 +85,8 @@ pub struct Reply {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallbackResult {
     pub satisfaction: Satisfaction,
-    pub solved: bool,
+    /// What the resident said; `None` when an imported history did not say.
+    pub solved: Option<bool>,
     pub note: Option<String>,
     pub at: Millis,
 }
@@ -133,6 +138,9 @@ pub struct Order {
     pub first_contact: Option<FirstContactClose>,
     pub merged_into: Option<OrderNumber>,
     pub closed_at: Option<Millis>,
+    /// The order's id in the system it was imported from.
+    #[serde(default)]
+    pub source_ref: Option<String>,
     pub created_by: String,
     pub created_at: Millis,
     pub updated_at: Millis,

@@ -15,6 +15,9 @@ pub struct Jurisdiction {
     pub name: String,
     pub level: JurisdictionLevel,
     pub parent: Option<JurisdictionCode>,
+    /// A deactivated node stays on its old orders but is no longer offered at intake.
+    #[serde(default = "yes")]
+    pub active: bool,
 }
 
 /// An organisation that takes part in handling orders.
@@ -25,18 +28,23 @@ pub struct Unit {
     pub kind: UnitKind,
     pub parent: Option<UnitCode>,
     pub jurisdiction: Option<JurisdictionCode>,
+    /// A deactivated unit stays on its old orders but can no longer be dispatched to.
+    #[serde(default = "yes")]
+    pub active: bool,
 }
 
-/// Where orders of a category go by default.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "to", content = "unit")]
-pub enum Route {
-    /// The street office of the order's street.
-    Street,
-    /// The district government of the order's district.
-    District,
-    /// A fixed unit.
-    Unit(UnitCode),
+fn yes() -> bool {
+    true
+}
+
+/// A row of the routing catalogue (派单目录): orders of `category` (a leaf, or a group for
+/// all its leaves) placed in `jurisdiction` (a district or street; `None`: anywhere) go to
+/// `unit` by default.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RouteRule {
+    pub category: CategoryCode,
+    pub jurisdiction: Option<JurisdictionCode>,
+    pub unit: UnitCode,
 }
 
 /// Time limits of a leaf category, one per urgency.
@@ -48,6 +56,13 @@ pub struct TimeLimits {
 }
 
 impl TimeLimits {
+    /// The limits of a category that neither it nor its ancestors set.
+    pub const DEFAULT: TimeLimits = TimeLimits {
+        normal: TimeLimit::WorkingDays(5),
+        urgent: TimeLimit::WorkingDays(1),
+        emergency: TimeLimit::Hours(2),
+    };
+
     /// The limit for one urgency.
     pub fn for_urgency(&self, u: Urgency) -> TimeLimit {
         match u {
@@ -58,17 +73,51 @@ impl TimeLimits {
     }
 }
 
-/// What a leaf category carries beyond its name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LeafInfo {
-    pub request_type: RequestType,
-    pub time_limits: TimeLimits,
-    pub route: Route,
+/// Time limits a category node sets itself; what it leaves out comes from its parent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartialLimits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normal: Option<TimeLimit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgent: Option<TimeLimit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency: Option<TimeLimit>,
+}
+
+impl PartialLimits {
+    pub fn get(&self, u: Urgency) -> Option<TimeLimit> {
+        match u {
+            Urgency::Normal => self.normal,
+            Urgency::Urgent => self.urgent,
+            Urgency::Emergency => self.emergency,
+        }
+    }
+}
+
+/// What a category node says of itself (as imported or edited). Leaves inherit what they
+/// leave out from their nearest ancestor that says it, then from the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CategorySpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_type: Option<RequestType>,
     #[serde(default)]
+    pub time_limits: PartialLimits,
+    /// The questions to ask at intake.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prompts: Vec<String>,
 }
 
-/// A node of the category tree; leaves carry [`LeafInfo`].
+/// What a leaf category carries beyond its name, with inheritance resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeafInfo {
+    /// The request type the intake form starts with; `None` when no one set it.
+    pub request_type: Option<RequestType>,
+    pub time_limits: TimeLimits,
+    pub prompts: Vec<String>,
+}
+
+/// A node of the category tree. A node that is another's parent is a group; the rest are
+/// leaves, which orders carry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Category {
     pub code: CategoryCode,
@@ -76,6 +125,12 @@ pub struct Category {
     pub parent: Option<CategoryCode>,
     /// Position among its siblings.
     pub position: i64,
+    pub spec: CategorySpec,
+    /// A deactivated category stays on its old orders but is refused at intake.
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// Resolved by [`Directory::new`] for leaves; `None` for groups.
+    #[serde(skip)]
     pub leaf: Option<LeafInfo>,
 }
 
@@ -86,22 +141,47 @@ pub struct Directory {
     units: BTreeMap<UnitCode, Unit>,
     categories: BTreeMap<CategoryCode, Category>,
     unit_children: BTreeMap<UnitCode, Vec<UnitCode>>,
+    /// The routing catalogue by category code.
+    routes: BTreeMap<CategoryCode, Vec<RouteRule>>,
 }
 
 impl Directory {
-    /// Builds the directory; rows may come in any order.
-    pub fn new(jurisdictions: Vec<Jurisdiction>, units: Vec<Unit>, categories: Vec<Category>) -> Directory {
+    /// Builds the directory; rows may come in any order. Leaves get their inherited
+    /// request type, limits and prompts resolved here.
+    pub fn new(
+        jurisdictions: Vec<Jurisdiction>,
+        units: Vec<Unit>,
+        categories: Vec<Category>,
+        routes: Vec<RouteRule>,
+    ) -> Directory {
         let mut unit_children: BTreeMap<UnitCode, Vec<UnitCode>> = BTreeMap::new();
         for u in &units {
             if let Some(p) = &u.parent {
                 unit_children.entry(p.clone()).or_default().push(u.code.clone());
             }
         }
+        let mut categories: BTreeMap<CategoryCode, Category> =
+            categories.into_iter().map(|c| (c.code.clone(), c)).collect();
+        let parents: BTreeSet<CategoryCode> = categories.values().filter_map(|c| c.parent.clone()).collect();
+        let resolved: Vec<(CategoryCode, Option<LeafInfo>)> = categories
+            .values()
+            .map(|c| (c.code.clone(), (!parents.contains(&c.code)).then(|| resolve_leaf(&categories, c))))
+            .collect();
+        for (code, leaf) in resolved {
+            if let Some(c) = categories.get_mut(&code) {
+                c.leaf = leaf;
+            }
+        }
+        let mut by_category: BTreeMap<CategoryCode, Vec<RouteRule>> = BTreeMap::new();
+        for r in routes {
+            by_category.entry(r.category.clone()).or_default().push(r);
+        }
         Directory {
             jurisdictions: jurisdictions.into_iter().map(|j| (j.code.clone(), j)).collect(),
             units: units.into_iter().map(|u| (u.code.clone(), u)).collect(),
-            categories: categories.into_iter().map(|c| (c.code.clone(), c)).collect(),
+            categories,
             unit_children,
+            routes: by_category,
         }
     }
 
@@ -179,17 +259,79 @@ impl Directory {
         false
     }
 
-    /// The unit a category's default route points at for an order on `street`.
-    pub fn route(&self, category: &CategoryCode, street: &JurisdictionCode) -> Option<&Unit> {
-        let (_, leaf) = self.leaf(category)?;
-        let handling_for = |j: &JurisdictionCode, kind: UnitKind| {
-            self.units.values().find(|u| u.kind == kind && u.jurisdiction.as_ref() == Some(j))
-        };
-        match &leaf.route {
-            Route::Unit(code) => self.units.get(code),
-            Route::Street => handling_for(street, UnitKind::Street)
-                .or_else(|| handling_for(&self.district_of(street)?.code, UnitKind::District)),
-            Route::District => handling_for(&self.district_of(street)?.code, UnitKind::District),
+    /// Every row of the routing catalogue.
+    pub fn routes(&self) -> impl Iterator<Item = &RouteRule> {
+        self.routes.values().flatten()
+    }
+
+    /// The category and its ancestors, nearest first.
+    pub fn category_chain(&self, code: &CategoryCode) -> Vec<&Category> {
+        let mut out = Vec::new();
+        let mut cur = self.categories.get(code);
+        while let Some(c) = cur {
+            if out.len() > 64 || out.iter().any(|o: &&Category| o.code == c.code) {
+                break;
+            }
+            out.push(c);
+            cur = c.parent.as_ref().and_then(|p| self.categories.get(p));
         }
+        out
+    }
+
+    /// The lead unit the routing catalogue suggests for an order of `category` placed on
+    /// `street` or in `district`. The row whose category is nearest the order's wins (the
+    /// leaf, then its group, then the group above); among rows of one category a street
+    /// beats its district, which beats "anywhere". Deactivated units and units that cannot
+    /// handle orders are passed over. With no row, the order's own street office, else its
+    /// district government.
+    pub fn suggest_lead(
+        &self,
+        category: &CategoryCode,
+        street: Option<&JurisdictionCode>,
+        district: Option<&JurisdictionCode>,
+    ) -> Option<&Unit> {
+        let district = district.cloned().or_else(|| street.and_then(|s| self.district_of(s)).map(|d| d.code.clone()));
+        let usable = |code: &UnitCode| self.units.get(code).filter(|u| u.active && u.kind.can_handle());
+        let mut places: Vec<Option<&JurisdictionCode>> = Vec::new();
+        places.extend(street.map(Some));
+        places.extend(district.as_ref().map(Some));
+        places.push(None);
+        for c in self.category_chain(category) {
+            let Some(rows) = self.routes.get(&c.code) else { continue };
+            for &place in &places {
+                if let Some(u) = rows.iter().filter(|r| r.jurisdiction.as_ref() == place).find_map(|r| usable(&r.unit))
+                {
+                    return Some(u);
+                }
+            }
+        }
+        let own = |j: &JurisdictionCode, kind: UnitKind| {
+            self.units.values().find(|u| u.active && u.kind == kind && u.jurisdiction.as_ref() == Some(j))
+        };
+        street.and_then(|s| own(s, UnitKind::Street)).or_else(|| own(district.as_ref()?, UnitKind::District))
+    }
+}
+
+/// A leaf's request type, limits and prompts: its own, else its nearest ancestor's, else
+/// the defaults.
+fn resolve_leaf(categories: &BTreeMap<CategoryCode, Category>, leaf: &Category) -> LeafInfo {
+    let mut chain = vec![leaf];
+    while let Some(p) = chain.last().and_then(|c| c.parent.as_ref()).and_then(|p| categories.get(p)) {
+        if chain.len() > 64 || chain.iter().any(|c| c.code == p.code) {
+            break;
+        }
+        chain.push(p);
+    }
+    let limit = |u: Urgency| {
+        chain.iter().find_map(|c| c.spec.time_limits.get(u)).unwrap_or_else(|| TimeLimits::DEFAULT.for_urgency(u))
+    };
+    LeafInfo {
+        request_type: chain.iter().find_map(|c| c.spec.request_type),
+        time_limits: TimeLimits {
+            normal: limit(Urgency::Normal),
+            urgent: limit(Urgency::Urgent),
+            emergency: limit(Urgency::Emergency),
+        },
+        prompts: chain.iter().map(|c| &c.spec.prompts).find(|p| !p.is_empty()).cloned().unwrap_or_default(),
     }
 }

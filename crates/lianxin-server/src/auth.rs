@@ -93,7 +93,7 @@ pub async fn sign_in(
     password: String,
 ) -> Result<Option<(String, UserRecord)>, lianxin_store::StoreError> {
     let user = state.store().user(username.trim()).await?;
-    let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
+    let hash = user.as_ref().filter(|u| u.active && !u.password_hash.is_empty()).map(|u| u.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || {
         let dummy = || DUMMY_HASH.get_or_init(|| hash_password("no such user").unwrap_or_default()).as_str();
         let h = hash.as_deref().unwrap_or_else(dummy);

@@ -38,6 +38,33 @@ enum Cmd {
         #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
         database_url: String,
     },
+    /// Accounts: create one, or reset a password (read from standard input).
+    User {
+        #[command(subcommand)]
+        which: UserCmd,
+    },
+    /// Import a city's reference data, accounts or past orders from CSV or JSON (all rows or none).
+    Import {
+        /// jurisdictions, units, categories, routes, users or orders
+        kind: String,
+        /// A CSV file (UTF-8, header row), or JSON when the name ends in .json
+        file: String,
+        /// Check and report what would change without writing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
+        database_url: String,
+    },
+    /// Export what `import` reads.
+    Export {
+        /// jurisdictions, units, categories, routes, users or orders
+        kind: String,
+        /// Write to this file (JSON when it ends in .json); standard output otherwise, as CSV.
+        #[arg(long)]
+        out: Option<String>,
+        #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
+        database_url: String,
+    },
     /// Database maintenance.
     Db {
         #[command(subcommand)]
@@ -51,7 +78,38 @@ enum Cmd {
 }
 
 #[derive(Subcommand)]
+enum UserCmd {
+    /// Create an account; the password is read from standard input (one line).
+    Add {
+        username: String,
+        /// operator, reviewer, dispatcher, handler, unit_admin, callback, supervisor, leader, admin
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The account's unit (required for handler and unit_admin).
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
+        database_url: String,
+    },
+    /// Set a new password (read from standard input); the account's sessions end.
+    Passwd {
+        username: String,
+        #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
+        database_url: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum DbCmd {
+    /// Copy a live SQLite database into one consistent file while it serves.
+    Backup {
+        #[arg(long)]
+        to: String,
+        #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
+        database_url: String,
+    },
     /// Copy a whole database to another (e.g. SQLite to PostgreSQL), then verify the copy.
     Copy {
         #[arg(long)]
@@ -94,6 +152,17 @@ enum BenchCmd {
     },
 }
 
+fn which_into(w: UserCmd) -> lianxin_server::cli::UserCommand {
+    match w {
+        UserCmd::Add { username, roles, unit, display_name, database_url } => {
+            lianxin_server::cli::UserCommand::Add { username, roles, unit, display_name, database_url }
+        }
+        UserCmd::Passwd { username, database_url } => {
+            lianxin_server::cli::UserCommand::Passwd { username, database_url }
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
@@ -119,6 +188,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("starting on {}", redact(&database_url)))?;
             println!("Lianxin (连心) is serving at {}  (database: {})", running.url(), redact(&database_url));
+            if !with_demo && running.state.store().users().await.map(|u| u.is_empty()).unwrap_or(false) {
+                println!("  this database has no accounts yet: create the first administrator with");
+                println!(
+                    "    lianxin user add admin --role admin --database-url {}   (it reads the password from standard input)",
+                    redact(&database_url)
+                );
+                println!(
+                    "  then sign in at {}/login and set the city up under /console/admin, or with `lianxin import`",
+                    running.url()
+                );
+            }
             println!("  health: {}/healthz   API document: {}/api/v1/openapi.json", running.url(), running.url());
             if with_demo {
                 let staff: Vec<&str> =
@@ -159,6 +239,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "copied {} to {} in {:.1} s; the copy verifies: {} orders, {} events",
                 redact(&from),
                 redact(&to),
+                started.elapsed().as_secs_f64(),
+                check.orders,
+                check.events
+            );
+        }
+        Cmd::User { which } => lianxin_server::cli::user(which_into(which)).await?,
+        Cmd::Import { kind, file, dry_run, database_url } => {
+            lianxin_server::cli::import(&kind, &file, dry_run, &database_url).await?
+        }
+        Cmd::Export { kind, out, database_url } => {
+            lianxin_server::cli::export(&kind, out.as_deref(), &database_url).await?
+        }
+        Cmd::Db { which: DbCmd::Backup { to, database_url } } => {
+            let store =
+                Store::connect(&database_url).await.with_context(|| format!("opening {}", redact(&database_url)))?;
+            let started = std::time::Instant::now();
+            store.backup_to(std::path::Path::new(&to)).await?;
+            let copy = Store::connect(&format!("sqlite://{to}")).await?;
+            let check = copy.verify(1).await?;
+            if let Some(p) = check.problems.first() {
+                eprintln!("the backup does not verify: {p}");
+                std::process::exit(1);
+            }
+            println!(
+                "backed up {} to {to} in {:.1} s; the copy verifies: {} orders, {} events",
+                redact(&database_url),
                 started.elapsed().as_secs_f64(),
                 check.orders,
                 check.events

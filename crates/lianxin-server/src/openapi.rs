@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use crate::api::{calendar, orders, reference, session, stats, supervision};
+use crate::api::{admin, calendar, orders, reference, session, stats, supervision};
 use crate::views;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -29,14 +29,18 @@ impl Modify for BearerAuth {
         calendar::get, calendar::put, calendar::import,
         supervision::queue, supervision::sweep, supervision::qa_sample, supervision::notifications, supervision::mark_read,
         stats::kpis, stats::ranking, stats::get_weights, stats::put_weights,
+        admin::import, admin::export, admin::put_item, admin::get_item, admin::toggle_item,
+        admin::routes, admin::put_route, admin::delete_route,
+        admin::users, admin::get_user, admin::put_user, admin::set_password, admin::toggle_user, admin::history,
     ),
     components(schemas(views::OrderOut, views::EventOut, orders::OrderList, session::LoginOut, session::UserOut,
                        reference::CategoryNode, reference::UnitOut, reference::JurisdictionNode,
                        calendar::CalendarDoc, calendar::PeriodDoc, calendar::HolidayYear, calendar::HolidayDay,
                        supervision::NotificationOut, supervision::NotificationList, supervision::Marked,
                        crate::jobs::SweepReport, crate::jobs::SampleReport,
-                       stats::KpiRow, stats::KpiReport, stats::RankedUnit, stats::Ranking)),
+                       stats::KpiRow, stats::KpiReport, stats::RankedUnit, stats::Ranking,
+                       crate::setup::Report, crate::setup::ChangeOut, admin::RouteOut, admin::AccountOut, admin::ChangeRecord)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"))
+    tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"), (name = "admin"))
 )]
 pub struct ApiDoc;

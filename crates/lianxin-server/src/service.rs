@@ -71,8 +71,11 @@ fn parse_intake(obj: &Map<String, Value>) -> Result<Intake, ApiError> {
     let phone = caller.as_ref().and_then(|c| c.parsed("phone", true, &mut errs, PhoneNumber::parse));
     let name = caller.as_ref().and_then(|c| c.string("name", false, &mut errs)).filter(|n| !n.trim().is_empty());
     let confidential = caller.as_ref().and_then(|c| c.boolean("confidential", false, &mut errs)).unwrap_or(false);
-    let location = f.object("location", true, &mut errs);
-    let street = location.as_ref().and_then(|l| l.parsed("street", true, &mut errs, JurisdictionCode::parse));
+    // A place is optional: a consultation or a city-wide matter has no street, and a
+    // district may stand alone.
+    let location = f.object("location", false, &mut errs);
+    let street = location.as_ref().and_then(|l| l.parsed("street", false, &mut errs, JurisdictionCode::parse));
+    let district = location.as_ref().and_then(|l| l.parsed("district", false, &mut errs, JurisdictionCode::parse));
     let address =
         location.as_ref().and_then(|l| l.string("address", false, &mut errs)).filter(|a| !a.trim().is_empty());
     let lat = location.as_ref().and_then(|l| l.number("lat", &mut errs));
@@ -80,24 +83,16 @@ fn parse_intake(obj: &Map<String, Value>) -> Result<Intake, ApiError> {
     if !errs.is_empty() {
         return Err(ApiError::invalid(errs.into_map()));
     }
-    match (channel, request_type, category, urgency, content, phone, street) {
-        (
-            Some(channel),
-            Some(request_type),
-            Some(category),
-            Some(urgency),
-            Some(content),
-            Some(phone),
-            Some(street),
-        ) => Ok(Intake {
-            channel,
+    match (channel, request_type, category, urgency, content, phone) {
+        (Some(channel), Some(request_type), Some(category), Some(urgency), Some(content), Some(phone)) => Ok(Intake {
+            channel: Some(channel),
             request_type,
             category,
             urgency,
             title,
             content,
-            caller: Caller { phone, name: name.map(|n| n.trim().to_owned()), confidential },
-            location: Location { address: address.map(|a| a.trim().to_owned()), street, district: None, lat, lon },
+            caller: Caller { phone: Some(phone), name: name.map(|n| n.trim().to_owned()), confidential },
+            location: Location { address: address.map(|a| a.trim().to_owned()), street, district, lat, lon },
         }),
         _ => Err(ApiError::invalid(errs.into_map())),
     }
@@ -343,6 +338,11 @@ fn parse_command(
         Action::QaPass => Command::QaPass { note: f.string("note", false, &mut errs) },
         Action::QaFail => Command::QaFail { reason: text(&mut errs, "reason") },
         Action::Register => return Err(ApiError::not_found("unknown action `register`; POST /api/v1/orders")),
+        Action::Import => {
+            return Err(ApiError::not_found(
+                "unknown action `import`; past orders come in with `lianxin import orders`",
+            ));
+        }
     };
     errs.finish()?;
     Ok(cmd)
@@ -357,7 +357,7 @@ pub async fn perform(
     obj: Map<String, Value>,
 ) -> Result<Order, ApiError> {
     let action = Action::parse(action)
-        .filter(|a| *a != Action::Register)
+        .filter(|a| !matches!(a, Action::Register | Action::Import))
         .ok_or_else(|| ApiError::not_found(format!("unknown action `{action}`")))?;
     let dir = state.directory();
     let scope = scope_of(&user.actor, &dir);

@@ -84,6 +84,14 @@ impl AppState {
         }
     }
 
+    /// Forgets every cached session of a user (disabled, or their roles changed), so that
+    /// the next request of theirs reads the database.
+    pub fn forget_user(&self, username: &str) {
+        if let Ok(mut cache) = self.inner.sessions.lock() {
+            cache.retain(|_, (u, _, _)| u.username != username);
+        }
+    }
+
     pub fn store(&self) -> &Store {
         &self.inner.store
     }

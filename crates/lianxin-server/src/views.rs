@@ -20,7 +20,9 @@ pub struct CallerOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LocationOut {
     pub address: Option<String>,
-    pub street: String,
+    /// Null for a consultation or a matter of a whole district or the city.
+    pub street: Option<String>,
+    /// Null for a matter of the whole city.
     pub district: Option<String>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -39,7 +41,8 @@ pub struct ExtensionOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReplyOut {
     pub content: String,
-    pub solved: bool,
+    /// Null when an imported history did not say.
+    pub solved: Option<bool>,
     pub unit: Option<String>,
     pub at: String,
 }
@@ -47,7 +50,8 @@ pub struct ReplyOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CallbackOut {
     pub satisfaction: String,
-    pub solved: bool,
+    /// Null when an imported history did not say.
+    pub solved: Option<bool>,
     pub note: Option<String>,
     pub at: String,
 }
@@ -64,7 +68,8 @@ pub struct OrderOut {
     #[schema(example = "2026112400123")]
     pub number: String,
     pub status: String,
-    pub channel: String,
+    /// Null only on an order imported from a history that did not say.
+    pub channel: Option<String>,
     pub request_type: String,
     pub category: String,
     pub urgency: String,
@@ -93,6 +98,8 @@ pub struct OrderOut {
     pub callback: Option<CallbackOut>,
     pub first_contact: Option<FirstContactOut>,
     pub merged_into: Option<String>,
+    /// The order's id in the system it was imported from.
+    pub source_ref: Option<String>,
     pub returns: u32,
     pub reopens: u32,
     pub urges: u32,
@@ -126,11 +133,13 @@ pub fn order_out(o: &Order, actor: &Actor, cal: &Calendar, now: i64, warn_percen
     let view = caller_view(actor, o);
     let c = &o.intake.caller;
     let caller = match view {
-        CallerView::Full => {
-            CallerOut { phone: Some(c.phone.to_string()), name: c.name.clone(), confidential: c.confidential }
-        }
+        CallerView::Full => CallerOut {
+            phone: c.phone.as_ref().map(|p| p.to_string()),
+            name: c.name.clone(),
+            confidential: c.confidential,
+        },
         CallerView::Masked => CallerOut {
-            phone: Some(c.phone.masked()),
+            phone: c.phone.as_ref().map(|p| p.masked()),
             name: c.name.as_deref().map(mask_name),
             confidential: c.confidential,
         },
@@ -140,7 +149,7 @@ pub fn order_out(o: &Order, actor: &Actor, cal: &Calendar, now: i64, warn_percen
     let out = OrderOut {
         number: o.number.to_string(),
         status: o.status.to_string(),
-        channel: o.intake.channel.to_string(),
+        channel: o.intake.channel.map(|c| c.to_string()),
         request_type: o.intake.request_type.to_string(),
         category: o.intake.category.to_string(),
         urgency: o.intake.urgency.to_string(),
@@ -149,7 +158,7 @@ pub fn order_out(o: &Order, actor: &Actor, cal: &Calendar, now: i64, warn_percen
         caller,
         location: LocationOut {
             address: l.address.clone(),
-            street: l.street.to_string(),
+            street: l.street.as_ref().map(|s| s.to_string()),
             district: l.district.as_ref().map(|d| d.to_string()),
             lat: l.lat,
             lon: l.lon,
@@ -187,6 +196,7 @@ pub fn order_out(o: &Order, actor: &Actor, cal: &Calendar, now: i64, warn_percen
             .as_ref()
             .map(|f| FirstContactOut { kind: f.kind.to_string(), resolution: f.resolution.clone() }),
         merged_into: o.merged_into.as_ref().map(|n| n.to_string()),
+        source_ref: o.source_ref.clone(),
         returns: o.returns,
         reopens: o.reopens,
         urges: o.urges,

@@ -28,18 +28,37 @@ const TABLES: &[Table] = &[
     Table { name: "meta", columns: &[("key", Text), ("value", Text)], order_by: "key" },
     Table {
         name: "jurisdictions",
-        columns: &[("code", Text), ("name", Text), ("level", Text), ("parent", Text)],
+        columns: &[("code", Text), ("name", Text), ("level", Text), ("parent", Text), ("active", Int)],
         order_by: "code",
     },
     Table {
         name: "units",
-        columns: &[("code", Text), ("name", Text), ("kind", Text), ("parent", Text), ("jurisdiction", Text)],
+        columns: &[
+            ("code", Text),
+            ("name", Text),
+            ("kind", Text),
+            ("parent", Text),
+            ("jurisdiction", Text),
+            ("active", Int),
+        ],
         order_by: "code",
     },
     Table {
         name: "categories",
-        columns: &[("code", Text), ("name", Text), ("parent", Text), ("position", Int), ("leaf", Text)],
+        columns: &[
+            ("code", Text),
+            ("name", Text),
+            ("parent", Text),
+            ("position", Int),
+            ("leaf", Text),
+            ("active", Int),
+        ],
         order_by: "code",
+    },
+    Table {
+        name: "routes",
+        columns: &[("category", Text), ("jurisdiction", Text), ("unit", Text)],
+        order_by: "category, jurisdiction",
     },
     Table {
         name: "users",
@@ -82,6 +101,7 @@ const TABLES: &[Table] = &[
             ("warn_level", Int),
             ("qa_status", Text),
             ("warn_at", Int),
+            ("source_ref", Text),
         ],
         order_by: "number",
     },
@@ -134,6 +154,19 @@ const TABLES: &[Table] = &[
     Table {
         name: "audit_log",
         columns: &[("at", Int), ("actor", Text), ("action", Text), ("subject", Text), ("detail", Text)],
+        order_by: "id",
+    },
+    Table {
+        name: "admin_changes",
+        columns: &[
+            ("at", Int),
+            ("actor", Text),
+            ("kind", Text),
+            ("code", Text),
+            ("action", Text),
+            ("before", Text),
+            ("after", Text),
+        ],
         order_by: "id",
     },
 ];

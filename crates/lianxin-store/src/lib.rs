@@ -16,8 +16,9 @@ pub use copy::CopyReport;
 pub use error::StoreError;
 pub use notify::Notification;
 pub use orders::{ActError, OrderFilter, OrderPage, StoredEvent};
+pub use reference::{AdminChange, ReferenceWrite};
 pub use rollup::Grouping;
-pub use users::{AuditEntry, UserRecord};
+pub use users::{AuditEntry, UserRecord, UserWrite};
 pub use verify::{Problem, VerifyReport};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -163,6 +164,23 @@ impl Store {
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Copies a live SQLite database into one consistent file (`VACUUM INTO`), while other
+    /// connections keep reading and writing. Refuses an existing file.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Config(
+                "db backup copies the embedded SQLite database; back up PostgreSQL with pg_dump (see the README)"
+                    .into(),
+            ));
+        }
+        if path.exists() {
+            return Err(StoreError::Config(format!("{} exists already; give a new file", path.display())));
+        }
+        let target = path.to_str().ok_or_else(|| StoreError::Config("the backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.pool).await?;
+        Ok(())
     }
 
     /// A value from the `meta` table.

@@ -171,18 +171,18 @@ async fn insert_order_row(tx: &mut Transaction<'_, Any>, o: &Order, last_hash: &
     sqlx::query(
         "INSERT INTO orders (number, status, channel, request_type, category, urgency, caller_phone, confidential, \
          street, district, lead_unit, deadline, sign_deadline, created_at, updated_at, closed_at, version, last_hash, data, \
-         dispatched_at, callback_deadline, warn_level, qa_status, warn_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+         dispatched_at, callback_deadline, warn_level, qa_status, warn_at, source_ref) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
     )
     .bind(o.number.as_str())
     .bind(o.status.as_str())
-    .bind(o.intake.channel.as_str())
+    .bind(o.intake.channel.map(|c| c.as_str()).unwrap_or(""))
     .bind(o.intake.request_type.as_str())
     .bind(o.intake.category.as_str())
     .bind(o.intake.urgency.as_str())
-    .bind(o.intake.caller.phone.as_str())
+    .bind(o.intake.caller.phone.as_ref().map(|p| p.as_str()).unwrap_or(""))
     .bind(i64::from(o.intake.caller.confidential))
-    .bind(o.intake.location.street.as_str())
+    .bind(o.intake.location.street.as_ref().map(|s| s.as_str()).unwrap_or(""))
     .bind(o.intake.location.district.as_ref().map(|d| d.to_string()))
     .bind(o.lead_unit.as_ref().map(|d| d.to_string()))
     .bind(o.deadline)
@@ -198,6 +198,7 @@ async fn insert_order_row(tx: &mut Transaction<'_, Any>, o: &Order, last_hash: &
     .bind(warn_level(o))
     .bind(qa_status(o))
     .bind(o.yellow_at(75))
+    .bind(o.source_ref.clone())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -476,10 +477,11 @@ pub(crate) async fn registration_writer(
 
 /// Whether the caller had an order in the same category within the 30 days before `at`.
 async fn is_repeat_contact(tx: &mut Transaction<'_, Any>, intake: &Intake, at: Millis) -> Result<bool, StoreError> {
+    let Some(phone) = &intake.caller.phone else { return Ok(false) };
     let hit = sqlx::query(
         "SELECT 1 FROM orders WHERE caller_phone = $1 AND category = $2 AND created_at >= $3 AND created_at <= $4 LIMIT 1",
     )
-    .bind(intake.caller.phone.as_str())
+    .bind(phone.as_str())
     .bind(intake.category.as_str())
     .bind(at - 30 * 86_400_000)
     .bind(at)
@@ -519,6 +521,78 @@ async fn register_batch(pool: &AnyPool, input: &[(String, Event)], cal: &Calenda
 }
 
 impl Store {
+    /// Calls `f` with every order, by number, reading a page at a time.
+    pub async fn each_order(&self, mut f: impl FnMut(&Order)) -> Result<(), StoreError> {
+        let mut after = String::new();
+        loop {
+            let rows =
+                sqlx::query("SELECT number, data, last_hash FROM orders WHERE number > $1 ORDER BY number LIMIT 1000")
+                    .bind(&after)
+                    .fetch_all(&self.pool)
+                    .await?;
+            let Some(last) = rows.last() else { return Ok(()) };
+            after = last.try_get("number")?;
+            for r in &rows {
+                f(&order_from_row(r)?.0);
+            }
+        }
+    }
+
+    /// Which of these source references imported orders already carry.
+    pub async fn imported_refs(&self, refs: &[String]) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let mut out = std::collections::BTreeSet::new();
+        for chunk in refs.chunks(500) {
+            let mut q = Sql::new("SELECT source_ref FROM orders WHERE source_ref IN ");
+            q.list(chunk.iter().cloned());
+            for r in q.query().fetch_all(&self.pool).await? {
+                out.insert(r.try_get::<String, _>("source_ref")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes imported orders, each from its single `import` event (whose number is a
+    /// placeholder), in one transaction: each gets the next numbers of its creation day
+    /// (`YYYYMMDD`, local), an event chain, its unit links and its KPI rollups.
+    pub async fn insert_imported(&self, items: &[(String, Event)]) -> Result<Vec<OrderNumber>, StoreError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        let mut per_day: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+        for (day, _) in items {
+            *per_day.entry(day.as_str()).or_default() += 1;
+        }
+        let mut next: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+        for (day, n) in &per_day {
+            let (last,): (i64,) = sqlx::query_as(
+                "INSERT INTO order_counters (day, last) VALUES ($1, $2) \
+                 ON CONFLICT (day) DO UPDATE SET last = order_counters.last + $2 RETURNING last",
+            )
+            .bind(*day)
+            .bind(*n)
+            .fetch_one(&mut *tx)
+            .await?;
+            next.insert(day, last - n + 1);
+        }
+        let cal = self.calendar_for_days();
+        let mut deltas = Vec::new();
+        let mut numbers = Vec::with_capacity(items.len());
+        for (day, ev) in items {
+            let seq = next.get_mut(day.as_str()).ok_or_else(|| corrupt("day counter"))?;
+            let mut ev = ev.clone();
+            ev.order = OrderNumber::format(day, *seq as u64);
+            *seq += 1;
+            let order = apply(None, &ev).map_err(replay_err)?;
+            let head = append_events(&mut tx, std::slice::from_ref(&ev), GENESIS.to_owned()).await?;
+            insert_order_row(&mut tx, &order, &head).await?;
+            write_order_units(&mut tx, &order, false).await?;
+            deltas.extend(rollup_deltas(None, &order, &cal));
+            numbers.push(order.number);
+        }
+        crate::rollup::apply_deltas(&mut tx, &deltas).await?;
+        tx.commit().await?;
+        Ok(numbers)
+    }
+
     /// Orders being handled that have earned a supervision warning not yet given at `now`,
     /// most urgent first.
     pub async fn supervision_candidates(&self, now: Millis, limit: i64) -> Result<Vec<String>, StoreError> {

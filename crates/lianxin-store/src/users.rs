@@ -17,6 +17,14 @@ pub struct UserRecord {
     pub active: bool,
 }
 
+/// One account to create or update; `set_password` says whether its hash replaces the
+/// stored one (an update otherwise keeps the password).
+#[derive(Debug, Clone)]
+pub struct UserWrite {
+    pub user: UserRecord,
+    pub set_password: bool,
+}
+
 /// One audit entry: who accessed what personal data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -72,6 +80,51 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Creates or updates accounts (matched by username) and records the changes, in one
+    /// transaction. A stored password is kept unless the write carries a new hash; an
+    /// account written inactive loses its sessions at once.
+    pub async fn write_users(
+        &self,
+        writes: &[UserWrite],
+        changes: &[crate::AdminChange],
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        for w in writes {
+            let u = &w.user;
+            let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+            sqlx::query(
+                "INSERT INTO users (username, display_name, password_hash, roles, unit, active, created_at)                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username) DO UPDATE SET                  display_name = excluded.display_name, roles = excluded.roles, unit = excluded.unit,                  active = excluded.active,                  password_hash = CASE WHEN $8 = 1 THEN excluded.password_hash ELSE users.password_hash END",
+            )
+            .bind(&u.username)
+            .bind(&u.display_name)
+            .bind(&u.password_hash)
+            .bind(serde_json::to_string(&roles).map_err(corrupt)?)
+            .bind(u.unit.as_ref().map(|c| c.as_str().to_owned()))
+            .bind(i64::from(u.active))
+            .bind(now)
+            .bind(i64::from(w.set_password))
+            .execute(&mut *tx)
+            .await?;
+            if !u.active || w.set_password {
+                sqlx::query("DELETE FROM sessions WHERE username = $1").bind(&u.username).execute(&mut *tx).await?;
+            }
+        }
+        for c in changes {
+            crate::reference::insert_change(&mut tx, c).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every account, by username.
+    pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let sql = concat!(user_columns!(), " FROM users u ORDER BY u.username");
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        rows.iter().map(user_from_row).collect()
     }
 
     /// A user by name.

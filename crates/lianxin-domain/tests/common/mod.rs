@@ -10,7 +10,9 @@ use lianxin_domain::event::{Change, Event};
 use lianxin_domain::lifecycle::{self, Context, Policy};
 use lianxin_domain::model::*;
 use lianxin_domain::order::{Caller, Intake, Location, Order};
-use lianxin_domain::reference::{Category, Directory, Jurisdiction, LeafInfo, Route, TimeLimits, Unit};
+use lianxin_domain::reference::{
+    Category, CategorySpec, Directory, Jurisdiction, PartialLimits, RouteRule, TimeLimits, Unit,
+};
 
 pub const MINUTE: Millis = 60_000;
 pub const HOUR: Millis = 60 * MINUTE;
@@ -71,6 +73,7 @@ pub fn directory_with(water_outage: bool) -> Directory {
         name: name.to_owned(),
         level,
         parent: parent.map(place),
+        active: true,
     };
     let jurisdictions = vec![
         j("4401", "广州市", JurisdictionLevel::City, None),
@@ -86,6 +89,7 @@ pub fn directory_with(water_outage: bool) -> Directory {
         kind,
         parent: parent.map(unit),
         jurisdiction: jurisdiction.map(place),
+        active: true,
     };
     let units = vec![
         u("hotline", UnitKind::HotlineCentre, None, Some("4401")),
@@ -96,44 +100,39 @@ pub fn directory_with(water_outage: bool) -> Directory {
         u("s440106002", UnitKind::Street, Some("d440106"), Some("440106002")),
         u("co-water", UnitKind::Company, None, None),
     ];
-    let urban_leaf = |request_type: RequestType| LeafInfo {
-        request_type,
-        time_limits: limits("5wd", "1wd", "2h"),
-        route: Route::Street,
-        prompts: vec![],
+    let spec = |request_type: RequestType, l: TimeLimits, prompts: Vec<String>| CategorySpec {
+        request_type: Some(request_type),
+        time_limits: PartialLimits { normal: Some(l.normal), urgent: Some(l.urgent), emergency: Some(l.emergency) },
+        prompts,
     };
+    let cat = |code: &str, name: &str, parent: Option<&str>, position: i64, spec: CategorySpec| Category {
+        code: category(code),
+        name: name.into(),
+        parent: parent.map(category),
+        position,
+        spec,
+        active: true,
+        leaf: None,
+    };
+    let urban = || spec(RequestType::Complaint, limits("5wd", "1wd", "2h"), vec![]);
     let mut categories = vec![
-        Category { code: category("urban"), name: "城市管理".into(), parent: None, position: 1, leaf: None },
-        Category {
-            code: category("urban.streetlight"),
-            name: "路灯".into(),
-            parent: Some(category("urban")),
-            position: 1,
-            leaf: Some(urban_leaf(RequestType::Complaint)),
-        },
-        Category {
-            code: category("urban.noise"),
-            name: "噪音".into(),
-            parent: Some(category("urban")),
-            position: 2,
-            leaf: Some(urban_leaf(RequestType::Report)),
-        },
+        cat("urban", "城市管理", None, 1, CategorySpec::default()),
+        cat("urban.streetlight", "路灯", Some("urban"), 1, urban()),
+        cat("urban.noise", "噪音", Some("urban"), 2, spec(RequestType::Report, limits("5wd", "1wd", "2h"), vec![])),
     ];
+    // The urban leaves go to the order's own street office (the catalogue's fallback).
+    let mut routes = Vec::new();
     if water_outage {
-        categories.push(Category {
-            code: category("water.outage"),
-            name: "停水".into(),
-            parent: None,
-            position: 2,
-            leaf: Some(LeafInfo {
-                request_type: RequestType::Help,
-                time_limits: limits("1wd", "4wh", "1h"),
-                route: Route::Unit(unit("co-water")),
-                prompts: vec!["停水范围".into()],
-            }),
-        });
+        categories.push(cat(
+            "water.outage",
+            "停水",
+            None,
+            2,
+            spec(RequestType::Help, limits("1wd", "4wh", "1h"), vec!["停水范围".into()]),
+        ));
+        routes.push(RouteRule { category: category("water.outage"), jurisdiction: None, unit: unit("co-water") });
     }
-    Directory::new(jurisdictions, units, categories)
+    Directory::new(jurisdictions, units, categories, routes)
 }
 
 /// Reference data, calendar and policy: what `Context` borrows.
@@ -206,20 +205,20 @@ pub fn all_actors() -> Vec<Actor> {
 
 pub fn intake(category_code: &str, urgency: Urgency, street: &str) -> Intake {
     Intake {
-        channel: Channel::Phone,
+        channel: Some(Channel::Phone),
         request_type: RequestType::Complaint,
         category: category(category_code),
         urgency,
         title: String::new(),
         content: "小区门口路灯不亮。已经三天了，晚上很危险".into(),
         caller: Caller {
-            phone: PhoneNumber::parse("138-0000-1234").unwrap(),
+            phone: Some(PhoneNumber::parse("138-0000-1234").unwrap()),
             name: Some("张三明".into()),
             confidential: false,
         },
         location: Location {
             address: Some("五山路 1 号".into()),
-            street: place(street),
+            street: Some(place(street)),
             district: None,
             lat: Some(23.15),
             lon: Some(113.35),

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1` (contract: shared API.md; document: `/api/v1/openapi.json`).
 
+pub mod admin;
 pub mod calendar;
 pub mod orders;
 pub mod reference;
@@ -35,4 +36,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/stats/kpis", get(stats::kpis))
         .route("/api/v1/stats/ranking", get(stats::ranking))
         .route("/api/v1/stats/weights", get(stats::get_weights).put(stats::put_weights))
+        .route("/api/v1/admin/import/{kind}", post(admin::import))
+        .route("/api/v1/admin/export/{kind}", get(admin::export))
+        .route("/api/v1/admin/routes", get(admin::routes).put(admin::put_route).delete(admin::delete_route))
+        .route("/api/v1/admin/users", get(admin::users))
+        .route("/api/v1/admin/users/{username}", get(admin::get_user).put(admin::put_user))
+        .route("/api/v1/admin/users/{username}/password", post(admin::set_password))
+        .route("/api/v1/admin/users/{username}/{toggle}", post(admin::toggle_user))
+        .route("/api/v1/admin/history", get(admin::history))
+        .route("/api/v1/admin/{kind}/{code}", get(admin::get_item).put(admin::put_item))
+        .route("/api/v1/admin/{kind}/{code}/{toggle}", post(admin::toggle_item))
 }

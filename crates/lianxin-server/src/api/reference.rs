@@ -22,6 +22,8 @@ pub struct CategoryNode {
     pub time_limits: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompts: Option<Vec<String>>,
+    /// False for a deactivated category: it stays on old orders, intake refuses it.
+    pub active: bool,
     #[schema(no_recursion)]
     pub children: Vec<CategoryNode>,
 }
@@ -33,6 +35,8 @@ pub struct UnitOut {
     pub kind: String,
     pub parent: Option<String>,
     pub jurisdiction: Option<String>,
+    /// False for a deactivated unit: it stays on old orders, dispatch refuses it.
+    pub active: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -40,6 +44,8 @@ pub struct JurisdictionNode {
     pub code: String,
     pub name: String,
     pub level: String,
+    /// False for a deactivated node: it stays on old orders, intake refuses it.
+    pub active: bool,
     #[schema(no_recursion)]
     pub children: Vec<JurisdictionNode>,
 }
@@ -53,7 +59,7 @@ fn category_node(c: &Category, by_parent: &BTreeMap<Option<String>, Vec<&Categor
     CategoryNode {
         code: c.code.to_string(),
         name: c.name.clone(),
-        request_type: c.leaf.as_ref().map(|l| l.request_type.to_string()),
+        request_type: c.leaf.as_ref().and_then(|l| l.request_type.map(|r| r.to_string())),
         time_limits: c.leaf.as_ref().map(|l| {
             BTreeMap::from([
                 ("normal".to_owned(), limit(l.time_limits.normal)),
@@ -62,6 +68,7 @@ fn category_node(c: &Category, by_parent: &BTreeMap<Option<String>, Vec<&Categor
             ])
         }),
         prompts: c.leaf.as_ref().map(|l| l.prompts.clone()),
+        active: c.active,
         children,
     }
 }
@@ -95,6 +102,7 @@ pub async fn units(State(state): State<AppState>, _user: CurrentUser) -> Json<Ve
                 kind: u.kind.to_string(),
                 parent: u.parent.as_ref().map(|p| p.to_string()),
                 jurisdiction: u.jurisdiction.as_ref().map(|p| p.to_string()),
+                active: u.active,
             })
             .collect(),
     )
@@ -117,6 +125,7 @@ pub async fn jurisdictions(State(state): State<AppState>, _user: CurrentUser) ->
             code: j.code.to_string(),
             name: j.name.clone(),
             level: j.level.to_string(),
+            active: j.active,
             children: by_parent
                 .get(&Some(j.code.to_string()))
                 .map(|cs| cs.iter().map(|c| node(c, by_parent)).collect())

@@ -179,32 +179,27 @@ impl Gen<'_> {
             (None, None)
         };
         Some(Intake {
-            channel,
+            channel: Some(channel),
             request_type,
             category,
             urgency,
             title: String::new(),
             content,
-            caller: Caller { phone, name: self.name(), confidential: self.rng.random_bool(0.05) },
-            location: Location { address: Some(address), street, district: None, lat, lon },
+            caller: Caller { phone: Some(phone), name: self.name(), confidential: self.rng.random_bool(0.05) },
+            location: Location { address: Some(address), street: Some(street), district: None, lat, lon },
         })
     }
 
     /// The lead unit a dispatcher would choose.
     fn lead_for(&self, o: &Order) -> Option<UnitCode> {
-        let routed = self.dir.route(&o.intake.category, &o.intake.location.street).filter(|u| u.kind.can_handle());
-        routed
-            .or_else(|| {
-                let d = o.intake.location.district.as_ref()?;
-                self.dir.units().find(|u| u.kind == UnitKind::District && u.jurisdiction.as_ref() == Some(d))
-            })
-            .map(|u| u.code.clone())
+        let loc = &o.intake.location;
+        self.dir.suggest_lead(&o.intake.category, loc.street.as_ref(), loc.district.as_ref()).map(|u| u.code.clone())
     }
 
     fn street_unit(&self, o: &Order) -> Option<UnitCode> {
         self.dir
             .units()
-            .find(|u| u.kind == UnitKind::Street && u.jurisdiction.as_ref() == Some(&o.intake.location.street))
+            .find(|u| u.kind == UnitKind::Street && u.jurisdiction.as_ref() == o.intake.location.street.as_ref())
             .map(|u| u.code.clone())
     }
 
@@ -220,7 +215,8 @@ impl Gen<'_> {
         let mut ev = lifecycle::register(&self.ctx, intake, number, &operator, t0).ok()?;
         // As the store stamps it live: the caller had an order in this category within 30 days.
         if let Change::Registered { intake, repeat_contact } = &mut ev.change {
-            let key = (intake.caller.phone.to_string(), intake.category.to_string());
+            let phone = intake.caller.phone.as_ref().map(|p| p.to_string()).unwrap_or_default();
+            let key = (phone, intake.category.to_string());
             *repeat_contact = self.last_contact.get(&key).is_some_and(|t| t0 - t <= 30 * DAY);
             self.last_contact.insert(key, t0);
         }
@@ -428,8 +424,10 @@ pub async fn generate(
     }
     let policy = Policy::default();
     let ctx = Context { directory: dir, calendar, policy: &policy };
-    let leaves: Vec<(CategoryCode, RequestType)> =
-        dir.categories().filter_map(|c| c.leaf.as_ref().map(|l| (c.code.clone(), l.request_type))).collect();
+    let leaves: Vec<(CategoryCode, RequestType)> = dir
+        .categories()
+        .filter_map(|c| c.leaf.as_ref().map(|l| (c.code.clone(), l.request_type.unwrap_or(RequestType::Complaint))))
+        .collect();
     let streets: Vec<JurisdictionCode> =
         dir.jurisdictions().filter(|j| j.level == JurisdictionLevel::Street).map(|j| j.code.clone()).collect();
     let mut rng = StdRng::seed_from_u64(12345);

@@ -6,7 +6,7 @@ mod history;
 
 use crate::auth::hash_password;
 use lianxin_domain::calendar::TimeLimit;
-use lianxin_domain::reference::{Category, Jurisdiction, LeafInfo, Route, TimeLimits, Unit};
+use lianxin_domain::reference::{Category, CategorySpec, Jurisdiction, PartialLimits, RouteRule, Unit};
 use lianxin_domain::*;
 use lianxin_store::{Store, UserRecord};
 use serde::Deserialize;
@@ -73,6 +73,8 @@ pub struct City {
     pub jurisdictions: Vec<Jurisdiction>,
     pub units: Vec<Unit>,
     pub categories: Vec<Category>,
+    /// The routing catalogue (派单目录).
+    pub routes: Vec<RouteRule>,
     /// Sample request texts per leaf category, `{address}` to fill in.
     pub samples: BTreeMap<CategoryCode, Vec<String>>,
     /// Real road names per district code.
@@ -95,6 +97,7 @@ pub fn city() -> anyhow::Result<City> {
             name: n.name.clone(),
             level: JurisdictionLevel::parse(&n.level).ok_or_else(|| bad(&n.level))?,
             parent: parent.map(JurisdictionCode::parse).transpose().map_err(bad)?,
+            active: true,
         });
         for c in &n.children {
             walk(c, Some(&n.code), out)?;
@@ -113,6 +116,7 @@ pub fn city() -> anyhow::Result<City> {
                 kind: UnitKind::parse(&u.kind).ok_or_else(|| bad(&u.kind))?,
                 parent: u.parent.as_deref().map(UnitCode::parse).transpose().map_err(bad)?,
                 jurisdiction: u.jurisdiction.as_deref().map(JurisdictionCode::parse).transpose().map_err(bad)?,
+                active: true,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -120,60 +124,91 @@ pub fn city() -> anyhow::Result<City> {
     let tree: Vec<CNode> = serde_json::from_str(include_str!("data/categories.json"))?;
     let mut categories = Vec::new();
     let mut samples = BTreeMap::new();
-    fn cwalk(
-        n: &CNode,
-        parent: Option<&str>,
-        position: i64,
-        out: &mut Vec<Category>,
-        samples: &mut BTreeMap<CategoryCode, Vec<String>>,
-    ) -> anyhow::Result<()> {
+    // How each leaf was routed before the catalogue existed: "street" (the order's own
+    // street office, which is also the catalogue's fallback), "district", or a unit code.
+    let mut leaf_routes: Vec<(CategoryCode, String)> = Vec::new();
+    struct Out<'a> {
+        categories: &'a mut Vec<Category>,
+        samples: &'a mut BTreeMap<CategoryCode, Vec<String>>,
+        routes: &'a mut Vec<(CategoryCode, String)>,
+    }
+    fn cwalk(n: &CNode, parent: Option<&str>, position: i64, out: &mut Out) -> anyhow::Result<()> {
         let code = CategoryCode::parse(&n.code).map_err(bad)?;
-        let leaf = if n.children.is_empty() {
+        let spec = if n.children.is_empty() {
             let limits = n.time_limits.as_ref().ok_or_else(|| bad(format!("{} has no time limits", n.code)))?;
-            let limit = |k: &str| -> anyhow::Result<TimeLimit> {
-                TimeLimit::parse(limits.get(k).ok_or_else(|| bad(format!("{} lacks {k}", n.code)))?).map_err(bad)
+            let limit = |k: &str| -> anyhow::Result<Option<TimeLimit>> {
+                Ok(Some(
+                    TimeLimit::parse(limits.get(k).ok_or_else(|| bad(format!("{} lacks {k}", n.code)))?)
+                        .map_err(bad)?,
+                ))
             };
-            let route = match n.route.as_deref() {
-                Some("street") => Route::Street,
-                Some("district") | None => Route::District,
-                Some(u) => Route::Unit(UnitCode::parse(u).map_err(bad)?),
-            };
-            samples.insert(code.clone(), n.samples.clone());
-            Some(LeafInfo {
-                request_type: n
-                    .request_type
-                    .as_deref()
-                    .and_then(RequestType::parse)
-                    .ok_or_else(|| bad(format!("{} request type", n.code)))?,
-                time_limits: TimeLimits {
+            out.routes.push((code.clone(), n.route.clone().unwrap_or_else(|| "district".into())));
+            out.samples.insert(code.clone(), n.samples.clone());
+            CategorySpec {
+                request_type: Some(
+                    n.request_type
+                        .as_deref()
+                        .and_then(RequestType::parse)
+                        .ok_or_else(|| bad(format!("{} request type", n.code)))?,
+                ),
+                time_limits: PartialLimits {
                     normal: limit("normal")?,
                     urgent: limit("urgent")?,
                     emergency: limit("emergency")?,
                 },
-                route,
                 prompts: n.prompts.clone(),
-            })
+            }
         } else {
-            None
+            CategorySpec::default()
         };
-        out.push(Category {
+        out.categories.push(Category {
             code,
             name: n.name.clone(),
             parent: parent.map(CategoryCode::parse).transpose().map_err(bad)?,
             position,
-            leaf,
+            spec,
+            active: true,
+            leaf: None,
         });
         for (i, c) in n.children.iter().enumerate() {
-            cwalk(c, Some(&n.code), i as i64, out, samples)?;
+            cwalk(c, Some(&n.code), i as i64, out)?;
         }
         Ok(())
     }
-    for (i, n) in tree.iter().enumerate() {
-        cwalk(n, None, i as i64, &mut categories, &mut samples)?;
+    {
+        let mut out = Out { categories: &mut categories, samples: &mut samples, routes: &mut leaf_routes };
+        for (i, n) in tree.iter().enumerate() {
+            cwalk(n, None, i as i64, &mut out)?;
+        }
+    }
+    let mut routes = Vec::new();
+    for (category, to) in leaf_routes {
+        match to.as_str() {
+            "street" => {}
+            "district" => {
+                for d in units.iter().filter(|u| u.kind == UnitKind::District) {
+                    routes.push(RouteRule {
+                        category: category.clone(),
+                        jurisdiction: d.jurisdiction.clone(),
+                        unit: d.code.clone(),
+                    });
+                }
+            }
+            unit => routes.push(RouteRule { category, jurisdiction: None, unit: UnitCode::parse(unit).map_err(bad)? }),
+        }
     }
     let places: BTreeMap<String, Vec<String>> = serde_json::from_str(include_str!("data/places.json"))?;
     let people: People = serde_json::from_str(include_str!("data/people.json"))?;
-    Ok(City { jurisdictions, units, categories, samples, places, surnames: people.surnames, given: people.given })
+    Ok(City {
+        jurisdictions,
+        units,
+        categories,
+        routes,
+        samples,
+        places,
+        surnames: people.surnames,
+        given: people.given,
+    })
 }
 
 /// The hotline-wide demo accounts: (username, display name, role).
@@ -199,7 +234,7 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Millis) -> anyhow::Res
     if store.load_directory().await?.units().next().is_some() {
         anyhow::bail!("the database already holds data that is not the demo; --demo only loads into an empty database");
     }
-    store.insert_reference(&city.jurisdictions, &city.units, &city.categories).await?;
+    store.insert_reference(&city.jurisdictions, &city.units, &city.categories, &city.routes).await?;
     // One argon2 hash for all demo accounts: they share the password by design, and hashing
     // hundreds of times would slow every start-up.
     let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD))

@@ -55,7 +55,7 @@ fn script_json<T: Serialize>(v: &T) -> String {
 fn categories_json(dir: &Directory, t: Tr) -> String {
     let names = Names(dir);
     let mut leaves: Vec<(&lianxin_domain::reference::Category, String)> =
-        dir.categories().filter(|c| c.leaf.is_some()).map(|c| (c, names.category_parents(&c.code))).collect();
+        dir.categories().filter(|c| c.leaf.is_some() && c.active).map(|c| (c, names.category_parents(&c.code))).collect();
     leaves.sort_by(|a, b| a.0.code.cmp(&b.0.code));
     let out: Vec<CatJson> = leaves
         .into_iter()
@@ -67,7 +67,7 @@ fn categories_json(dir: &Directory, t: Tr) -> String {
                 i: initials(&c.name),
                 pi: initials(&p),
                 p,
-                t: leaf.request_type.to_string(),
+                t: leaf.request_type.map(|r| r.to_string()).unwrap_or_default(),
                 l: [
                     t.limit(leaf.time_limits.normal),
                     t.limit(leaf.time_limits.urgent),
@@ -83,7 +83,7 @@ fn categories_json(dir: &Directory, t: Tr) -> String {
 /// Districts (code, name) in code order.
 fn districts(dir: &Directory) -> Vec<(String, String)> {
     dir.jurisdictions()
-        .filter(|j| j.level == JurisdictionLevel::District)
+        .filter(|j| j.level == JurisdictionLevel::District && j.active)
         .map(|j| (j.code.to_string(), j.name.clone()))
         .collect()
 }
@@ -91,7 +91,7 @@ fn districts(dir: &Directory) -> Vec<(String, String)> {
 fn streets_json(dir: &Directory) -> String {
     let out: Vec<StreetJson> = dir
         .jurisdictions()
-        .filter(|j| j.level == JurisdictionLevel::Street)
+        .filter(|j| j.level == JurisdictionLevel::Street && j.active)
         .map(|j| {
             let d = dir.district_of(&j.code);
             StreetJson {
@@ -163,7 +163,16 @@ impl Values {
         let street = g("location.street");
         let street_label = JurisdictionCode::parse(&street)
             .ok()
-            .map(|s| names.place(&s))
+            .map(|s| {
+                let district = dir.district_of(&s).map(|d| d.code.clone());
+                names.place(&lianxin_domain::order::Location {
+                    address: None,
+                    street: Some(s),
+                    district,
+                    lat: None,
+                    lon: None,
+                })
+            })
             .filter(|_| !street.is_empty())
             .unwrap_or_default();
         Values {
@@ -175,7 +184,7 @@ impl Values {
             category,
             category_label,
             urgency: g("urgency"),
-            district: g("district"),
+            district: g("location.district"),
             street,
             street_label,
             address: g("location.address"),

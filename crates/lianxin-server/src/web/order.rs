@@ -49,7 +49,7 @@ const OFFERED: &[Action] = &[
 fn probe(action: Action, order: &Order, dir: &Directory, now: Millis) -> Option<Command> {
     let x = || "x".to_owned();
     Some(match action {
-        Action::Register => return None,
+        Action::Register | Action::Import => return None,
         Action::Submit => Command::Submit,
         Action::Approve => Command::Approve,
         Action::Sign => Command::Sign,
@@ -208,7 +208,11 @@ impl OrderPage {
 
 fn facts(t: Tr, names: &Names, state: &AppState, o: &Order, caller: &crate::views::CallerOut) -> Facts {
     let cal = &*state.calendar();
-    let yes_no = |b: bool| if b { t.s("order.solved").to_owned() } else { t.s("order.unsolved").to_owned() };
+    let yes_no = |b: Option<bool>| match b {
+        Some(true) => t.s("order.solved").to_owned(),
+        Some(false) => t.s("order.unsolved").to_owned(),
+        None => t.s("order.solved_unknown").to_owned(),
+    };
     let m = mark(state, o);
     Facts {
         number: o.number.to_string(),
@@ -218,14 +222,14 @@ fn facts(t: Tr, names: &Names, state: &AppState, o: &Order, caller: &crate::view
         content: o.intake.content.clone(),
         category: names.category(&o.intake.category),
         category_parents: names.category_parents(&o.intake.category),
-        channel: t.channel(o.intake.channel.as_str()),
+        channel: o.intake.channel.map(|c| t.channel(c.as_str()).to_owned()).unwrap_or_default(),
         request_type: t.request_type(o.intake.request_type.as_str()),
         urgency_wire: o.intake.urgency.to_string(),
         urgency: t.urgency(o.intake.urgency.as_str()),
         caller: caller_text(t, caller),
         caller_hidden: caller.phone.is_none(),
         confidential: caller.confidential,
-        place: names.place(&o.intake.location.street),
+        place: names.place(&o.intake.location),
         address: o.intake.location.address.clone().unwrap_or_default(),
         lead: o.lead_unit.as_ref().map(|u| names.unit(u)).unwrap_or_default(),
         assisting: o.assisting_units.iter().map(|u| names.unit(u)).collect::<Vec<_>>().join(if t.is_en() {
@@ -320,7 +324,7 @@ async fn order_page(
     f.created_by = who(&f.created_by);
     f.ext_by = if f.ext_by.is_empty() { String::new() } else { who(&f.ext_by) };
     let opt = |u: &UnitCode| UnitOpt { code: u.to_string(), name: names.unit(u), initials: initials(&names.unit(u)) };
-    let suggested = names.suggested_lead(&order.intake.category, &order.intake.location.street).map(|u| opt(&u));
+    let suggested = names.suggested_lead(&order).map(|u| opt(&u));
     let subs = order.lead_unit.as_ref().map(|l| sub_units(&dir, l).iter().map(opt).collect()).unwrap_or_default();
     let last_return = events
         .iter()

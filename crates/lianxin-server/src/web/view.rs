@@ -56,12 +56,14 @@ impl Names<'_> {
         self.0.unit(code).map(|u| u.name.clone()).unwrap_or_else(|| code.to_string())
     }
 
-    /// `天河区 五山街道`.
-    pub fn place(&self, street: &JurisdictionCode) -> String {
-        let s = self.0.jurisdiction(street).map(|j| j.name.clone()).unwrap_or_else(|| street.to_string());
-        match self.0.district_of(street) {
-            Some(d) if d.code != *street => format!("{} {s}", d.name),
-            _ => s,
+    /// `天河区 五山街道`, `天河区` for a district alone, empty for the whole city.
+    pub fn place(&self, loc: &lianxin_domain::order::Location) -> String {
+        let name = |j: &JurisdictionCode| self.0.jurisdiction(j).map(|x| x.name.clone()).unwrap_or_else(|| j.to_string());
+        match (&loc.street, &loc.district) {
+            (Some(s), Some(d)) if s != d => format!("{} {}", name(d), name(s)),
+            (Some(s), _) => name(s),
+            (None, Some(d)) => name(d),
+            (None, None) => String::new(),
         }
     }
 
@@ -89,16 +91,10 @@ impl Names<'_> {
         names.join(" › ")
     }
 
-    /// The unit a category's rules suggest for a street, else the street's district government.
-    pub fn suggested_lead(&self, category: &CategoryCode, street: &JurisdictionCode) -> Option<UnitCode> {
-        if let Some(u) = self.0.route(category, street).filter(|u| u.kind.can_handle()) {
-            return Some(u.code.clone());
-        }
-        let district = self.0.district_of(street)?;
-        self.0
-            .units()
-            .find(|u| u.kind == UnitKind::District && u.jurisdiction.as_ref() == Some(&district.code))
-            .map(|u| u.code.clone())
+    /// The lead unit the routing catalogue suggests for an order (`Directory::suggest_lead`).
+    pub fn suggested_lead(&self, o: &lianxin_domain::Order) -> Option<UnitCode> {
+        let loc = &o.intake.location;
+        self.0.suggest_lead(&o.intake.category, loc.street.as_ref(), loc.district.as_ref()).map(|u| u.code.clone())
     }
 }
 
@@ -189,7 +185,7 @@ fn row(t: Tr, names: &Names, cal: &Calendar, (now, pct): (Millis, u8), c: &Conso
         }
         _ => String::new(),
     };
-    let suggested = names.suggested_lead(&o.intake.category, &o.intake.location.street);
+    let suggested = names.suggested_lead(o);
     Row {
         number: o.number.to_string(),
         version: o.version,
@@ -202,7 +198,7 @@ fn row(t: Tr, names: &Names, cal: &Calendar, (now, pct): (Millis, u8), c: &Conso
         category: names.category(&o.intake.category),
         category_parents: names.category_parents(&o.intake.category),
         title: o.intake.title.clone(),
-        place: names.place(&o.intake.location.street),
+        place: names.place(&o.intake.location),
         caller: caller_text(t, &out.caller),
         caller_name: out.caller.name.clone().unwrap_or_default(),
         caller_hidden: out.caller.phone.is_none(),
@@ -220,7 +216,7 @@ fn row(t: Tr, names: &Names, cal: &Calendar, (now, pct): (Millis, u8), c: &Conso
         ext_until: o.pending_extension.as_ref().map(|e| fmt_short(cal, e.until)).unwrap_or_default(),
         ext_reason: o.pending_extension.as_ref().map(|e| e.reason.clone()).unwrap_or_default(),
         reply: o.reply.as_ref().map(|r| r.content.clone()).unwrap_or_default(),
-        reply_solved: o.reply.as_ref().is_some_and(|r| r.solved),
+        reply_solved: o.reply.as_ref().is_some_and(|r| r.solved == Some(true)),
         note: String::new(),
         actions: Vec::new(),
     }
@@ -250,7 +246,7 @@ pub fn unit_groups(dir: &Directory, t: Tr) -> Vec<UnitGroup> {
     };
     let mut groups = Vec::new();
     for kind in [UnitKind::Department, UnitKind::District, UnitKind::Company] {
-        let units: Vec<UnitOpt> = dir.units().filter(|u| u.kind == kind).map(opt).collect();
+        let units: Vec<UnitOpt> = dir.units().filter(|u| u.kind == kind && u.active).map(opt).collect();
         if !units.is_empty() {
             groups.push(UnitGroup { label: t.unit_kind(kind.as_str()), units });
         }
@@ -258,7 +254,10 @@ pub fn unit_groups(dir: &Directory, t: Tr) -> Vec<UnitGroup> {
     let districts: Vec<_> = dir.units().filter(|u| u.kind == UnitKind::District).collect();
     for d in districts {
         let units: Vec<UnitOpt> =
-            dir.units().filter(|u| u.kind == UnitKind::Street && u.parent.as_ref() == Some(&d.code)).map(opt).collect();
+            dir.units()
+            .filter(|u| u.kind == UnitKind::Street && u.active && u.parent.as_ref() == Some(&d.code))
+            .map(opt)
+            .collect();
         if !units.is_empty() {
             let district_name = d.jurisdiction.as_ref().and_then(|j| dir.jurisdiction(j)).map(|j| j.name.clone());
             groups.push(UnitGroup {
@@ -271,6 +270,7 @@ pub fn unit_groups(dir: &Directory, t: Tr) -> Vec<UnitGroup> {
         .units()
         .filter(|u| {
             u.kind == UnitKind::Street
+                && u.active
                 && u.parent.as_ref().and_then(|p| dir.unit(p)).is_none_or(|p| p.kind != UnitKind::District)
         })
         .map(opt)
@@ -335,7 +335,7 @@ fn change_detail(t: Tr, names: &Names, cal: &Calendar, c: &Change) -> String {
     let kv = |k: &str, v: String| format!("{k}{colon}{v}");
     match c {
         Change::Registered { intake, .. } => [
-            kv(t.s("order.channel"), t.channel(intake.channel.as_str())),
+            kv(t.s("order.channel"), intake.channel.map(|c| t.channel(c.as_str())).unwrap_or_default()),
             kv(t.s("order.category"), names.category(&intake.category)),
             kv(t.s("order.urgency"), t.urgency(intake.urgency.as_str())),
         ]
@@ -368,6 +368,19 @@ fn change_detail(t: Tr, names: &Names, cal: &Calendar, c: &Change) -> String {
             } else {
                 t.s("order.unsolved").to_owned()
             }
+        }
+        Change::Imported { source_ref, lead_unit, closed_at, satisfaction, .. } => {
+            let mut parts = vec![kv(t.s("order.source_ref"), source_ref.clone())];
+            if let Some(u) = lead_unit {
+                parts.push(kv(t.s("order.lead"), names.unit(u)));
+            }
+            if let Some(c) = closed_at {
+                parts.push(kv(t.s("order.closed_at"), fmt_dt(cal, *c)));
+            }
+            if let Some(s) = satisfaction {
+                parts.push(t.satisfaction(s.as_str()).to_owned());
+            }
+            parts.join(sep)
         }
         Change::CalledBack { satisfaction, solved, reopen_deadline, .. } => {
             let mut s = format!(

@@ -1,0 +1,398 @@
+//! Administration over HTTP: import and export, reference items, the routing catalogue,
+//! accounts and the change history (all through [`crate::admin`], as the console).
+
+use crate::admin::{self, UserInput};
+use crate::auth::CurrentUser;
+use crate::body::parse_object;
+use crate::error::ApiError;
+use crate::setup::{Kind, Report, table::Format};
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lianxin_store::{AdminChange, UserRecord};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+fn kind_of(s: &str) -> Result<Kind, ApiError> {
+    Kind::parse(s).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "unknown kind `{s}`: one of jurisdictions, units, categories, routes, users, orders"
+        ))
+    })
+}
+
+fn reference_kind(s: &str) -> Result<Kind, ApiError> {
+    match kind_of(s)? {
+        k @ (Kind::Jurisdictions | Kind::Units | Kind::Categories) => Ok(k),
+        _ => Err(ApiError::not_found(format!("no items of kind `{s}` here; use /admin/routes or /admin/users"))),
+    }
+}
+
+fn bool_param(v: Option<&str>, name: &str) -> Result<bool, ApiError> {
+    match v {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => {
+            Err(ApiError::invalid(BTreeMap::from([(name.to_owned(), format!("`{other}` is not true or false"))])))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ImportQuery {
+    dry_run: Option<String>,
+    format: Option<String>,
+}
+
+fn format_of(param: Option<&str>, headers: &HeaderMap) -> Result<Format, ApiError> {
+    match param {
+        Some("csv") => return Ok(Format::Csv),
+        Some("json") => return Ok(Format::Json),
+        Some(other) => {
+            return Err(ApiError::invalid(BTreeMap::from([(
+                "format".into(),
+                format!("`{other}` is not csv or json"),
+            )])));
+        }
+        None => {}
+    }
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    Ok(if ct.contains("json") { Format::Json } else { Format::Csv })
+}
+
+/// Import a file (the body: CSV, or JSON with `Content-Type: application/json` or
+/// `?format=json`). All rows or none; every bad row is named in `fields` as
+/// `line N: column`. `?dry_run=true` reports what would change and writes nothing.
+#[utoipa::path(post, path = "/api/v1/admin/import/{kind}", tag = "admin",
+    params(("kind" = String, Path, description = "jurisdictions, units, categories, routes, users or orders"),
+           ("dry_run" = Option<bool>, Query), ("format" = Option<String>, Query, description = "csv or json")),
+    request_body(content = String, description = "the file, as API.md fixes its columns"),
+    responses((status = 200, body = Report), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn import(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(kind): Path<String>,
+    Query(q): Query<ImportQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Report>, ApiError> {
+    let kind = kind_of(&kind)?;
+    admin::require_admin(&user)?;
+    let dry_run = bool_param(q.dry_run.as_deref(), "dry_run")?;
+    let format = format_of(q.format.as_deref(), &headers)?;
+    Ok(Json(admin::import(&state, &user, kind, &body, format, dry_run).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    format: Option<String>,
+}
+
+/// Export what `import` reads (CSV by default, `?format=json`).
+#[utoipa::path(get, path = "/api/v1/admin/export/{kind}", tag = "admin",
+    params(("kind" = String, Path), ("format" = Option<String>, Query, description = "csv or json")),
+    responses((status = 200, body = String), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(kind): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let kind = kind_of(&kind)?;
+    admin::require_admin(&user)?;
+    let format = format_of(Some(q.format.as_deref().unwrap_or("csv")), &HeaderMap::new())?;
+    let bytes = admin::export(&state, &user, kind, format).await?;
+    let (ct, ext) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+        Format::Json => ("application/json", "json"),
+    };
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.{ext}\"", kind.as_str())) {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+/// Create or edit one jurisdiction, unit or category: the body has the import columns as
+/// keys (the path's code wins). Returns the change report.
+#[utoipa::path(put, path = "/api/v1/admin/{kind}/{code}", tag = "admin",
+    params(("kind" = String, Path, description = "jurisdictions, units or categories"), ("code" = String, Path)),
+    request_body(content = serde_json::Value, description = "the import columns of the kind, e.g. {\"name\",\"kind\",\"parent\",\"jurisdiction\"}"),
+    responses((status = 200, body = Report), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn put_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((kind, code)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<Report>, ApiError> {
+    let mut obj = parse_object(&body)?;
+    let kind = reference_kind(&kind)?;
+    obj.insert("code".into(), serde_json::Value::String(code));
+    Ok(Json(admin::save_item(&state, &user, kind, obj).await?))
+}
+
+/// One jurisdiction, unit or category as the import columns.
+#[utoipa::path(get, path = "/api/v1/admin/{kind}/{code}", tag = "admin",
+    params(("kind" = String, Path), ("code" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn get_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((kind, code)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let kind = reference_kind(&kind)?;
+    admin::require_admin(&user)?;
+    admin::item_object(&state, kind, &code)
+        .map(|m| Json(serde_json::Value::Object(m)))
+        .ok_or_else(|| ApiError::not_found(format!("no {} `{code}`", kind.item())))
+}
+
+/// Deactivate (nothing is deleted: it stays on old orders, leaves intake and dispatch) or
+/// reactivate a jurisdiction, unit or category.
+#[utoipa::path(post, path = "/api/v1/admin/{kind}/{code}/{toggle}", tag = "admin",
+    params(("kind" = String, Path), ("code" = String, Path), ("toggle" = String, Path, description = "deactivate or activate")),
+    responses((status = 200, body = Report), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn toggle_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((kind, code, toggle)): Path<(String, String, String)>,
+) -> Result<Json<Report>, ApiError> {
+    let kind = reference_kind(&kind)?;
+    let active = match toggle.as_str() {
+        "deactivate" => false,
+        "activate" => true,
+        other => return Err(ApiError::not_found(format!("unknown action `{other}`: deactivate or activate"))),
+    };
+    Ok(Json(admin::set_active(&state, &user, kind, &code, active).await?))
+}
+
+/// A row of the routing catalogue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RouteOut {
+    pub category: String,
+    /// A district or street; null: anywhere.
+    pub jurisdiction: Option<String>,
+    pub unit: String,
+}
+
+/// The routing catalogue (派单目录).
+#[utoipa::path(get, path = "/api/v1/admin/routes", tag = "admin",
+    responses((status = 200, body = [RouteOut]), (status = 401), (status = 403)), security(("bearer" = [])))]
+pub async fn routes(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<RouteOut>>, ApiError> {
+    admin::require_admin(&user)?;
+    Ok(Json(
+        state
+            .directory()
+            .routes()
+            .map(|r| RouteOut {
+                category: r.category.to_string(),
+                jurisdiction: r.jurisdiction.as_ref().map(|j| j.to_string()),
+                unit: r.unit.to_string(),
+            })
+            .collect(),
+    ))
+}
+
+/// Add or replace a route: `{"category","jurisdiction"?,"unit"}`.
+#[utoipa::path(put, path = "/api/v1/admin/routes", tag = "admin",
+    request_body(content = serde_json::Value, description = "{\"category\",\"jurisdiction\"?,\"unit\"}"),
+    responses((status = 200, body = Report), (status = 400), (status = 401), (status = 403), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn put_route(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Bytes,
+) -> Result<Json<Report>, ApiError> {
+    let obj = parse_object(&body)?;
+    Ok(Json(admin::save_item(&state, &user, Kind::Routes, obj).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RouteKey {
+    category: Option<String>,
+    jurisdiction: Option<String>,
+}
+
+/// Remove a route.
+#[utoipa::path(delete, path = "/api/v1/admin/routes", tag = "admin",
+    params(("category" = String, Query), ("jurisdiction" = Option<String>, Query)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+pub async fn delete_route(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<RouteKey>,
+) -> Result<StatusCode, ApiError> {
+    let category = q.category.unwrap_or_default();
+    if category.is_empty() {
+        admin::require_admin(&user)?;
+        return Err(ApiError::invalid(BTreeMap::from([("category".into(), "is required".into())])));
+    }
+    admin::delete_route(&state, &user, &category, q.jurisdiction.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An account as admins see it (never its password).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountOut {
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+    pub unit: Option<String>,
+    pub active: bool,
+    /// False for an imported account that cannot sign in until a password is set.
+    pub has_password: bool,
+}
+
+fn account(u: &UserRecord) -> AccountOut {
+    AccountOut {
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        roles: u.roles.iter().map(|r| r.to_string()).collect(),
+        unit: u.unit.as_ref().map(|c| c.to_string()),
+        active: u.active,
+        has_password: !u.password_hash.is_empty(),
+    }
+}
+
+/// The accounts the caller manages (an admin: all; a unit admin: its units').
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
+    responses((status = 200, body = [AccountOut]), (status = 401), (status = 403)), security(("bearer" = [])))]
+pub async fn users(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<AccountOut>>, ApiError> {
+    Ok(Json(admin::list_users(&state, &user).await?.iter().map(account).collect()))
+}
+
+/// One account.
+#[utoipa::path(get, path = "/api/v1/admin/users/{username}", tag = "admin",
+    params(("username" = String, Path)),
+    responses((status = 200, body = AccountOut), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(username): Path<String>,
+) -> Result<Json<AccountOut>, ApiError> {
+    Ok(Json(account(&admin::get_user(&state, &user, &username).await?)))
+}
+
+/// Create or update an account: `{"display_name"?,"roles":[…],"unit"?,"active"?,"password"?}`.
+/// A unit admin manages only its units' accounts, with handler and unit_admin roles.
+/// Disabling ends the account's sessions and tokens at once.
+#[utoipa::path(put, path = "/api/v1/admin/users/{username}", tag = "admin",
+    params(("username" = String, Path)),
+    request_body(content = serde_json::Value, description = "{\"display_name\"?,\"roles\":[…],\"unit\"?,\"active\"?,\"password\"?}"),
+    responses((status = 200, body = AccountOut), (status = 201, body = AccountOut), (status = 400), (status = 401),
+               (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn put_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(username): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<AccountOut>), ApiError> {
+    let obj = parse_object(&body)?;
+    let input: UserInput = admin::parse_user_input(&obj)?;
+    let (u, created) = admin::save_user(&state, &user, &username, input).await?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(account(&u))))
+}
+
+/// Set an account's password: `{"password"}` (at least 8 characters); its sessions end.
+#[utoipa::path(post, path = "/api/v1/admin/users/{username}/password", tag = "admin",
+    params(("username" = String, Path)),
+    request_body(content = serde_json::Value, description = "{\"password\"}"),
+    responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn set_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(username): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let obj = parse_object(&body)?;
+    let password = obj.get("password").and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    admin::get_user(&state, &user, &username).await?;
+    if password.is_empty() {
+        return Err(ApiError::invalid(BTreeMap::from([("password".into(), "is required".into())])));
+    }
+    admin::set_password(&state, &user, &username, password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Disable or enable an account.
+#[utoipa::path(post, path = "/api/v1/admin/users/{username}/{toggle}", tag = "admin",
+    params(("username" = String, Path), ("toggle" = String, Path, description = "disable or enable")),
+    responses((status = 200, body = AccountOut), (status = 401), (status = 403), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn toggle_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((username, toggle)): Path<(String, String)>,
+) -> Result<Json<AccountOut>, ApiError> {
+    let active = match toggle.as_str() {
+        "disable" => false,
+        "enable" => true,
+        other => return Err(ApiError::not_found(format!("unknown action `{other}`: disable or enable"))),
+    };
+    Ok(Json(account(&admin::set_user_active(&state, &user, &username, active).await?)))
+}
+
+/// One recorded administrative change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeRecord {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub code: String,
+    pub action: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HistoryQuery {
+    kind: Option<String>,
+    code: Option<String>,
+    limit: Option<String>,
+}
+
+/// Who changed what, when, before and after: `?kind=unit&code=…` for one item's history.
+#[utoipa::path(get, path = "/api/v1/admin/history", tag = "admin",
+    params(("kind" = Option<String>, Query, description = "jurisdiction, unit, category, route or user"),
+           ("code" = Option<String>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, body = [ChangeRecord]), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn history(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<Vec<ChangeRecord>>, ApiError> {
+    let limit = match q.limit.as_deref() {
+        None => 100,
+        Some(s) => s.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            ApiError::invalid(BTreeMap::from([("limit".into(), format!("`{s}` is not a positive whole number"))]))
+        })?,
+    };
+    let rows = admin::history(&state, &user, q.kind.as_deref(), q.code.as_deref(), limit).await?;
+    Ok(Json(rows.iter().map(|c| change_record(&state, c)).collect()))
+}
+
+fn change_record(state: &AppState, c: &AdminChange) -> ChangeRecord {
+    let parse = |s: &Option<String>| s.as_deref().and_then(|t| serde_json::from_str(t).ok());
+    ChangeRecord {
+        at: state.calendar().rfc3339(c.at),
+        actor: c.actor.clone(),
+        kind: c.kind.clone(),
+        code: c.code.clone(),
+        action: c.action.clone(),
+        before: parse(&c.before),
+        after: parse(&c.after),
+    }
+}
