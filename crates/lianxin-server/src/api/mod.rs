@@ -12,6 +12,9 @@ use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 
+/// The largest file the admin import takes over HTTP.
+pub const IMPORT_LIMIT: usize = 64 << 20;
+
 /// All API routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,7 +39,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/stats/kpis", get(stats::kpis))
         .route("/api/v1/stats/ranking", get(stats::ranking))
         .route("/api/v1/stats/weights", get(stats::get_weights).put(stats::put_weights))
-        .route("/api/v1/admin/import/{kind}", post(admin::import))
+        // A city's files are larger than any other body: up to 64 MiB (larger histories go
+        // through `lianxin import` on the server).
+        .route(
+            "/api/v1/admin/import/{kind}",
+            post(admin::import).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
         .route("/api/v1/admin/export/{kind}", get(admin::export))
         .route("/api/v1/admin/routes", get(admin::routes).put(admin::put_route).delete(admin::delete_route))
         .route("/api/v1/admin/users", get(admin::users))

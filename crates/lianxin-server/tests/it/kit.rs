@@ -368,3 +368,120 @@ pub fn assert_verifies(db_url: &str) {
         .unwrap();
     assert!(out.status.success(), "verify: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+// ---------------------------------------------------------------------------------------
+// Helpers for setting up a city from files (no demo), and for the `lianxin` CLI.
+// ---------------------------------------------------------------------------------------
+
+/// A fresh, empty database of the running test's backend, not yet served.
+pub async fn fresh_database() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = match backend() {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("city.db").display()),
+        Backend::Postgres => postgres_database().await,
+    };
+    (dir, db_url)
+}
+
+/// Serves `db_url` (already set up, or empty) without the demo.
+pub async fn serve(dir: tempfile::TempDir, db_url: &str) -> TestApp {
+    let clock = Clock::manual(T0);
+    let running = spawn(Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: db_url.to_owned(),
+        demo: None,
+        clock: clock.clone(),
+        sweep_every: None,
+    })
+    .await
+    .unwrap();
+    TestApp { running, http: reqwest::Client::new(), clock, db_url: db_url.to_owned(), _dir: dir }
+}
+
+/// What a run of the `lianxin` binary printed.
+#[derive(Debug)]
+pub struct CliRun {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `lianxin` binary with `args`, feeding `stdin` when given.
+pub fn cli(args: &[&str], stdin: Option<&str>) -> CliRun {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lianxin"))
+        .args(args)
+        .env("LIANXIN_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    CliRun {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl TestApp {
+    /// Signs in with a password; panics unless it succeeds.
+    pub async fn login_as(&self, user: &str, password: &str) -> String {
+        let r = self
+            .post_raw("/api/v1/auth/login", None, json!({"username": user, "password": password}).to_string())
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "login {user}: {:?}", r.body);
+        r.body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends any request with a body of `content_type`.
+    pub async fn send(&self, method: &str, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Resp {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = self
+            .http
+            .request(m, self.url(path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        to_resp(r).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.send("PUT", path, token, "application/json", body.to_string().into_bytes()).await
+    }
+
+    /// A CSV import through the admin API.
+    pub async fn import_csv(&self, token: &str, kind: &str, csv: &str, dry_run: bool) -> Resp {
+        let path = format!("/api/v1/admin/import/{kind}?dry_run={dry_run}");
+        self.send("POST", &path, token, "text/csv", csv.as_bytes().to_vec()).await
+    }
+
+    /// Everything an admin can export, plus the length of the admin history: equal before
+    /// and after a refused change when nothing was written.
+    pub async fn setup_state(&self, admin: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for kind in ["jurisdictions", "units", "categories", "routes", "users", "orders"] {
+            let r = self
+                .http
+                .get(self.url(&format!("/api/v1/admin/export/{kind}")))
+                .bearer_auth(admin)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "export {kind}");
+            out.push(r.text().await.unwrap());
+        }
+        let h = self.get("/api/v1/admin/history?limit=500", admin).await;
+        out.push(h.body.as_array().map(|a| a.len()).unwrap_or(0).to_string());
+        out
+    }
+}

@@ -6,6 +6,8 @@
 mod kit;
 mod browser;
 mod calendar;
+mod city;
+mod setup;
 mod concurrency;
 mod kpis;
 mod lifecycle;
