@@ -72,7 +72,7 @@ pub async fn import(
     let cal = state.calendar();
     let who = Importer { actor: user.actor.username.clone(), now: state.now() };
     let report =
-        setup::import(state.store(), &dir, &cal, kind, bytes, format, dry_run, &who).await.map_err(import_error)?;
+        setup::import(state.store(), &dir, &cal, kind, (bytes, format), dry_run, &who).await.map_err(import_error)?;
     if !dry_run && (report.created > 0 || report.updated > 0) {
         reload(state).await?;
         tracing::info!(kind = kind.as_str(), created = report.created, updated = report.updated, by = %user.actor.username, "imported");

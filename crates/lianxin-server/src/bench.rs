@@ -230,3 +230,126 @@ pub async fn run_kpis(b: &KpiBench) -> anyhow::Result<KpiReport> {
     server.stop().await;
     Ok(KpiReport { backend, orders, generate_seconds: (generated > 5.0).then_some(generated), period, timings })
 }
+
+/// `lianxin bench import`: past orders through `import orders` on the demo city's
+/// reference data, beside a baseline of plain inserts in the same process.
+#[derive(Debug, Clone)]
+pub struct ImportBench {
+    pub orders: usize,
+    pub database_url: Option<String>,
+}
+
+/// What the import benchmark measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportReport {
+    pub backend: String,
+    pub orders: usize,
+    pub file_bytes: usize,
+    pub seconds: f64,
+    pub orders_per_second: f64,
+    /// Plain one-table inserts of 1 KiB rows in one transaction, per second.
+    pub baseline_rows_per_second: f64,
+    /// `orders_per_second / baseline_rows_per_second`.
+    pub ratio: f64,
+    pub verify_seconds: f64,
+    pub intact: bool,
+}
+
+/// A CSV of `n` past orders over the 90 days before `now` on the directory's streets and
+/// handling units: a third closed with a satisfaction, a third in progress, the rest
+/// waiting for dispatch or answered at first contact.
+pub fn past_orders_csv(dir: &lianxin_domain::reference::Directory, n: usize, now: i64) -> String {
+    use lianxin_domain::JurisdictionLevel;
+    let leaves: Vec<String> =
+        dir.categories().filter(|c| c.leaf.is_some() && c.active).map(|c| c.code.to_string()).collect();
+    let streets: Vec<String> =
+        dir.jurisdictions().filter(|j| j.level == JurisdictionLevel::Street).map(|j| j.code.to_string()).collect();
+    let units: Vec<String> = dir.units().filter(|u| u.kind.can_handle()).map(|u| u.code.to_string()).collect();
+    let cal = lianxin_domain::calendar::Calendar::default();
+    let mut out = String::from(
+        "source_ref,created_at,channel,request_type,category,urgency,content,caller_phone,street,address,lead_unit,replied_at,reply,closed_at,satisfaction\n",
+    );
+    let span = 90 * 86_400_000i64;
+    for i in 0..n {
+        let created = now - span + (i as i64 * span / n.max(1) as i64);
+        let t = |ms: i64| cal.rfc3339(ms);
+        let (lead, replied, reply, closed, sat) = match i % 6 {
+            0 | 1 => {
+                let u = &units[i % units.len()];
+                (
+                    u.as_str(),
+                    t(created + 86_400_000),
+                    "经核查已处理完毕，已告知市民。",
+                    t(created + 2 * 86_400_000),
+                    "satisfied",
+                )
+            }
+            2 => (units[i % units.len()].as_str(), String::new(), "", String::new(), ""),
+            3 => (units[(i * 7) % units.len()].as_str(), String::new(), "", String::new(), ""),
+            4 => ("", String::new(), "", String::new(), ""),
+            _ => ("", String::new(), "已当场答复市民。", t(created + 600_000), ""),
+        };
+        let _ = std::fmt::Write::write_fmt(
+            &mut out,
+            format_args!(
+                "OLD-{i:08},{},phone,complaint,{},normal,市民反映小区门口路灯不亮已有三天，夜间出行不便，请尽快维修。编号{i},139{:08},{},人民路{}号,{lead},{replied},{reply},{closed},{sat}\n",
+                t(created),
+                leaves[i % leaves.len()],
+                i % 100_000_000,
+                streets[(i * 13) % streets.len()],
+                i % 400 + 1,
+            ),
+        );
+    }
+    out
+}
+
+/// Runs the import benchmark on a fresh database.
+pub async fn run_import(b: &ImportBench) -> anyhow::Result<ImportReport> {
+    let dir = tempfile::tempdir()?;
+    let url = match &b.database_url {
+        Some(u) => u.clone(),
+        None => format!("sqlite://{}", dir.path().join("import-bench.db").display()),
+    };
+    let store = lianxin_store::Store::connect(&url).await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    crate::demo::load(&store, &DemoOptions { history: 0, days: 1 }, now).await?;
+    let directory = store.load_directory().await?;
+    let calendar = crate::cli::load_calendar(&store).await?;
+    store.set_utc_offset(calendar.utc_offset_minutes);
+    let csv = past_orders_csv(&directory, b.orders, now);
+    let who = crate::setup::Importer { actor: "bench".into(), now };
+    let started = Instant::now();
+    let report = crate::setup::import(
+        &store,
+        &directory,
+        &calendar,
+        crate::setup::Kind::Orders,
+        (csv.as_bytes(), crate::setup::table::Format::Csv),
+        false,
+        &who,
+    )
+    .await
+    .map_err(|e| match e {
+        crate::setup::ImportError::Rows(r) => anyhow::anyhow!("{}", crate::setup::format_errors("bench.csv", &r)),
+        crate::setup::ImportError::Store(e) => e.into(),
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let baseline = store.baseline_inserts(b.orders, 1024).await?;
+    let started = Instant::now();
+    let check = store.verify(1).await?;
+    let verify_seconds = started.elapsed().as_secs_f64();
+    let orders_per_second = report.created as f64 / seconds;
+    let baseline_rows_per_second = b.orders as f64 / baseline;
+    Ok(ImportReport {
+        backend: format!("{:?}", store.backend()).to_lowercase(),
+        orders: report.created,
+        file_bytes: csv.len(),
+        seconds,
+        orders_per_second,
+        baseline_rows_per_second,
+        ratio: orders_per_second / baseline_rows_per_second,
+        verify_seconds,
+        intact: check.is_intact() && check.orders as usize == report.created,
+    })
+}

@@ -130,7 +130,7 @@ pub async fn import(kind_name: &str, file: &str, dry_run: bool, database_url: &s
     let cal = load_calendar(&store).await?;
     let who = Importer { actor: "cli".into(), now: now() };
     let started = std::time::Instant::now();
-    match setup::import(&store, &dir, &cal, kind, &bytes, Format::of_path(file), dry_run, &who).await {
+    match setup::import(&store, &dir, &cal, kind, (&bytes, Format::of_path(file)), dry_run, &who).await {
         Ok(r) => {
             let verb = if dry_run { "would create" } else { "created" };
             let upd = if dry_run { "would update" } else { "updated" };

@@ -183,6 +183,35 @@ impl Store {
         Ok(())
     }
 
+    /// The baseline of `bench import`: inserts `rows` rows of `payload` bytes into a scratch
+    /// table in one transaction (as an import does) and returns the seconds it took.
+    pub async fn baseline_inserts(&self, rows: usize, payload: usize) -> Result<f64, StoreError> {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS bench_baseline (k TEXT PRIMARY KEY, v BIGINT NOT NULL, d TEXT NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("DELETE FROM bench_baseline").execute(&self.pool).await?;
+        let text = "x".repeat(payload);
+        let started = std::time::Instant::now();
+        {
+            let _turn = self.write_turn().await;
+            let mut tx = self.pool.begin().await?;
+            for i in 0..rows {
+                sqlx::query("INSERT INTO bench_baseline (k, v, d) VALUES ($1, $2, $3)")
+                    .bind(format!("k{i:09}"))
+                    .bind(i as i64)
+                    .bind(&text)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        sqlx::query("DROP TABLE bench_baseline").execute(&self.pool).await?;
+        Ok(secs)
+    }
+
     /// A value from the `meta` table.
     pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let v: Option<(String,)> =

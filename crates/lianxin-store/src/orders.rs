@@ -425,6 +425,73 @@ impl Store {
     }
 }
 
+/// Orders per multi-row statement of an import (2,500 parameters; on SQLite with `?`
+/// placeholders, see `Sql::for_backend`).
+const IMPORT_CHUNK: usize = 100;
+
+/// Inserts many events in one statement.
+async fn insert_event_rows<'a>(
+    tx: &mut Transaction<'_, Any>,
+    backend: crate::Backend,
+    rows: impl Iterator<Item = (&'a EventRecord, &'a str)>,
+) -> Result<(), StoreError> {
+    let mut q = Sql::for_backend(
+        "INSERT INTO events (number, seq, at, actor, unit, action, from_status, to_status, comment, payload, prev_hash, hash) VALUES ",
+        backend,
+    );
+    for (i, (r, h)) in rows.enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        q.text(r.order.as_str())
+            .push(", ")
+            .int(r.seq)
+            .push(", ")
+            .int(r.at)
+            .push(", ")
+            .text(r.actor.as_str())
+            .push(", ");
+        q.opt_text(r.unit.clone()).push(", ").text(r.action.as_str()).push(", ").opt_text(r.from_status.clone());
+        q.push(", ").text(r.to_status.as_str()).push(", ").opt_text(r.comment.clone()).push(", ");
+        q.text(r.payload.as_str()).push(", ").text(r.prev_hash.as_str()).push(", ").text(h).push(")");
+    }
+    q.query().execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Inserts many order rows in one statement (the columns of `insert_order_row`).
+async fn insert_order_rows<'a>(
+    tx: &mut Transaction<'_, Any>,
+    backend: crate::Backend,
+    rows: impl Iterator<Item = (&'a Order, &'a str)>,
+) -> Result<(), StoreError> {
+    let mut q = Sql::for_backend(
+        "INSERT INTO orders (number, status, channel, request_type, category, urgency, caller_phone, confidential, \
+         street, district, lead_unit, deadline, sign_deadline, created_at, updated_at, closed_at, version, last_hash, data, \
+         dispatched_at, callback_deadline, warn_level, qa_status, warn_at, source_ref) VALUES ",
+        backend,
+    );
+    for (i, (o, h)) in rows.enumerate() {
+        let data = serde_json::to_string(o).map_err(corrupt)?;
+        let l = &o.intake.location;
+        q.push(if i == 0 { "(" } else { ", (" });
+        q.text(o.number.as_str()).push(", ").text(o.status.as_str()).push(", ");
+        q.text(o.intake.channel.map(|c| c.as_str()).unwrap_or("")).push(", ");
+        q.text(o.intake.request_type.as_str()).push(", ").text(o.intake.category.as_str()).push(", ");
+        q.text(o.intake.urgency.as_str()).push(", ");
+        q.text(o.intake.caller.phone.as_ref().map(|p| p.as_str()).unwrap_or("")).push(", ");
+        q.int(i64::from(o.intake.caller.confidential)).push(", ");
+        q.text(l.street.as_ref().map(|s| s.as_str()).unwrap_or("")).push(", ");
+        q.opt_text(l.district.as_ref().map(|d| d.to_string())).push(", ");
+        q.opt_text(o.lead_unit.as_ref().map(|u| u.to_string())).push(", ");
+        q.opt_int(o.deadline).push(", ").opt_int(o.sign_deadline).push(", ").int(o.created_at).push(", ");
+        q.int(o.updated_at).push(", ").opt_int(o.closed_at).push(", ").int(o.version).push(", ").text(h).push(", ");
+        q.text(data).push(", ").opt_int(o.dispatched_at).push(", ").opt_int(o.callback_deadline).push(", ");
+        q.int(warn_level(o)).push(", ").opt_text(qa_status(o)).push(", ").opt_int(o.yellow_at(75)).push(", ");
+        q.opt_text(o.source_ref.clone()).push(")");
+    }
+    q.query().execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// A registration waiting for the SQLite writer task.
 pub(crate) struct Registration {
     day: String,
@@ -556,7 +623,26 @@ impl Store {
     /// (`YYYYMMDD`, local), an event chain, its unit links and its KPI rollups.
     pub async fn insert_imported(&self, items: &[(String, Event)]) -> Result<Vec<OrderNumber>, StoreError> {
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == crate::Backend::Sqlite {
+            // A large import touches far more pages than the live cache holds; a bigger cache
+            // for this one transaction spares it spilling and re-reading index pages.
+            sqlx::query("PRAGMA cache_size = -524288").execute(&mut *conn).await?;
+        }
+        let result = self.insert_imported_on(&mut conn, items).await;
+        if self.backend == crate::Backend::Sqlite {
+            sqlx::query("PRAGMA cache_size = -32768").execute(&mut *conn).await?;
+        }
+        result
+    }
+
+    async fn insert_imported_on(
+        &self,
+        conn: &mut sqlx::pool::PoolConnection<Any>,
+        items: &[(String, Event)],
+    ) -> Result<Vec<OrderNumber>, StoreError> {
+        use sqlx::Connection;
+        let mut tx = conn.begin().await?;
         let mut per_day: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
         for (day, _) in items {
             *per_day.entry(day.as_str()).or_default() += 1;
@@ -576,19 +662,43 @@ impl Store {
         let cal = self.calendar_for_days();
         let mut deltas = Vec::new();
         let mut numbers = Vec::with_capacity(items.len());
+        let mut rows: Vec<(Order, EventRecord, String)> = Vec::with_capacity(items.len());
         for (day, ev) in items {
             let seq = next.get_mut(day.as_str()).ok_or_else(|| corrupt("day counter"))?;
             let mut ev = ev.clone();
             ev.order = OrderNumber::format(day, *seq as u64);
             *seq += 1;
             let order = apply(None, &ev).map_err(replay_err)?;
-            let head = append_events(&mut tx, std::slice::from_ref(&ev), GENESIS.to_owned()).await?;
-            insert_order_row(&mut tx, &order, &head).await?;
-            write_order_units(&mut tx, &order, false).await?;
+            let rec = record(&ev, GENESIS)?;
+            let hash = chain::hash(&rec);
             deltas.extend(rollup_deltas(None, &order, &cal));
-            numbers.push(order.number);
+            numbers.push(order.number.clone());
+            rows.push((order, rec, hash));
         }
-        crate::rollup::apply_deltas(&mut tx, &deltas).await?;
+        tracing::debug!(orders = rows.len(), "insert_imported: prepared");
+        // Many rows a statement: an import is bound by statements, not by bytes.
+        for chunk in rows.chunks(IMPORT_CHUNK) {
+            insert_event_rows(&mut tx, self.backend, chunk.iter().map(|(_, r, h)| (r, h.as_str()))).await?;
+            insert_order_rows(&mut tx, self.backend, chunk.iter().map(|(o, _, h)| (o, h.as_str()))).await?;
+            let links: Vec<(&str, &str, &str)> = chunk
+                .iter()
+                .flat_map(|(o, _, _)| {
+                    let lead = o.lead_unit.iter().map(move |u| (o.number.as_str(), u.as_str(), "lead"));
+                    lead.chain(o.assisting_units.iter().map(move |u| (o.number.as_str(), u.as_str(), "assisting")))
+                })
+                .collect();
+            if !links.is_empty() {
+                let mut q = Sql::for_backend("INSERT INTO order_units (number, unit, role) VALUES ", self.backend);
+                for (i, (n, u, r)) in links.iter().enumerate() {
+                    q.push(if i == 0 { "(" } else { ", (" });
+                    q.text(*n).push(", ").text(*u).push(", ").text(*r).push(")");
+                }
+                q.query().execute(&mut *tx).await?;
+            }
+        }
+        tracing::debug!(cells = deltas.len(), "insert_imported: rows written");
+        crate::rollup::apply_deltas_for(&mut tx, &deltas, self.backend).await?;
+        tracing::debug!("insert_imported: rollups written");
         tx.commit().await?;
         Ok(numbers)
     }

@@ -9,14 +9,41 @@ use std::collections::BTreeMap;
 
 /// Adds deltas to the rollup cells (summing duplicates first).
 pub(crate) async fn apply_deltas(tx: &mut Transaction<'_, Any>, deltas: &[RollupDelta]) -> Result<(), StoreError> {
-    let mut cells: BTreeMap<(&'static str, &str, &str, &'static str), i64> = BTreeMap::new();
+    apply_deltas_with(tx, deltas, None).await
+}
+
+/// [`apply_deltas`] with many cells a statement, for bulk writes (imports).
+pub(crate) async fn apply_deltas_for(
+    tx: &mut Transaction<'_, Any>,
+    deltas: &[RollupDelta],
+    backend: crate::Backend,
+) -> Result<(), StoreError> {
+    apply_deltas_with(tx, deltas, Some(backend)).await
+}
+
+async fn apply_deltas_with(
+    tx: &mut Transaction<'_, Any>,
+    deltas: &[RollupDelta],
+    bulk: Option<crate::Backend>,
+) -> Result<(), StoreError> {
+    let mut cells: std::collections::HashMap<(&'static str, &str, &str, &'static str), i64> =
+        std::collections::HashMap::with_capacity(deltas.len() / 4 + 16);
     for d in deltas {
         *cells.entry((d.dimension.as_str(), d.day.as_str(), d.key.as_str(), d.counter.as_str())).or_default() +=
             d.delta;
     }
-    let cells: Vec<_> = cells.into_iter().filter(|(_, v)| *v != 0).collect();
-    for chunk in cells.chunks(150) {
-        let mut q = Sql::new("INSERT INTO kpi_rollup (dim, day, key, counter, value) VALUES ");
+    let mut cells: Vec<_> = cells.into_iter().filter(|(_, v)| *v != 0).collect();
+    // A fixed order keeps concurrent writers from deadlocking on PostgreSQL.
+    cells.sort_unstable();
+    // 40 cells (200 parameters) a statement: sqlx's SQLite driver looks each `$n` up by name,
+    // which grows with the square of a statement's parameters.
+    let per_statement = if bulk.is_some() { 400 } else { 40 };
+    for chunk in cells.chunks(per_statement) {
+        let text = "INSERT INTO kpi_rollup (dim, day, key, counter, value) VALUES ";
+        let mut q = match bulk {
+            Some(b) => Sql::for_backend(text, b),
+            None => Sql::new(text),
+        };
         for (i, ((dim, day, key, counter), v)) in chunk.iter().enumerate() {
             q.push(if i == 0 { "(" } else { ", (" });
             q.text(*dim).push(", ").text(*day).push(", ").text(*key).push(", ").text(*counter).push(", ").int(*v);

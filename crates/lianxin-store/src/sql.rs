@@ -7,17 +7,28 @@ use sqlx::{Any, query::Query};
 pub(crate) enum Param {
     Text(String),
     Int(i64),
+    /// A NULL typed as text, and one typed as an integer (PostgreSQL checks the type).
+    NullText,
+    NullInt,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Sql {
     pub text: String,
     params: Vec<Param>,
+    /// `?` placeholders instead of `$n` (SQLite only): sqlx's SQLite driver looks every `$n`
+    /// up by name, which grows with the square of a statement's parameters.
+    positional: bool,
 }
 
 impl Sql {
     pub fn new(text: &str) -> Sql {
-        Sql { text: text.to_owned(), params: Vec::new() }
+        Sql { text: text.to_owned(), params: Vec::new(), positional: false }
+    }
+
+    /// A statement for `backend`: on SQLite with `?` placeholders, for many-row statements.
+    pub fn for_backend(text: &str, backend: crate::Backend) -> Sql {
+        Sql { text: text.to_owned(), params: Vec::new(), positional: backend == crate::Backend::Sqlite }
     }
 
     pub fn push(&mut self, s: &str) -> &mut Self {
@@ -28,8 +39,12 @@ impl Sql {
     /// Appends a placeholder bound to `p`.
     pub fn bind(&mut self, p: Param) -> &mut Self {
         self.params.push(p);
-        self.text.push('$');
-        self.text.push_str(&self.params.len().to_string());
+        if self.positional {
+            self.text.push('?');
+        } else {
+            self.text.push('$');
+            self.text.push_str(&self.params.len().to_string());
+        }
         self
     }
 
@@ -39,6 +54,20 @@ impl Sql {
 
     pub fn int(&mut self, i: i64) -> &mut Self {
         self.bind(Param::Int(i))
+    }
+
+    pub fn opt_text(&mut self, s: Option<impl Into<String>>) -> &mut Self {
+        match s {
+            Some(s) => self.text(s),
+            None => self.bind(Param::NullText),
+        }
+    }
+
+    pub fn opt_int(&mut self, i: Option<i64>) -> &mut Self {
+        match i {
+            Some(i) => self.int(i),
+            None => self.bind(Param::NullInt),
+        }
     }
 
     /// `($1, $2, …)` for a non-empty list.
@@ -60,6 +89,8 @@ impl Sql {
             q = match p {
                 Param::Text(s) => q.bind(s.clone()),
                 Param::Int(i) => q.bind(*i),
+                Param::NullText => q.bind(None::<String>),
+                Param::NullInt => q.bind(None::<i64>),
             };
         }
         q

@@ -588,12 +588,11 @@ pub async fn import(
     dir: &Directory,
     cal: &Calendar,
     kind: Kind,
-    bytes: &[u8],
-    format: Format,
+    file: (&[u8], Format),
     dry_run: bool,
     who: &Importer,
 ) -> Result<Report, ImportError> {
-    let rows = table::read(bytes, format, kind.columns(), kind.required())?;
+    let rows = table::read(file.0, file.1, kind.columns(), kind.required())?;
     let mut write = ReferenceWrite::default();
     let (report, records) = match kind {
         Kind::Jurisdictions => {
@@ -682,7 +681,9 @@ async fn import_orders(
     dry_run: bool,
     who: &Importer,
 ) -> Result<Report, ImportError> {
+    let t0 = std::time::Instant::now();
     let parsed = parse_orders(rows, cal)?;
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "import orders: parsed");
     let mut errs = Vec::new();
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (line, p) in &parsed {
@@ -735,12 +736,14 @@ async fn import_orders(
         errs.sort();
         return Err(ImportError::Rows(errs));
     }
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "import orders: decided");
     // Numbers follow creation time within each day, as live registration gives them.
     items.sort_by_key(|(_, ev)| ev.at);
     let created = items.len();
     let mut changes = Vec::new();
     if !dry_run && created > 0 {
         let numbers = store.insert_imported(&items).await?;
+        tracing::debug!(ms = t0.elapsed().as_millis() as u64, "import orders: written");
         for ((_, ev), n) in items.iter().zip(&numbers).take(500) {
             let source = match &ev.change {
                 Change::Imported { source_ref, .. } => source_ref.clone(),

@@ -54,8 +54,11 @@ fn script_json<T: Serialize>(v: &T) -> String {
 
 fn categories_json(dir: &Directory, t: Tr) -> String {
     let names = Names(dir);
-    let mut leaves: Vec<(&lianxin_domain::reference::Category, String)> =
-        dir.categories().filter(|c| c.leaf.is_some() && c.active).map(|c| (c, names.category_parents(&c.code))).collect();
+    let mut leaves: Vec<(&lianxin_domain::reference::Category, String)> = dir
+        .categories()
+        .filter(|c| c.leaf.is_some() && c.active)
+        .map(|c| (c, names.category_parents(&c.code)))
+        .collect();
     leaves.sort_by(|a, b| a.0.code.cmp(&b.0.code));
     let out: Vec<CatJson> = leaves
         .into_iter()

@@ -6,6 +6,7 @@
 //! the lifecycle rules are the API's exactly. Sessions are the API's sessions table behind
 //! an HttpOnly, SameSite=Strict cookie; every form carries a per-session CSRF token.
 
+mod admin;
 mod forms;
 mod i18n;
 mod intake;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/orders/{number}/actions/{action}", post(order::act))
         .route("/console/assets/console.css", get(css))
         .route("/console/assets/console.js", get(js))
+        .merge(admin::routes())
         .route("/console/{*rest}", get(not_found))
         .layer(axum::middleware::from_fn(session::remember_lang))
 }

@@ -61,6 +61,8 @@ const PAGES: &[(&str, &str, &[Role])] = &[
     ("/console/callback", "nav.callback", &[Role::Callback]),
     ("/console/supervise", "nav.supervise", &[Role::Supervisor, Role::Dispatcher, Role::Leader]),
     ("/console/orders", "nav.orders", &[]),
+    ("/console/admin", "nav.admin", &[Role::Admin]),
+    ("/console/admin/users", "nav.admin_users", &[Role::UnitAdmin]),
 ];
 
 /// The pages a user sees in the navigation bar (an empty role list means everyone).
@@ -68,6 +70,8 @@ pub fn nav_for(user: &CurrentUser, t: Tr, path: &str) -> Vec<NavItem> {
     PAGES
         .iter()
         .filter(|(_, _, roles)| roles.is_empty() || user.actor.has_any(roles))
+        // An admin reaches the accounts through the admin pages.
+        .filter(|(href, _, _)| *href != "/console/admin/users" || !user.actor.has(Role::Admin))
         .enumerate()
         .map(|(i, (href, key, _))| NavItem {
             href,

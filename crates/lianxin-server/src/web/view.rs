@@ -58,7 +58,8 @@ impl Names<'_> {
 
     /// `天河区 五山街道`, `天河区` for a district alone, empty for the whole city.
     pub fn place(&self, loc: &lianxin_domain::order::Location) -> String {
-        let name = |j: &JurisdictionCode| self.0.jurisdiction(j).map(|x| x.name.clone()).unwrap_or_else(|| j.to_string());
+        let name =
+            |j: &JurisdictionCode| self.0.jurisdiction(j).map(|x| x.name.clone()).unwrap_or_else(|| j.to_string());
         match (&loc.street, &loc.district) {
             (Some(s), Some(d)) if s != d => format!("{} {}", name(d), name(s)),
             (Some(s), _) => name(s),
@@ -253,8 +254,8 @@ pub fn unit_groups(dir: &Directory, t: Tr) -> Vec<UnitGroup> {
     }
     let districts: Vec<_> = dir.units().filter(|u| u.kind == UnitKind::District).collect();
     for d in districts {
-        let units: Vec<UnitOpt> =
-            dir.units()
+        let units: Vec<UnitOpt> = dir
+            .units()
             .filter(|u| u.kind == UnitKind::Street && u.active && u.parent.as_ref() == Some(&d.code))
             .map(opt)
             .collect();

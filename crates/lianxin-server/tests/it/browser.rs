@@ -14,9 +14,9 @@ use std::time::Duration;
 use tokio::process::{Child, Command};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const ENTER: &str = "\u{e007}";
-const CTRL_ENTER: &str = "\u{e009}\u{e007}\u{e000}";
-const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const ENTER: &str = "\u{e007}";
+pub(crate) const CTRL_ENTER: &str = "\u{e009}\u{e007}\u{e000}";
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
 fn chromium() -> &'static str {
     ["/usr/lib/chromium/chromium", "/usr/bin/chromium"].into_iter().find(|p| Path::new(p).exists()).unwrap_or_else(|| {
@@ -24,7 +24,7 @@ fn chromium() -> &'static str {
     })
 }
 
-fn screenshots_dir() -> PathBuf {
+pub(crate) fn screenshots_dir() -> PathBuf {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
@@ -34,14 +34,14 @@ fn screenshots_dir() -> PathBuf {
 }
 
 /// A chromedriver process and the Chromium session it drives.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
-    async fn start() -> Browser {
+    pub(crate) async fn start() -> Browser {
         assert!(
             Path::new(CHROMEDRIVER).exists(),
             "{CHROMEDRIVER} is missing: the browser tests need Debian's `chromium` and `chromium-driver`. \
@@ -91,7 +91,7 @@ impl Browser {
         Browser { client, driver, _profile: profile }
     }
 
-    async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let _ = self.client.close().await;
         let _ = self.driver.kill().await;
     }
@@ -99,17 +99,17 @@ impl Browser {
 
 /// The browser as a test uses it: pages of the app under test.
 #[derive(Clone)]
-struct Ui {
-    c: Client,
-    base: String,
+pub(crate) struct Ui {
+    pub(crate) c: Client,
+    pub(crate) base: String,
 }
 
 impl Ui {
-    async fn goto(&self, path: &str) {
+    pub(crate) async fn goto(&self, path: &str) {
         self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
     }
 
-    async fn path(&self) -> String {
+    pub(crate) async fn path(&self) -> String {
         let u = self.c.current_url().await.unwrap();
         match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
@@ -117,7 +117,7 @@ impl Ui {
         }
     }
 
-    async fn el(&self, css: &str) -> Element {
+    pub(crate) async fn el(&self, css: &str) -> Element {
         match self.c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
             Ok(e) => e,
             Err(e) => {
@@ -132,36 +132,36 @@ impl Ui {
         }
     }
 
-    async fn has(&self, css: &str) -> bool {
+    pub(crate) async fn has(&self, css: &str) -> bool {
         self.c.find(Locator::Css(css)).await.is_ok()
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         self.el(css).await.text().await.unwrap()
     }
 
-    async fn value(&self, css: &str) -> String {
+    pub(crate) async fn value(&self, css: &str) -> String {
         self.el(css).await.prop("value").await.unwrap().unwrap_or_default()
     }
 
-    async fn attr(&self, css: &str, name: &str) -> String {
+    pub(crate) async fn attr(&self, css: &str, name: &str) -> String {
         self.el(css).await.attr(name).await.unwrap().unwrap_or_default()
     }
 
-    async fn keys(&self, css: &str, text: &str) {
+    pub(crate) async fn keys(&self, css: &str, text: &str) {
         self.el(css).await.send_keys(text).await.unwrap();
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         self.el(css).await.click().await.unwrap();
     }
 
-    async fn body(&self) -> String {
+    pub(crate) async fn body(&self) -> String {
         self.text("body").await
     }
 
     /// Waits until the page's path starts with `prefix`.
-    async fn wait_path(&self, prefix: &str) {
+    pub(crate) async fn wait_path(&self, prefix: &str) {
         let started = std::time::Instant::now();
         loop {
             let p = self.path().await;
@@ -173,12 +173,12 @@ impl Ui {
         }
     }
 
-    async fn shot(&self, name: &str) {
+    pub(crate) async fn shot(&self, name: &str) {
         let png = self.c.screenshot().await.unwrap();
         std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
     }
 
-    async fn login(&self, user: &str) {
+    pub(crate) async fn login(&self, user: &str) {
         self.goto("/login").await;
         self.keys("#username", user).await;
         self.keys("#password", "demo").await;
@@ -186,19 +186,19 @@ impl Ui {
         self.wait_path("/console").await;
     }
 
-    async fn logout(&self) {
+    pub(crate) async fn logout(&self) {
         self.click("#logout").await;
         self.wait_path("/login").await;
     }
 
-    async fn status(&self) -> String {
+    pub(crate) async fn status(&self) -> String {
         self.attr("#order-status", "data-status").await
     }
 }
 
 /// Runs `body` against a fresh app and browser; the browser is closed even when the body
 /// fails.
-async fn with_browser<F, Fut>(body: F)
+pub(crate) async fn with_browser<F, Fut>(body: F)
 where
     F: FnOnce(Arc<TestApp>, Ui) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
@@ -218,7 +218,7 @@ where
 
 /// The hotline-wide demo accounts, signed in at once (each sign-in is a deliberately slow
 /// password check).
-async fn team(app: &TestApp) -> Staff {
+pub(crate) async fn team(app: &TestApp) -> Staff {
     let (operator, reviewer, dispatcher, callback, supervisor, leader) = tokio::join!(
         app.login("operator"),
         app.login("reviewer"),
@@ -231,7 +231,7 @@ async fn team(app: &TestApp) -> Staff {
 }
 
 /// An order as the API shows it to `token`.
-async fn order_as(app: &TestApp, token: &str, number: &str) -> Value {
+pub(crate) async fn order_as(app: &TestApp, token: &str, number: &str) -> Value {
     let r = app.get(&format!("/api/v1/orders/{number}"), token).await;
     assert_eq!(r.status, reqwest::StatusCode::OK, "{:?}", r.body);
     r.body

@@ -5,9 +5,9 @@
 #[macro_use]
 mod kit;
 mod browser;
+mod browser_admin;
 mod calendar;
 mod city;
-mod setup;
 mod concurrency;
 mod kpis;
 mod lifecycle;
@@ -15,6 +15,7 @@ mod openapi;
 mod postgres;
 mod refusals;
 mod scope;
+mod setup;
 mod smoke;
 mod supervision;
 mod verify;
