@@ -119,6 +119,31 @@ pub fn derive_title(content: &str) -> String {
     title
 }
 
+/// The free-text and coordinate checks every intake passes, live or imported: content,
+/// title (derived from the content when absent), caller name, address, lat/lon together.
+fn check_text(intake: &mut Intake, errs: &mut FieldErrors) {
+    non_empty(errs, "content", &intake.content, MAX_TEXT);
+    intake.title = intake.title.trim().to_owned();
+    if intake.title.is_empty() {
+        intake.title = derive_title(&intake.content);
+    } else if intake.title.chars().count() > 100 {
+        errs.add("title", "must be at most 100 characters");
+    }
+    if intake.caller.name.as_ref().is_some_and(|n| n.chars().count() > 50) {
+        errs.add("caller.name", "must be at most 50 characters");
+    }
+    if intake.location.address.as_ref().is_some_and(|a| a.chars().count() > 200) {
+        errs.add("location.address", "must be at most 200 characters");
+    }
+    match (intake.location.lat, intake.location.lon) {
+        (Some(lat), _) if !(-90.0..=90.0).contains(&lat) => errs.add("location.lat", "must be between -90 and 90"),
+        (_, Some(lon)) if !(-180.0..=180.0).contains(&lon) => errs.add("location.lon", "must be between -180 and 180"),
+        (Some(_), None) => errs.add("location.lon", "is required with location.lat"),
+        (None, Some(_)) => errs.add("location.lat", "is required with location.lon"),
+        _ => {}
+    }
+}
+
 /// Whether `actor` may register orders at all (403 otherwise).
 pub fn authorize_register(actor: &Actor) -> Result<(), DomainError> {
     if actor.has(Role::Operator) {
@@ -151,26 +176,7 @@ pub fn register(
         Some(_) => {}
     }
     resolve_place(ctx.directory, &mut intake.location, true, &mut errs);
-    non_empty(&mut errs, "content", &intake.content, MAX_TEXT);
-    intake.title = intake.title.trim().to_owned();
-    if intake.title.is_empty() {
-        intake.title = derive_title(&intake.content);
-    } else if intake.title.chars().count() > 100 {
-        errs.add("title", "must be at most 100 characters");
-    }
-    if intake.caller.name.as_ref().is_some_and(|n| n.chars().count() > 50) {
-        errs.add("caller.name", "must be at most 50 characters");
-    }
-    if intake.location.address.as_ref().is_some_and(|a| a.chars().count() > 200) {
-        errs.add("location.address", "must be at most 200 characters");
-    }
-    match (intake.location.lat, intake.location.lon) {
-        (Some(lat), _) if !(-90.0..=90.0).contains(&lat) => errs.add("location.lat", "must be between -90 and 90"),
-        (_, Some(lon)) if !(-180.0..=180.0).contains(&lon) => errs.add("location.lon", "must be between -180 and 180"),
-        (Some(_), None) => errs.add("location.lon", "is required with location.lat"),
-        (None, Some(_)) => errs.add("location.lat", "is required with location.lon"),
-        _ => {}
-    }
+    check_text(&mut intake, &mut errs);
     errs.finish()?;
     intake.caller.phone = intake.caller.phone.map(|p| p.normalized());
     Ok(Event {
@@ -253,13 +259,7 @@ pub fn import(ctx: &Context, past: PastOrder, number: OrderNumber, actor: &Actor
     } else if source_ref.chars().count() > 100 {
         errs.add("source_ref", "must be at most 100 characters");
     }
-    non_empty(&mut errs, "content", &intake.content, MAX_TEXT);
-    intake.title = intake.title.trim().to_owned();
-    if intake.title.is_empty() {
-        intake.title = derive_title(&intake.content);
-    } else if intake.title.chars().count() > 100 {
-        errs.add("title", "must be at most 100 characters");
-    }
+    check_text(&mut intake, &mut errs);
     if let Some(u) = &lead_unit {
         match ctx.directory.unit(u) {
             None => errs.add("lead_unit", format!("unknown unit `{u}`")),
@@ -288,9 +288,6 @@ pub fn import(ctx: &Context, past: PastOrder, number: OrderNumber, actor: &Actor
     }
     if satisfaction.is_some() && lead_unit.is_none() {
         errs.add("satisfaction", "needs lead_unit: only a handled order is called back");
-    }
-    if intake.caller.name.as_ref().is_some_and(|n| n.chars().count() > 50) {
-        errs.add("caller_name", "must be at most 50 characters");
     }
     errs.finish()?;
     intake.caller.phone = intake.caller.phone.map(|p| p.normalized());

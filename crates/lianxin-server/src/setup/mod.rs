@@ -453,9 +453,6 @@ fn parse_orders(rows: &[Row], cal: &Calendar) -> Result<Vec<(usize, PastOrder)>,
         let phone = e.cell(r, "caller_phone", PhoneNumber::parse);
         let lat = e.cell(r, "lat", number);
         let lon = e.cell(r, "lon", number);
-        if lat.is_some() != lon.is_some() {
-            e.add(r, if lat.is_some() { "lon" } else { "lat" }, "lat and lon go together");
-        }
         let street = e.cell(r, "street", JurisdictionCode::parse);
         let district = e.cell(r, "district", JurisdictionCode::parse);
         let lead_unit = e.cell(r, "lead_unit", UnitCode::parse);
@@ -464,9 +461,6 @@ fn parse_orders(rows: &[Row], cal: &Calendar) -> Result<Vec<(usize, PastOrder)>,
         let satisfaction =
             e.cell(r, "satisfaction", vocab(Satisfaction::parse, Satisfaction::allowed(), "satisfaction"));
         let address = r.get("address").map(str::to_owned);
-        if address.as_ref().is_some_and(|a| a.chars().count() > 200) {
-            e.add(r, "address", "must be at most 200 characters");
-        }
         let (Some(created_at), Some(request_type), Some(category), Some(content)) =
             (created_at, request_type, category, content)
         else {
@@ -722,9 +716,8 @@ async fn import_orders(
             Err(DomainError::Invalid { fields }) => {
                 for (field, message) in fields {
                     let column = match field.as_str() {
-                        "location.street" => "street",
-                        "location.district" => "district",
-                        other => other,
+                        "caller.name" => "caller_name",
+                        other => other.strip_prefix("location.").unwrap_or(other),
                     };
                     errs.push(RowError::new(line, column, message));
                 }
