@@ -660,7 +660,7 @@ impl Store {
             next.insert(day, last - n + 1);
         }
         let cal = self.calendar_for_days();
-        let mut deltas = Vec::new();
+        let mut fold = crate::rollup::Fold::default();
         let mut numbers = Vec::with_capacity(items.len());
         let mut rows: Vec<(Order, EventRecord, String)> = Vec::with_capacity(items.len());
         for (day, ev) in items {
@@ -671,7 +671,7 @@ impl Store {
             let order = apply(None, &ev).map_err(replay_err)?;
             let rec = record(&ev, GENESIS)?;
             let hash = chain::hash(&rec);
-            deltas.extend(rollup_deltas(None, &order, &cal));
+            fold.add(&order, &cal);
             numbers.push(order.number.clone());
             rows.push((order, rec, hash));
         }
@@ -696,6 +696,7 @@ impl Store {
                 q.query().execute(&mut *tx).await?;
             }
         }
+        let deltas = fold.into_deltas();
         tracing::debug!(cells = deltas.len(), "insert_imported: rows written");
         crate::rollup::apply_deltas_for(&mut tx, &deltas, self.backend).await?;
         tracing::debug!("insert_imported: rollups written");

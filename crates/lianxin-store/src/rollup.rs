@@ -55,6 +55,55 @@ async fn apply_deltas_with(
     Ok(())
 }
 
+/// The rollup deltas of many new orders, folded into their cells as they are computed (a
+/// bulk import adds millions of contributions to about a hundred thousand cells): equal to
+/// concatenating `rollup_deltas(None, o)` for each, without an allocation per contribution.
+#[derive(Debug, Default)]
+pub(crate) struct Fold {
+    names: std::collections::HashMap<String, u32>,
+    texts: Vec<String>,
+    cells: std::collections::HashMap<(Dimension, u32, u32, Counter), i64>,
+}
+
+impl Fold {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(id) = self.names.get(s) {
+            return *id;
+        }
+        let id = self.texts.len() as u32;
+        self.names.insert(s.to_owned(), id);
+        self.texts.push(s.to_owned());
+        id
+    }
+
+    /// Adds what a new order contributes.
+    pub(crate) fn add(&mut self, o: &lianxin_domain::Order, cal: &lianxin_domain::calendar::Calendar) {
+        let contributions = lianxin_domain::kpi::contributions(o, cal);
+        for dim in Dimension::ALL {
+            let key = self.id(&dim.key(o));
+            for c in &contributions {
+                let day = self.id(&c.day);
+                *self.cells.entry((*dim, key, day, c.counter)).or_default() += c.value;
+            }
+        }
+    }
+
+    pub(crate) fn into_deltas(self) -> Vec<RollupDelta> {
+        let texts = self.texts;
+        self.cells
+            .into_iter()
+            .filter(|(_, v)| *v != 0)
+            .map(|((dimension, key, day, counter), delta)| RollupDelta {
+                dimension,
+                key: texts[key as usize].clone(),
+                day: texts[day as usize].clone(),
+                counter,
+                delta,
+            })
+            .collect()
+    }
+}
+
 /// How rollup rows are grouped for a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grouping {
