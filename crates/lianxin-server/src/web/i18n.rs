@@ -129,7 +129,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("intake.place", "地点", "Place"),
     ("intake.district", "区", "District"),
     ("intake.district_any", "（全市，不限区）", "(whole city)"),
-    ("intake.street", "街道", "Street"),
+    ("intake.street", "街道（可不填）", "Street (optional)"),
     ("intake.street_ph", "输入街道名或拼音首字母", "Type a street name or pinyin initials"),
     ("intake.address", "详细地址", "Address"),
     ("intake.title_field", "标题（可空，自动取内容首句）", "Title (optional, taken from the content)"),
