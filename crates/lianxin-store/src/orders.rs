@@ -605,14 +605,17 @@ impl Store {
         }
     }
 
-    /// Which of these source references imported orders already carry.
+    /// Which of these references name an order here already: the source ref of an imported
+    /// order, or the number of one (an export of this platform's own orders).
     pub async fn imported_refs(&self, refs: &[String]) -> Result<std::collections::BTreeSet<String>, StoreError> {
         let mut out = std::collections::BTreeSet::new();
         for chunk in refs.chunks(500) {
-            let mut q = Sql::new("SELECT source_ref FROM orders WHERE source_ref IN ");
+            let mut q = Sql::new("SELECT source_ref AS r FROM orders WHERE source_ref IN ");
+            q.list(chunk.iter().cloned());
+            q.push(" UNION SELECT number AS r FROM orders WHERE number IN ");
             q.list(chunk.iter().cloned());
             for r in q.query().fetch_all(&self.pool).await? {
-                out.insert(r.try_get::<String, _>("source_ref")?);
+                out.insert(r.try_get::<String, _>("r")?);
             }
         }
         Ok(out)

@@ -63,7 +63,7 @@ impl Kind {
         }
     }
 
-    /// The columns a file may have; the first ones up to `required().len()`… see `required`.
+    /// The columns a file may have (`required` lists those it must have).
     pub fn columns(self) -> &'static [&'static str] {
         match self {
             Kind::Jurisdictions => &["code", "name", "level", "parent", "active"],
@@ -690,15 +690,9 @@ async fn import_orders(
         }
     }
     let refs: Vec<String> = parsed.iter().map(|(_, p)| p.source_ref.clone()).collect();
+    // Refs already imported, and (an export of this platform's own orders names them by
+    // number) numbers already here.
     let known = store.imported_refs(&refs).await?;
-    // An export of this platform's own orders names them by number: those are here already.
-    let numbers: Vec<String> = refs.iter().filter(|r| OrderNumber::parse(r).is_ok()).cloned().collect();
-    let mut here: BTreeSet<String> = BTreeSet::new();
-    for n in &numbers {
-        if store.order(n).await?.is_some() {
-            here.insert(n.clone());
-        }
-    }
     let policy = Policy::default();
     let ctx = Context { directory: dir, calendar: cal, policy: &policy };
     let actor = import_actor(who);
@@ -706,7 +700,7 @@ async fn import_orders(
     let mut items: Vec<(String, Event)> = Vec::new();
     let mut unchanged = 0;
     for (line, p) in parsed {
-        if known.contains(&p.source_ref) || here.contains(&p.source_ref) {
+        if known.contains(&p.source_ref) {
             unchanged += 1;
             continue;
         }
@@ -733,37 +727,36 @@ async fn import_orders(
     // Numbers follow creation time within each day, as live registration gives them.
     items.sort_by_key(|(_, ev)| ev.at);
     let created = items.len();
-    let mut changes = Vec::new();
-    if !dry_run && created > 0 {
+    // In a dry run there are no numbers yet: a change is named by its source ref.
+    let numbers: Vec<Option<OrderNumber>> = if !dry_run && created > 0 {
         let numbers = store.insert_imported(&items).await?;
         tracing::debug!(ms = t0.elapsed().as_millis() as u64, "import orders: written");
-        for ((_, ev), n) in items.iter().zip(&numbers).take(500) {
-            let source = match &ev.change {
-                Change::Imported { source_ref, .. } => source_ref.clone(),
-                _ => String::new(),
-            };
-            changes.push(ChangeOut {
-                code: n.to_string(),
-                action: "create".into(),
-                before: None,
-                after: Some(serde_json::json!({"number": n, "source_ref": source, "status": ev.to_status})),
-            });
-        }
         tracing::info!(orders = created, by = %who.actor, "imported past orders");
+        numbers.into_iter().map(Some).collect()
     } else {
-        for (_, ev) in items.iter().take(500) {
+        vec![None; items.len()]
+    };
+    let changes = items
+        .iter()
+        .zip(&numbers)
+        .take(500)
+        .map(|((_, ev), n)| {
             let source = match &ev.change {
                 Change::Imported { source_ref, .. } => source_ref.clone(),
                 _ => String::new(),
             };
-            changes.push(ChangeOut {
-                code: source.clone(),
+            let mut after = serde_json::json!({"source_ref": source, "status": ev.to_status});
+            if let Some(n) = n {
+                after["number"] = serde_json::json!(n);
+            }
+            ChangeOut {
+                code: n.as_ref().map(|n| n.to_string()).unwrap_or(source),
                 action: "create".into(),
                 before: None,
-                after: Some(serde_json::json!({"source_ref": source, "status": ev.to_status})),
-            });
-        }
-    }
+                after: Some(after),
+            }
+        })
+        .collect();
     Ok(Report { kind: "orders".into(), dry_run, created, updated: 0, unchanged, changes })
 }
 

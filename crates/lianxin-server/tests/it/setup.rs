@@ -78,8 +78,10 @@ dual! {
         let r = app.post(&format!("/api/v1/admin/categories/{code}/deactivate"), &admin, json!({})).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
         assert_eq!(r.body["changes"][0]["action"], "deactivate");
+        let orders_before = app.running.state.store().order_count().await.unwrap();
         let refused = app.post("/api/v1/orders", &s.operator, sample_order()).await;
         assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid_values");
+        assert_eq!(app.running.state.store().order_count().await.unwrap(), orders_before, "a refused intake writes no order");
         assert!(refused.body["error"]["fields"]["category"].as_str().unwrap().contains("no longer"), "{:?}", refused.body);
         // The old order keeps its category and moves on.
         app.must(&old, "submit", &s.operator, json!({})).await;
@@ -103,15 +105,19 @@ dual! {
         let found = tree.body.to_string();
         assert!(found.contains("\"normal\":\"2wd\""), "the tree shows the new limit");
         item["limit_normal"] = json!("5xd");
+        let before = app.setup_state(&admin).await;
         let r = app.put(&format!("/api/v1/admin/categories/{code}"), &admin, item).await;
         assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_rows");
         assert!(r.body["error"]["fields"]["limit_normal"].is_string(), "{:?}", r.body);
+        assert_eq!(app.setup_state(&admin).await, before, "a refused edit writes nothing");
 
         // A deactivated unit leaves dispatch.
         app.post("/api/v1/admin/units/co-water/deactivate", &admin, json!({})).await;
         let p = app.pending_order(&s, sample_order()).await;
+        let stored = app.stored(&p).await;
         let r = app.act(&p, "dispatch", &s.dispatcher, json!({"lead_unit": "co-water"})).await;
         assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_values");
+        assert_eq!(app.stored(&p).await, stored, "a refused dispatch changes nothing");
     }
 }
 
@@ -158,6 +164,7 @@ dual! {
         let op = app.login("operator").await;
         let r = app.post("/api/v1/admin/users/operator/password", &admin, json!({"password": "short"})).await;
         assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_values");
+        assert_eq!(app.get("/api/v1/auth/me", &op).await.status, StatusCode::OK, "a refused reset leaves the session");
         let r = app.post("/api/v1/admin/users/operator/password", &admin, json!({"password": "a-new-password"})).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT);
         assert_error(&app.get("/api/v1/auth/me", &op).await, StatusCode::UNAUTHORIZED, "not_signed_in");
