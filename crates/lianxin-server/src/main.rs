@@ -148,6 +148,21 @@ enum BenchCmd {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Raw commit rate, registrations, then lifecycle actions (notes) over HTTP, in one run
+    /// against a fresh local server; prints the ratios between them.
+    Actions {
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Seconds of each load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Orders the actions are spread over.
+        #[arg(long, default_value_t = 256)]
+        orders: usize,
+        /// Database for the server under test (default: a temporary SQLite file).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Order registration over HTTP against a fresh local server.
     Create {
         #[arg(long, default_value_t = 16)]
@@ -316,6 +331,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 r.ratio,
                 r.verify_seconds,
                 r.intact
+            );
+            println!("{}", serde_json::to_string(&r)?);
+        }
+        Cmd::Bench { which: BenchCmd::Actions { clients, seconds, orders, database_url } } => {
+            let r = lianxin_server::bench::run_actions(&lianxin_server::bench::ActionsBench {
+                clients,
+                seconds,
+                orders,
+                database_url,
+            })
+            .await?;
+            println!("{}: raw durable commits {:.0}/s", r.backend, r.baseline_commits_per_second);
+            for (what, x) in [("registrations", &r.registrations), ("actions", &r.actions)] {
+                println!(
+                    "  {what:>13}: {} clients, {:.1} s: {} ({} errors), {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, durable: {}",
+                    x.clients,
+                    x.seconds,
+                    x.orders,
+                    x.errors,
+                    x.orders_per_second,
+                    x.p50_ms,
+                    x.p99_ms,
+                    x.max_ms,
+                    x.durable
+                );
+            }
+            println!(
+                "  actions / registrations {:.2} (target >= 1.0); registrations / raw commits {:.2} (target >= 0.5)",
+                r.actions_over_registrations, r.registrations_over_baseline
             );
             println!("{}", serde_json::to_string(&r)?);
         }

@@ -9,6 +9,7 @@ mod browser_admin;
 mod calendar;
 mod city;
 mod concurrency;
+mod crash;
 mod kpis;
 mod lifecycle;
 mod openapi;
