@@ -118,7 +118,7 @@ impl Store {
         // counter row is a hot spot held until commit.
         let (writer, rx) = tokio::sync::mpsc::channel(writer::QUEUE);
         let offset = DayOffset(std::sync::Arc::new(std::sync::atomic::AtomicI32::new(8 * 60)));
-        tokio::spawn(writer::run(pool.clone(), write_gate.clone(), offset.clone(), rx));
+        tokio::spawn(writer::run(pool.clone(), backend, write_gate.clone(), offset.clone(), rx));
         let store = Store { pool, backend, write_gate, writer, offset };
         store.migrate().await?;
         Ok(store)

@@ -410,7 +410,7 @@ impl Store {
 const IMPORT_CHUNK: usize = 100;
 
 /// Inserts many events in one statement.
-async fn insert_event_rows<'a>(
+pub(crate) async fn insert_event_rows<'a>(
     tx: &mut Transaction<'_, Any>,
     backend: crate::Backend,
     rows: impl Iterator<Item = (&'a EventRecord, &'a str)>,
@@ -438,7 +438,7 @@ async fn insert_event_rows<'a>(
 }
 
 /// Inserts many order rows in one statement (the columns of `insert_order_row`).
-async fn insert_order_rows<'a>(
+pub(crate) async fn insert_order_rows<'a>(
     tx: &mut Transaction<'_, Any>,
     backend: crate::Backend,
     rows: impl Iterator<Item = (&'a Order, &'a str)>,

@@ -200,15 +200,19 @@ impl Store {
     }
 }
 
-/// Writes one audit entry (the writer batches them with other changes).
-pub(crate) async fn insert_audit(tx: &mut sqlx::Transaction<'_, sqlx::Any>, e: &AuditEntry) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
-        .bind(e.at)
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(&e.subject)
-        .bind(e.detail.clone())
-        .execute(&mut **tx)
-        .await?;
+/// Writes audit entries in one statement (the writer batches them with other changes).
+pub(crate) async fn insert_audits(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::Backend,
+    entries: &[&AuditEntry],
+) -> Result<(), StoreError> {
+    let mut q =
+        crate::sql::Sql::for_backend("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ", backend);
+    for (i, e) in entries.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        q.int(e.at).push(", ").text(e.actor.as_str()).push(", ").text(e.action.as_str()).push(", ");
+        q.text(e.subject.as_str()).push(", ").opt_text(e.detail.clone()).push(")");
+    }
+    q.query().execute(&mut **tx).await?;
     Ok(())
 }

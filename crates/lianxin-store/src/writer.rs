@@ -10,17 +10,19 @@
 //! fresh state. Nothing is acknowledged before its batch commits. When a batch of several
 //! changes fails, each is retried alone, so one bad change never sinks the others.
 
-use crate::StoreError;
 use crate::orders::{
-    append_events, insert_event, insert_order_row, qa_status, replay_err, warn_level, write_order_units,
+    insert_event_rows, insert_order_rows, qa_status, record, replay_err, warn_level, write_order_units,
 };
+use crate::sql::Sql;
+use crate::{Backend, StoreError};
 use lianxin_domain::calendar::Calendar;
-use lianxin_domain::chain::{EventRecord, GENESIS};
+use lianxin_domain::chain::{self, EventRecord, GENESIS};
 use lianxin_domain::kpi::rollup_deltas;
 use lianxin_domain::lifecycle::apply;
 use lianxin_domain::order::Intake;
 use lianxin_domain::*;
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::{Any, AnyPool, Row, Transaction};
+use std::collections::BTreeMap;
 use tokio::sync::{mpsc, oneshot};
 
 /// The error of a change whose writer is gone (the store is shutting down).
@@ -65,7 +67,7 @@ pub(crate) enum Job {
 /// What a job produced inside a batch, before the commit.
 enum Done {
     Audited,
-    Registered(Order),
+    Registered(Box<Order>),
     /// Whether the action was written (else it was stale).
     Acted(bool),
 }
@@ -74,7 +76,7 @@ impl Job {
     fn answer(self, r: Result<Done, StoreError>) {
         match (self, r) {
             (Job::Register { reply, .. }, Ok(Done::Registered(o))) => {
-                let _ = reply.send(Ok(o));
+                let _ = reply.send(Ok(*o));
             }
             (Job::Act { reply, prepared }, Ok(Done::Acted(written))) => {
                 let _ =
@@ -103,6 +105,7 @@ impl Job {
 /// rather than in SQLite's busy handler.
 pub(crate) async fn run(
     pool: AnyPool,
+    backend: Backend,
     gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     offset: crate::DayOffset,
     mut rx: mpsc::Receiver<Job>,
@@ -121,7 +124,7 @@ pub(crate) async fn run(
             None => None,
         };
         let cal = offset.calendar();
-        match commit(&pool, &jobs, &cal).await {
+        match commit(&pool, backend, &jobs, &cal).await {
             Ok(done) => {
                 for (job, d) in jobs.into_iter().zip(done) {
                     job.answer(Ok(d));
@@ -132,7 +135,7 @@ pub(crate) async fn run(
                 // Something in the batch failed and the whole transaction rolled back:
                 // each change goes again on its own, and only a failing one hears of it.
                 for job in jobs {
-                    let r = commit(&pool, std::slice::from_ref(&job), &cal).await;
+                    let r = commit(&pool, backend, std::slice::from_ref(&job), &cal).await;
                     job.answer(r.map(|mut d| d.remove(0)));
                 }
             }
@@ -140,76 +143,147 @@ pub(crate) async fn run(
     }
 }
 
-/// Writes `jobs` in one transaction, in order.
-async fn commit(pool: &AnyPool, jobs: &[Job], cal: &Calendar) -> Result<Vec<Done>, StoreError> {
+/// Writes `jobs` in one transaction, with one multi-row statement per table where it can:
+/// a registration costs no statement of its own beyond its day's counter (shared by the
+/// batch), an action one guarded update.
+async fn commit(pool: &AnyPool, backend: Backend, jobs: &[Job], cal: &Calendar) -> Result<Vec<Done>, StoreError> {
     let mut tx = pool.begin().await?;
+    // Numbers first: one counter upsert per day of the batch's registrations, which is a
+    // write, so SQLite takes its write lock at once rather than upgrading later.
+    let mut per_day: BTreeMap<&str, i64> = BTreeMap::new();
+    for job in jobs {
+        if let Job::Register { day, .. } = job {
+            *per_day.entry(day.as_str()).or_default() += 1;
+        }
+    }
+    let mut next: BTreeMap<&str, i64> = BTreeMap::new();
+    for (day, n) in &per_day {
+        let (last,): (i64,) = sqlx::query_as(
+            "INSERT INTO order_counters (day, last) VALUES ($1, $2) \
+             ON CONFLICT (day) DO UPDATE SET last = order_counters.last + $2 RETURNING last",
+        )
+        .bind(*day)
+        .bind(*n)
+        .fetch_one(&mut *tx)
+        .await?;
+        next.insert(day, last - n + 1);
+    }
+    let mut repeats = RecentContacts::load(&mut tx, jobs).await?;
+
     let mut out = Vec::with_capacity(jobs.len());
     let mut deltas = Vec::new();
+    let mut new_orders: Vec<(Order, EventRecord, String)> = Vec::new();
+    let mut acted: Vec<&Prepared> = Vec::new();
+    let mut audits: Vec<&crate::AuditEntry> = Vec::new();
     for job in jobs {
         out.push(match job {
             Job::Register { day, event, .. } => {
-                let order = register(&mut tx, day, event).await?;
+                let seq = next.get_mut(day.as_str()).ok_or_else(|| crate::error::corrupt("day counter"))?;
+                let mut ev = (**event).clone();
+                ev.order = OrderNumber::format(day, *seq as u64);
+                ev.seq = 1;
+                *seq += 1;
+                if let Change::Registered { intake, repeat_contact } = &mut ev.change {
+                    *repeat_contact = repeats.check(intake, ev.at);
+                }
+                let order = apply(None, &ev).map_err(replay_err)?;
+                let rec = record(&ev, GENESIS)?;
+                let hash = chain::hash(&rec);
                 deltas.extend(rollup_deltas(None, &order, cal));
-                Done::Registered(order)
+                new_orders.push((order.clone(), rec, hash));
+                Done::Registered(Box::new(order))
             }
             Job::Act { prepared, .. } => {
-                let written = act(&mut tx, prepared).await?;
+                let written = update(&mut tx, prepared).await?;
                 if written {
                     deltas.extend(rollup_deltas(Some(&prepared.old), &prepared.new, cal));
+                    acted.push(prepared);
                 }
                 Done::Acted(written)
             }
             Job::Audit { entry, .. } => {
-                crate::users::insert_audit(&mut tx, entry).await?;
+                audits.push(entry);
                 Done::Audited
             }
         });
     }
-    crate::rollup::apply_deltas(&mut tx, &deltas).await?;
+    let events =
+        new_orders.iter().map(|(_, r, h)| (r, h.as_str())).chain(acted.iter().map(|p| (&p.record, p.hash.as_str())));
+    let events: Vec<_> = events.collect();
+    for chunk in events.chunks(CHUNK) {
+        insert_event_rows(&mut tx, backend, chunk.iter().copied()).await?;
+    }
+    for chunk in new_orders.chunks(CHUNK) {
+        insert_order_rows(&mut tx, backend, chunk.iter().map(|(o, _, h)| (o, h.as_str()))).await?;
+    }
+    for p in &acted {
+        if p.old.lead_unit != p.new.lead_unit || p.old.assisting_units != p.new.assisting_units {
+            write_order_units(&mut tx, &p.new, true).await?;
+        }
+    }
+    let notices: Vec<(&Order, &Event)> = acted.iter().map(|p| (&p.new, &p.event)).collect();
+    for chunk in notices.chunks(CHUNK) {
+        crate::notify::insert_many(&mut tx, backend, chunk).await?;
+    }
+    for chunk in audits.chunks(CHUNK) {
+        crate::users::insert_audits(&mut tx, backend, chunk).await?;
+    }
+    crate::rollup::apply_deltas_for(&mut tx, &deltas, backend).await?;
     tx.commit().await?;
     Ok(out)
 }
 
-/// Registers one order: the day's next number, the first event, the order row.
-async fn register(tx: &mut Transaction<'_, Any>, day: &str, event: &Event) -> Result<Order, StoreError> {
-    // A write first, so SQLite takes its write lock at once rather than upgrading later.
-    let (seq,): (i64,) = sqlx::query_as(
-        "INSERT INTO order_counters (day, last) VALUES ($1, 1) \
-         ON CONFLICT (day) DO UPDATE SET last = order_counters.last + 1 RETURNING last",
-    )
-    .bind(day)
-    .fetch_one(&mut **tx)
-    .await?;
-    let mut ev = event.clone();
-    ev.order = OrderNumber::format(day, seq as u64);
-    ev.seq = 1;
-    if let Change::Registered { intake, repeat_contact } = &mut ev.change {
-        *repeat_contact = is_repeat_contact(tx, intake, ev.at).await?;
+/// Rows a multi-row statement of the writer carries.
+const CHUNK: usize = 100;
+
+/// How far back an earlier contact makes a registration a repeat contact.
+const REPEAT_WINDOW: Millis = 30 * 86_400_000;
+
+/// The earlier contacts (phone, category, time) of the batch's callers, from the database
+/// and from the batch's own registrations as they are numbered: one query per batch.
+struct RecentContacts(Vec<(String, String, Millis)>);
+
+impl RecentContacts {
+    async fn load(tx: &mut Transaction<'_, Any>, jobs: &[Job]) -> Result<RecentContacts, StoreError> {
+        let mut phones = std::collections::BTreeSet::new();
+        let (mut from, mut to) = (Millis::MAX, Millis::MIN);
+        for job in jobs {
+            if let Job::Register { event, .. } = job
+                && let Change::Registered { intake, .. } = &event.change
+                && let Some(p) = &intake.caller.phone
+            {
+                phones.insert(p.as_str().to_owned());
+                from = from.min(event.at - REPEAT_WINDOW);
+                to = to.max(event.at);
+            }
+        }
+        if phones.is_empty() {
+            return Ok(RecentContacts(Vec::new()));
+        }
+        let mut q = Sql::new("SELECT caller_phone, category, created_at FROM orders WHERE caller_phone IN ");
+        q.list(phones).push(" AND created_at >= ").int(from).push(" AND created_at <= ").int(to);
+        let rows = q.query().fetch_all(&mut **tx).await?;
+        let mut seen = Vec::with_capacity(rows.len());
+        for r in &rows {
+            seen.push((r.try_get("caller_phone")?, r.try_get("category")?, r.try_get("created_at")?));
+        }
+        Ok(RecentContacts(seen))
     }
-    let order = apply(None, &ev).map_err(replay_err)?;
-    let head = append_events(tx, std::slice::from_ref(&ev), GENESIS.to_owned()).await?;
-    insert_order_row(tx, &order, &head).await?;
-    Ok(order)
+
+    /// Whether the caller had an order in the same category within the 30 days before
+    /// `at`; then counts this one for the registrations after it.
+    fn check(&mut self, intake: &Intake, at: Millis) -> bool {
+        let Some(phone) = &intake.caller.phone else { return false };
+        let (phone, category) = (phone.as_str(), intake.category.as_str());
+        let hit = self.0.iter().any(|(p, c, t)| p == phone && c == category && *t >= at - REPEAT_WINDOW && *t <= at);
+        self.0.push((phone.to_owned(), category.to_owned(), at));
+        hit
+    }
 }
 
-/// Whether the caller had an order in the same category within the 30 days before `at`.
-async fn is_repeat_contact(tx: &mut Transaction<'_, Any>, intake: &Intake, at: Millis) -> Result<bool, StoreError> {
-    let Some(phone) = &intake.caller.phone else { return Ok(false) };
-    let hit = sqlx::query(
-        "SELECT 1 FROM orders WHERE caller_phone = $1 AND category = $2 AND created_at >= $3 AND created_at <= $4 LIMIT 1",
-    )
-    .bind(phone.as_str())
-    .bind(intake.category.as_str())
-    .bind(at - 30 * 86_400_000)
-    .bind(at)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(hit.is_some())
-}
-
-/// Writes one decided action, guarded by the version it was decided on; false when the
-/// order has moved on since.
-async fn act(tx: &mut Transaction<'_, Any>, p: &Prepared) -> Result<bool, StoreError> {
+/// Updates the order row of one decided action, guarded by the version it was decided on;
+/// false when the order has moved on since.
+async fn update(tx: &mut Transaction<'_, Any>, p: &Prepared) -> Result<bool, StoreError> {
     let (old, new) = (&p.old, &p.new);
     let data = serde_json::to_string(new).map_err(crate::error::corrupt)?;
     let updated = sqlx::query(
@@ -235,13 +309,5 @@ async fn act(tx: &mut Transaction<'_, Any>, p: &Prepared) -> Result<bool, StoreE
     .bind(new.yellow_at(75))
     .execute(&mut **tx)
     .await?;
-    if updated.rows_affected() == 0 {
-        return Ok(false);
-    }
-    insert_event(tx, &p.record, &p.hash).await?;
-    if old.lead_unit != new.lead_unit || old.assisting_units != new.assisting_units {
-        write_order_units(tx, new, true).await?;
-    }
-    crate::notify::insert(tx, new, &p.event).await?;
-    Ok(true)
+    Ok(updated.rows_affected() == 1)
 }
