@@ -9,6 +9,7 @@ mod browser_admin;
 mod calendar;
 mod city;
 mod concurrency;
+mod edge;
 mod kpis;
 mod lifecycle;
 mod openapi;
