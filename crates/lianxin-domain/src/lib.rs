@@ -18,6 +18,7 @@ pub mod order;
 pub mod reference;
 pub mod scope;
 pub mod setup;
+pub mod text;
 
 pub use command::{Actor, Command};
 pub use error::DomainError;

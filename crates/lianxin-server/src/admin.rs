@@ -264,6 +264,11 @@ pub struct UserInput {
 /// `password?`.
 pub fn parse_user_input(obj: &Map<String, Value>) -> Result<UserInput, ApiError> {
     let mut errs = BTreeMap::new();
+    for k in ["display_name", "unit", "password"] {
+        if let Some(Err(m)) = obj.get(k).and_then(Value::as_str).map(lianxin_domain::text::check) {
+            errs.insert(k.to_owned(), m);
+        }
+    }
     let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let roles = match obj.get("roles") {
         Some(Value::Array(a)) => {
@@ -286,7 +291,7 @@ pub fn parse_user_input(obj: &Map<String, Value>) -> Result<UserInput, ApiError>
         None => None,
     };
     let display_name = text("display_name");
-    if display_name.as_ref().is_some_and(|d| d.chars().count() > 100) {
+    if !errs.contains_key("display_name") && display_name.as_ref().is_some_and(|d| d.chars().count() > 100) {
         errs.insert("display_name".into(), "must be at most 100 characters".into());
     }
     let active = match obj.get("active") {

@@ -2,7 +2,6 @@
 
 use crate::clock::Clock;
 use crate::error::{ApiError, json_errors};
-use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
@@ -18,7 +17,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 
 /// The whole application: API, health, metrics.
 pub fn router(state: AppState) -> Router {
@@ -30,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi))
         .fallback(|| async { ApiError::not_found("no such path") })
         .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn(crate::edge::ascii_target))
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .layer(CatchPanicLayer::new())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -53,8 +52,8 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+async fn openapi() -> Json<&'static serde_json::Value> {
+    Json(crate::openapi::document())
 }
 
 fn prometheus() -> Option<&'static PrometheusHandle> {
@@ -127,7 +126,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     let app = router(state.clone());
     let sweeper = config.sweep_every.map(|every| crate::jobs::spawn_sweeper(state.clone(), every));
     let handle = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        if let Err(e) = axum::serve(crate::edge::EdgeListener(listener), app).await {
             tracing::error!(error = %e, "server stopped");
         }
     });

@@ -9,6 +9,7 @@ pub mod body;
 pub mod cli;
 pub mod clock;
 pub mod demo;
+pub mod edge;
 pub mod error;
 pub mod jobs;
 pub mod openapi;

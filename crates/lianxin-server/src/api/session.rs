@@ -1,11 +1,10 @@
 //! Sign-in and sign-out with bearer tokens.
 
 use crate::auth::{CurrentUser, token_hash};
-use crate::body::{Fields, parse_object};
+use crate::body::{Fields, JsonObject};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use lianxin_domain::error::FieldErrors;
@@ -39,11 +38,13 @@ fn user_out(u: &CurrentUser) -> UserOut {
 }
 
 /// Sign in with username and password.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
-    request_body(content = serde_json::Value, description = "{\"username\",\"password\"}"),
-    responses((status = 200, body = LoginOut), (status = 401), (status = 422)))]
-pub async fn login(State(state): State<AppState>, body: Bytes) -> Result<Json<LoginOut>, ApiError> {
-    let obj = parse_object(&body)?;
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", operation_id = "login",
+    request_body = crate::openapi::LoginIn,
+    responses((status = 200, description = "Signed in", body = LoginOut),
+              (status = 401, description = "Wrong username or password (`bad_credentials`)"),
+              (status = 422, description = "`username` or `password` missing"),
+              (status = 429, description = "Too many failed sign-ins; retry after the `Retry-After` seconds")))]
+pub async fn login(State(state): State<AppState>, JsonObject(obj): JsonObject) -> Result<Json<LoginOut>, ApiError> {
     let mut errs = FieldErrors::new();
     let f = Fields::new(&obj);
     let username = f.string("username", true, &mut errs);
@@ -58,8 +59,8 @@ pub async fn login(State(state): State<AppState>, body: Bytes) -> Result<Json<Lo
 }
 
 /// End the current session.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
-    responses((status = 204), (status = 401)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", operation_id = "logout",
+    responses((status = 204, description = "Signed out: the token no longer works")), security(("bearer" = [])))]
 pub async fn logout(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -77,8 +78,8 @@ pub async fn logout(
 }
 
 /// Who am I.
-#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
-    responses((status = 200, body = UserOut), (status = 401)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", operation_id = "me",
+    responses((status = 200, description = "The signed-in user", body = UserOut)), security(("bearer" = [])))]
 pub async fn me(user: CurrentUser) -> Json<UserOut> {
     Json(user_out(&user))
 }

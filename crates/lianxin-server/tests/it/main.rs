@@ -10,6 +10,7 @@ mod calendar;
 mod city;
 mod concurrency;
 mod crash;
+mod edge;
 mod kpis;
 mod lifecycle;
 mod openapi;
