@@ -69,6 +69,7 @@ pub async fn run_create(b: &CreateBench) -> anyhow::Result<Report> {
         demo: Some(DemoOptions { history: 0, days: 1 }),
         clock: Clock::System,
         sweep_every: None,
+        options: Default::default(),
     })
     .await?;
     let base = server.url();
@@ -188,6 +189,7 @@ pub async fn run_kpis(b: &KpiBench) -> anyhow::Result<KpiReport> {
         demo: Some(DemoOptions { history: b.orders, days: b.days }),
         clock: Clock::System,
         sweep_every: None,
+        options: Default::default(),
     })
     .await?;
     let orders = server.state.store().order_count().await?;

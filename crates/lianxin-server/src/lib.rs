@@ -11,6 +11,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod jobs;
+pub mod net;
 pub mod openapi;
 pub mod service;
 pub mod setup;
@@ -18,5 +19,5 @@ pub mod state;
 pub mod views;
 pub mod web;
 
-pub use app::{Config, Running, router, spawn};
+pub use app::{Config, Running, ServeOptions, router, spawn};
 pub use clock::Clock;

@@ -32,6 +32,7 @@ impl Modify for BearerAuth {
         admin::import, admin::export, admin::put_item, admin::get_item, admin::toggle_item,
         admin::routes, admin::put_route, admin::delete_route,
         admin::users, admin::get_user, admin::put_user, admin::set_password, admin::toggle_user, admin::history,
+        admin::logins,
     ),
     components(schemas(views::OrderOut, views::EventOut, orders::OrderList, session::LoginOut, session::UserOut,
                        reference::CategoryNode, reference::UnitOut, reference::JurisdictionNode,
@@ -39,7 +40,8 @@ impl Modify for BearerAuth {
                        supervision::NotificationOut, supervision::NotificationList, supervision::Marked,
                        crate::jobs::SweepReport, crate::jobs::SampleReport,
                        stats::KpiRow, stats::KpiReport, stats::RankedUnit, stats::Ranking,
-                       crate::setup::Report, crate::setup::ChangeOut, admin::RouteOut, admin::AccountOut, admin::ChangeRecord)),
+                       crate::setup::Report, crate::setup::ChangeOut, admin::RouteOut, admin::AccountOut, admin::ChangeRecord,
+                       admin::LoginAttemptOut, admin::LoginLog)),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"), (name = "admin"))
 )]

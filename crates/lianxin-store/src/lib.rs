@@ -4,6 +4,7 @@
 
 mod copy;
 mod error;
+mod logins;
 mod notify;
 mod orders;
 mod reference;
@@ -14,6 +15,7 @@ mod verify;
 
 pub use copy::CopyReport;
 pub use error::StoreError;
+pub use logins::{LoginAttempt, LoginFilter, LoginOutcome, LoginRecord, NewSession};
 pub use notify::Notification;
 pub use orders::{ActError, OrderFilter, OrderPage, StoredEvent};
 pub use reference::{AdminChange, ReferenceWrite};
