@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod kpi;
 pub mod lifecycle;
+pub mod login;
 pub mod model;
 pub mod notify;
 pub mod order;

@@ -456,3 +456,23 @@ pub async fn history(
     }
     Ok(state.store().admin_changes(kind, code, limit.clamp(1, 500)).await?)
 }
+
+/// Only an admin reads the login log.
+pub fn require_login_log(user: &CurrentUser) -> Result<(), ApiError> {
+    user.require(&[Role::Admin], "only an admin may read the login log")
+}
+
+/// A page of the login log, newest first, and the cursor of the next (older) page.
+pub async fn login_log(
+    state: &AppState,
+    user: &CurrentUser,
+    filter: &lianxin_store::LoginFilter,
+    limit: i64,
+) -> Result<(Vec<lianxin_store::LoginRecord>, Option<i64>), ApiError> {
+    require_login_log(user)?;
+    let mut rows = state.store().login_attempts(filter, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next = if more { rows.last().map(|r| r.id) } else { None };
+    Ok((rows, next))
+}

@@ -118,6 +118,7 @@ async fn bench_server(database_url: &Option<String>, dir: &std::path::Path) -> a
         demo: Some(DemoOptions { history: 0, days: 1 }),
         clock: Clock::System,
         sweep_every: None,
+        options: Default::default(),
     })
     .await
 }
@@ -327,6 +328,7 @@ pub async fn run_kpis(b: &KpiBench) -> anyhow::Result<KpiReport> {
         demo: Some(DemoOptions { history: b.orders, days: b.days }),
         clock: Clock::System,
         sweep_every: None,
+        options: Default::default(),
     })
     .await?;
     let orders = server.state.store().order_count().await?;

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod edge;
 pub mod error;
 pub mod jobs;
+pub mod net;
 pub mod openapi;
 pub mod service;
 pub mod setup;
@@ -19,5 +20,5 @@ pub mod state;
 pub mod views;
 pub mod web;
 
-pub use app::{Config, Running, router, spawn};
+pub use app::{Config, Running, ServeOptions, router, spawn};
 pub use clock::Clock;

@@ -228,6 +228,7 @@ pub struct PasswordIn {
         admin::import, admin::export, admin::put_item, admin::get_item, admin::toggle_item,
         admin::routes, admin::put_route, admin::delete_route,
         admin::users, admin::get_user, admin::put_user, admin::set_password, admin::toggle_user, admin::history,
+        admin::logins,
     ),
     components(schemas(ErrorBody, ErrorDetail, LoginIn, OrderIn, CallerIn, LocationIn, ActionIn, QaSampleIn, MarkReadIn,
                        RouteIn, UserIn, PasswordIn,
@@ -237,7 +238,8 @@ pub struct PasswordIn {
                        supervision::NotificationOut, supervision::NotificationList, supervision::Marked,
                        crate::jobs::SweepReport, crate::jobs::SampleReport,
                        stats::KpiRow, stats::KpiReport, stats::RankedUnit, stats::Ranking,
-                       crate::setup::Report, crate::setup::ChangeOut, admin::RouteOut, admin::AccountOut, admin::ChangeRecord)),
+                       crate::setup::Report, crate::setup::ChangeOut, admin::RouteOut, admin::AccountOut, admin::ChangeRecord,
+                       admin::LoginAttemptOut, admin::LoginLog)),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"), (name = "admin"))
 )]

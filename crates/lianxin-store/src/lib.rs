@@ -4,6 +4,7 @@
 
 mod copy;
 mod error;
+mod logins;
 mod notify;
 mod orders;
 mod reference;
@@ -15,6 +16,7 @@ mod writer;
 
 pub use copy::CopyReport;
 pub use error::StoreError;
+pub use logins::{LoginAttempt, LoginFilter, LoginOutcome, LoginRecord, NewSession};
 pub use notify::Notification;
 pub use orders::{ActError, OrderFilter, OrderPage, StoredEvent};
 pub use reference::{AdminChange, ReferenceWrite};

@@ -409,3 +409,116 @@ fn change_record(state: &AppState, c: &AdminChange) -> ChangeRecord {
         after: parse(&c.after),
     }
 }
+
+/// One recorded sign-in attempt (never its password).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginAttemptOut {
+    pub id: i64,
+    pub at: String,
+    /// The username as tried; it may name no account.
+    pub username: String,
+    /// The client's address.
+    pub address: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// `api` or `console`.
+    pub via: String,
+}
+
+/// A page of the login log, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginLog {
+    pub items: Vec<LoginAttemptOut>,
+    /// Pass as `cursor` for the next (older) page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// The login log: every checked sign-in (API and console), newest first, paged with
+/// `cursor`; `?username=`, `?address=`, `?outcome=success|failure` narrow it. Admins only.
+/// Attempts refused with 429 were not checked and are not in it.
+#[utoipa::path(get, path = "/api/v1/admin/logins", tag = "admin",
+    params(("username" = Option<String>, Query), ("address" = Option<String>, Query),
+           ("outcome" = Option<String>, Query, description = "success or failure"),
+           ("limit" = Option<i64>, Query, description = "default 50, at most 200"),
+           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
+    responses((status = 200, body = LoginLog), (status = 401), (status = 403), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn logins(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    params: Params,
+) -> Result<Json<LoginLog>, ApiError> {
+    admin::require_login_log(&user)?;
+    let get = |k: &str| params.get(k).map(str::to_owned);
+    let (filter, limit) = login_filter(get("username"), get("address"), get("outcome"), get("limit"), get("cursor"))?;
+    Ok(Json(login_page(&state, &user, &filter, limit).await?))
+}
+
+/// The filter and page size of a login-log query; bad values are one 422.
+pub fn login_filter(
+    username: Option<String>,
+    address: Option<String>,
+    outcome: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+) -> Result<(lianxin_store::LoginFilter, i64), ApiError> {
+    let mut errs = std::collections::BTreeMap::new();
+    let some = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let outcome = match some(outcome) {
+        None => None,
+        Some(o) => match lianxin_store::LoginOutcome::parse(&o) {
+            Some(x) => Some(x),
+            None => {
+                errs.insert("outcome".to_owned(), format!("`{o}` is not one of: success, failure"));
+                None
+            }
+        },
+    };
+    let limit = match some(limit) {
+        None => 50,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n > 0 => n.min(200),
+            _ => {
+                errs.insert("limit".to_owned(), format!("`{s}` is not a positive whole number"));
+                50
+            }
+        },
+    };
+    let before_id = match some(cursor) {
+        None => None,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                errs.insert("cursor".to_owned(), "is not a cursor this list gave".to_owned());
+                None
+            }
+        },
+    };
+    if !errs.is_empty() {
+        return Err(ApiError::invalid(errs));
+    }
+    Ok((lianxin_store::LoginFilter { username: some(username), address: some(address), outcome, before_id }, limit))
+}
+
+/// One page of the login log.
+pub async fn login_page(
+    state: &AppState,
+    user: &CurrentUser,
+    f: &lianxin_store::LoginFilter,
+    limit: i64,
+) -> Result<LoginLog, ApiError> {
+    let (rows, next) = admin::login_log(state, user, f, limit).await?;
+    let cal = state.calendar();
+    let items = rows
+        .into_iter()
+        .map(|r| LoginAttemptOut {
+            id: r.id,
+            at: cal.rfc3339(r.attempt.at),
+            username: r.attempt.username,
+            address: r.attempt.address,
+            outcome: r.attempt.outcome.as_str().to_owned(),
+            via: r.attempt.via,
+        })
+        .collect();
+    Ok(LoginLog { items, next_cursor: next.map(|n| n.to_string()) })
+}

@@ -18,6 +18,8 @@ mod postgres;
 mod refusals;
 mod scope;
 mod setup;
+mod signin;
 mod smoke;
 mod supervision;
+mod transport;
 mod verify;

@@ -49,6 +49,7 @@ async fn db_copy_moves_a_live_sqlite_demo_to_postgres_and_the_chains_still_verif
         demo: None,
         clock: Clock::manual(T0),
         sweep_every: None,
+        options: Default::default(),
     })
     .await
     .unwrap();
@@ -103,6 +104,7 @@ async fn when_postgres_dies_requests_fail_fast_with_503_and_recover_by_themselve
         demo: Some(DemoOptions { history: 0, days: 1 }),
         clock: Clock::manual(T0),
         sweep_every: None,
+        options: Default::default(),
     })
     .await
     .unwrap();
