@@ -80,7 +80,7 @@ fn prometheus() -> Option<&'static PrometheusHandle> {
 }
 
 async fn metrics(access: MetricsAccess, headers: HeaderMap) -> Response {
-    if let Err(refused) = access.check(&headers) {
+    if let Some(refused) = access.refusal(&headers) {
         return refused;
     }
     match prometheus() {

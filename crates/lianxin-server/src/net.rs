@@ -247,15 +247,17 @@ impl MetricsAccess {
         }
     }
 
-    /// `Ok` when `headers` may read the metrics; otherwise the refusal.
-    pub fn check(&self, headers: &HeaderMap) -> Result<(), Response> {
+    /// `None` when `headers` may read the metrics; otherwise the refusal.
+    pub fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
         match self {
-            MetricsAccess::Open => Ok(()),
-            MetricsAccess::Closed => Err(ApiError::not_found(
-                "metrics are served without a token only on a loopback address: set --metrics-token or \
+            MetricsAccess::Open => None,
+            MetricsAccess::Closed => Some(
+                ApiError::not_found(
+                    "metrics are served without a token only on a loopback address: set --metrics-token or \
                  --metrics-listen 127.0.0.1:PORT",
-            )
-            .into_response()),
+                )
+                .into_response(),
+            ),
             MetricsAccess::Token(t) => {
                 let given = headers
                     .get(header::AUTHORIZATION)
@@ -264,7 +266,7 @@ impl MetricsAccess {
                     .map(str::trim)
                     .unwrap_or("");
                 if same(given.as_bytes(), t.as_bytes()) {
-                    Ok(())
+                    None
                 } else {
                     let mut r = ApiError::new(
                         StatusCode::UNAUTHORIZED,
@@ -273,7 +275,7 @@ impl MetricsAccess {
                     )
                     .into_response();
                     r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                    Err(r)
+                    Some(r)
                 }
             }
         }
@@ -315,8 +317,8 @@ mod tests {
         assert!(matches!(MetricsAccess::for_listener(public, None), MetricsAccess::Closed));
         assert!(matches!(MetricsAccess::for_listener(public, Some("s")), MetricsAccess::Token(_)));
         let mut h = HeaderMap::new();
-        assert!(MetricsAccess::for_listener(local, Some("s")).check(&h).is_err());
+        assert!(MetricsAccess::for_listener(local, Some("s")).refusal(&h).is_some());
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer s"));
-        assert!(MetricsAccess::for_listener(local, Some("s")).check(&h).is_ok());
+        assert!(MetricsAccess::for_listener(local, Some("s")).refusal(&h).is_none());
     }
 }
