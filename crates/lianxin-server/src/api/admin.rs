@@ -436,12 +436,14 @@ pub struct LoginLog {
 /// The login log: every checked sign-in (API and console), newest first, paged with
 /// `cursor`; `?username=`, `?address=`, `?outcome=success|failure` narrow it. Admins only.
 /// Attempts refused with 429 were not checked and are not in it.
-#[utoipa::path(get, path = "/api/v1/admin/logins", tag = "admin",
+#[utoipa::path(get, path = "/api/v1/admin/logins", tag = "admin", operation_id = "admin_logins",
     params(("username" = Option<String>, Query), ("address" = Option<String>, Query),
            ("outcome" = Option<String>, Query, description = "success or failure"),
-           ("limit" = Option<i64>, Query, description = "default 50, at most 200"),
+           ("limit" = Option<i64>, Query, minimum = 1, description = "default 50; larger than 200 is 200"),
            ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
-    responses((status = 200, body = LoginLog), (status = 401), (status = 403), (status = 422)),
+    responses((status = 200, description = "Checked sign-in attempts, newest first", body = LoginLog),
+              (status = 403, description = "Only an admin reads the login log"),
+              (status = 422, description = "A bad `outcome`, `limit` or `cursor`")),
     security(("bearer" = [])))]
 pub async fn logins(
     State(state): State<AppState>,
