@@ -405,6 +405,32 @@ impl Store {
     }
 }
 
+/// Takes the next numbers of each day from its counter, one upsert per day (a write, so
+/// SQLite takes its write lock at once): for every day among `days` (one entry per order),
+/// the first of its consecutive new sequence numbers.
+pub(crate) async fn reserve_numbers<'a>(
+    tx: &mut Transaction<'_, Any>,
+    days: impl Iterator<Item = &'a str>,
+) -> Result<std::collections::BTreeMap<&'a str, i64>, StoreError> {
+    let mut per_day: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for day in days {
+        *per_day.entry(day).or_default() += 1;
+    }
+    let mut next = std::collections::BTreeMap::new();
+    for (day, n) in per_day {
+        let (last,): (i64,) = sqlx::query_as(
+            "INSERT INTO order_counters (day, last) VALUES ($1, $2) \
+             ON CONFLICT (day) DO UPDATE SET last = order_counters.last + $2 RETURNING last",
+        )
+        .bind(day)
+        .bind(n)
+        .fetch_one(&mut **tx)
+        .await?;
+        next.insert(day, last - n + 1);
+    }
+    Ok(next)
+}
+
 /// Orders per multi-row statement of an import (2,500 parameters; on SQLite with `?`
 /// placeholders, see `Sql::for_backend`).
 const IMPORT_CHUNK: usize = 100;
@@ -531,22 +557,7 @@ impl Store {
     ) -> Result<Vec<OrderNumber>, StoreError> {
         use sqlx::Connection;
         let mut tx = conn.begin().await?;
-        let mut per_day: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
-        for (day, _) in items {
-            *per_day.entry(day.as_str()).or_default() += 1;
-        }
-        let mut next: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
-        for (day, n) in &per_day {
-            let (last,): (i64,) = sqlx::query_as(
-                "INSERT INTO order_counters (day, last) VALUES ($1, $2) \
-                 ON CONFLICT (day) DO UPDATE SET last = order_counters.last + $2 RETURNING last",
-            )
-            .bind(*day)
-            .bind(*n)
-            .fetch_one(&mut *tx)
-            .await?;
-            next.insert(day, last - n + 1);
-        }
+        let mut next = reserve_numbers(&mut tx, items.iter().map(|(day, _)| day.as_str())).await?;
         let cal = self.calendar_for_days();
         let mut fold = crate::rollup::Fold::default();
         let mut numbers = Vec::with_capacity(items.len());

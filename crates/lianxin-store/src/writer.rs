@@ -11,7 +11,7 @@
 //! changes fails, each is retried alone, so one bad change never sinks the others.
 
 use crate::orders::{
-    insert_event_rows, insert_order_rows, qa_status, record, replay_err, warn_level, write_order_units,
+    insert_event_rows, insert_order_rows, qa_status, record, replay_err, reserve_numbers, warn_level, write_order_units,
 };
 use crate::sql::Sql;
 use crate::{Backend, StoreError};
@@ -22,7 +22,6 @@ use lianxin_domain::lifecycle::apply;
 use lianxin_domain::order::Intake;
 use lianxin_domain::*;
 use sqlx::{Any, AnyPool, Row, Transaction};
-use std::collections::BTreeMap;
 use tokio::sync::{mpsc, oneshot};
 
 /// The error of a change whose writer is gone (the store is shutting down).
@@ -150,24 +149,11 @@ async fn commit(pool: &AnyPool, backend: Backend, jobs: &[Job], cal: &Calendar) 
     let mut tx = pool.begin().await?;
     // Numbers first: one counter upsert per day of the batch's registrations, which is a
     // write, so SQLite takes its write lock at once rather than upgrading later.
-    let mut per_day: BTreeMap<&str, i64> = BTreeMap::new();
-    for job in jobs {
-        if let Job::Register { day, .. } = job {
-            *per_day.entry(day.as_str()).or_default() += 1;
-        }
-    }
-    let mut next: BTreeMap<&str, i64> = BTreeMap::new();
-    for (day, n) in &per_day {
-        let (last,): (i64,) = sqlx::query_as(
-            "INSERT INTO order_counters (day, last) VALUES ($1, $2) \
-             ON CONFLICT (day) DO UPDATE SET last = order_counters.last + $2 RETURNING last",
-        )
-        .bind(*day)
-        .bind(*n)
-        .fetch_one(&mut *tx)
-        .await?;
-        next.insert(day, last - n + 1);
-    }
+    let days = jobs.iter().filter_map(|j| match j {
+        Job::Register { day, .. } => Some(day.as_str()),
+        _ => None,
+    });
+    let mut next = reserve_numbers(&mut tx, days).await?;
     let mut repeats = RecentContacts::load(&mut tx, jobs).await?;
 
     let mut out = Vec::with_capacity(jobs.len());
