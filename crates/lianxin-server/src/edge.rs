@@ -7,8 +7,8 @@
 //!
 //! hyper refuses a request it cannot parse (a raw non-ASCII byte in the path or query, a
 //! malformed request line or header, headers too large) with a bare status line and an
-//! empty body, then closes the connection; no middleware ever sees it. [`EdgeListener`]
-//! wraps each accepted connection so that exactly such an answer (a 4xx or 5xx with
+//! empty body, then closes the connection; no middleware ever sees it. [`EdgeIo`] wraps
+//! each accepted connection (`net::serve`) so that exactly such an answer (a 4xx or 5xx with
 //! `content-length: 0` and no `content-type`, which the router never sends: every error
 //! of ours carries a JSON body) is rewritten into `{"error":{"code","message"}}`.
 
@@ -18,11 +18,9 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
 
 /// Middleware: 400 `malformed_request` for a path or query holding raw (unencoded)
 /// non-ASCII bytes.
@@ -35,23 +33,6 @@ pub async fn ascii_target(req: Request, next: Next) -> Response {
         .into_response();
     }
     next.run(req).await
-}
-
-/// A TCP listener whose connections answer parse errors with the JSON error body.
-pub struct EdgeListener(pub TcpListener);
-
-impl axum::serve::Listener for EdgeListener {
-    type Io = EdgeIo<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (io, addr) = axum::serve::Listener::accept(&mut self.0).await;
-        (EdgeIo::new(io), addr)
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
 }
 
 /// A connection that rewrites hyper's empty-bodied error answers (see the module).
