@@ -11,6 +11,7 @@ mod city;
 mod concurrency;
 mod kpis;
 mod lifecycle;
+mod memory;
 mod openapi;
 mod postgres;
 mod refusals;
