@@ -76,7 +76,11 @@ impl Recount {
     /// first.
     pub(crate) fn open_days_before(&self, day: Option<&str>) -> Vec<String> {
         match day {
-            Some(day) => self.open.range::<str, _>(..day).map(|(d, _)| d.clone()).collect(),
+            Some(day) => self
+                .open
+                .range::<str, _>((std::ops::Bound::Unbounded, std::ops::Bound::Excluded(day)))
+                .map(|(d, _)| d.clone())
+                .collect(),
             None => self.open.keys().cloned().collect(),
         }
     }

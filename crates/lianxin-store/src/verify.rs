@@ -166,7 +166,10 @@ impl Store {
         day: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut days: Vec<String> = match day {
-            Some(day) => stored_days.range::<str, _>(..day).map(|(d, _)| d.clone()).collect(),
+            Some(day) => stored_days
+                .range::<str, _>((std::ops::Bound::Unbounded, std::ops::Bound::Excluded(day)))
+                .map(|(d, _)| d.clone())
+                .collect(),
             None => stored_days.keys().cloned().collect(),
         };
         days.extend(recount.open_days_before(day));
