@@ -12,12 +12,14 @@ pub mod error;
 pub mod event;
 pub mod kpi;
 pub mod lifecycle;
+pub mod login;
 pub mod model;
 pub mod notify;
 pub mod order;
 pub mod reference;
 pub mod scope;
 pub mod setup;
+pub mod text;
 
 pub use command::{Actor, Command};
 pub use error::DomainError;

@@ -97,7 +97,9 @@ pub enum ReplayError {
 
 fn non_empty(errs: &mut FieldErrors, field: &str, text: &str, max: usize) {
     let t = text.trim();
-    if t.is_empty() {
+    if let Err(m) = crate::text::check(text) {
+        errs.add(field, m);
+    } else if t.is_empty() {
         errs.add(field, "must not be empty");
     } else if t.chars().count() > max {
         errs.add(field, format!("must be at most {max} characters"));
@@ -122,6 +124,16 @@ pub fn derive_title(content: &str) -> String {
 /// The free-text and coordinate checks every intake passes, live or imported: content,
 /// title (derived from the content when absent), caller name, address, lat/lon together.
 fn check_text(intake: &mut Intake, errs: &mut FieldErrors) {
+    let texts = [
+        ("title", Some(&intake.title)),
+        ("caller.name", intake.caller.name.as_ref()),
+        ("location.address", intake.location.address.as_ref()),
+    ];
+    for (field, text) in texts {
+        if let Some(Err(m)) = text.map(|t| crate::text::check(t)) {
+            errs.add(field, m);
+        }
+    }
     non_empty(errs, "content", &intake.content, MAX_TEXT);
     intake.title = intake.title.trim().to_owned();
     if intake.title.is_empty() {

@@ -264,6 +264,11 @@ pub struct UserInput {
 /// `password?`.
 pub fn parse_user_input(obj: &Map<String, Value>) -> Result<UserInput, ApiError> {
     let mut errs = BTreeMap::new();
+    for k in ["display_name", "unit", "password"] {
+        if let Some(Err(m)) = obj.get(k).and_then(Value::as_str).map(lianxin_domain::text::check) {
+            errs.insert(k.to_owned(), m);
+        }
+    }
     let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let roles = match obj.get("roles") {
         Some(Value::Array(a)) => {
@@ -286,7 +291,7 @@ pub fn parse_user_input(obj: &Map<String, Value>) -> Result<UserInput, ApiError>
         None => None,
     };
     let display_name = text("display_name");
-    if display_name.as_ref().is_some_and(|d| d.chars().count() > 100) {
+    if !errs.contains_key("display_name") && display_name.as_ref().is_some_and(|d| d.chars().count() > 100) {
         errs.insert("display_name".into(), "must be at most 100 characters".into());
     }
     let active = match obj.get("active") {
@@ -450,4 +455,24 @@ pub async fn history(
         }
     }
     Ok(state.store().admin_changes(kind, code, limit.clamp(1, 500)).await?)
+}
+
+/// Only an admin reads the login log.
+pub fn require_login_log(user: &CurrentUser) -> Result<(), ApiError> {
+    user.require(&[Role::Admin], "only an admin may read the login log")
+}
+
+/// A page of the login log, newest first, and the cursor of the next (older) page.
+pub async fn login_log(
+    state: &AppState,
+    user: &CurrentUser,
+    filter: &lianxin_store::LoginFilter,
+    limit: i64,
+) -> Result<(Vec<lianxin_store::LoginRecord>, Option<i64>), ApiError> {
+    require_login_log(user)?;
+    let mut rows = state.store().login_attempts(filter, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next = if more { rows.last().map(|r| r.id) } else { None };
+    Ok((rows, next))
 }

@@ -84,29 +84,83 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// which usernames exist.
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// Checks a username and password (argon2, off the async runtime) and opens a session.
-/// `Ok(None)` for wrong credentials or an inactive account; the API and the console both
-/// sign in through here.
+fn dummy_hash() -> &'static str {
+    DUMMY_HASH.get_or_init(|| hash_password("no such user").unwrap_or_default()).as_str()
+}
+
+/// Computes the dummy hash ahead of the first sign-in of an unknown user (which would
+/// otherwise pay for hashing it on top of verifying).
+pub async fn warm_up() {
+    let _ = tokio::task::spawn_blocking(|| dummy_hash().len()).await;
+}
+
+/// How a sign-in ended.
+#[derive(Debug)]
+pub enum SignIn {
+    /// The session token and the account.
+    Done(String, UserRecord),
+    /// Wrong username or password, or an account that may not sign in.
+    Refused,
+    /// Too many recent failures for this account or from this address: try again after
+    /// this many seconds. Nothing was checked or recorded.
+    Throttled(u64),
+}
+
+/// The longest username the login log keeps of an attempt.
+const LOGGED_NAME_CHARS: usize = 64;
+
+/// Checks a username and password and opens a session; the API and the console both
+/// sign in through here. First the login log is asked whether this account or `address`
+/// must wait ([`lianxin_domain::login::LoginPolicy`]); then the password is verified with
+/// argon2 off the async runtime — against a dummy hash for an unknown, inactive or
+/// password-less account, so every refusal costs the same; then the attempt (never the
+/// password) is recorded, a success together with its session in one transaction.
 pub async fn sign_in(
     state: &crate::state::AppState,
     username: &str,
     password: String,
-) -> Result<Option<(String, UserRecord)>, lianxin_store::StoreError> {
-    let user = state.store().user(username.trim()).await?;
+    address: &str,
+    via: &str,
+) -> Result<SignIn, lianxin_store::StoreError> {
+    let username: String = username.trim().chars().take(LOGGED_NAME_CHARS).collect();
+    let policy = state.settings().login;
+    let now = state.now();
+    let (account, from) = state.store().login_failures(&username, address, now - policy.window_ms).await?;
+    if let Some(at) = policy.retry_at(account, from, now) {
+        let secs = lianxin_domain::login::retry_after_seconds(at, now);
+        tracing::warn!(user = %username, address, retry_after = secs, "sign-in throttled");
+        return Ok(SignIn::Throttled(secs));
+    }
+    let user = state.store().user(&username).await?;
     let hash = user.as_ref().filter(|u| u.active && !u.password_hash.is_empty()).map(|u| u.password_hash.clone());
+    state.count_password_check();
     let ok = tokio::task::spawn_blocking(move || {
-        let dummy = || DUMMY_HASH.get_or_init(|| hash_password("no such user").unwrap_or_default()).as_str();
-        let h = hash.as_deref().unwrap_or_else(dummy);
+        let h = match hash.as_deref() {
+            Some(h) => h,
+            None => dummy_hash(),
+        };
         verify_password(&password, h) && hash.is_some()
     })
     .await
     .unwrap_or(false);
-    let Some(user) = user.filter(|_| ok) else { return Ok(None) };
+    let mut attempt = lianxin_store::LoginAttempt {
+        at: now,
+        username: username.clone(),
+        address: address.to_owned(),
+        outcome: lianxin_store::LoginOutcome::Failure,
+        via: via.to_owned(),
+    };
+    let Some(user) = user.filter(|_| ok) else {
+        state.store().record_login(&attempt, None).await?;
+        tracing::info!(user = %username, address, "sign-in refused");
+        return Ok(SignIn::Refused);
+    };
     let token = new_token();
-    let now = state.now();
-    state.store().create_session(&token_hash(&token), &user.username, now, now + SESSION_MS).await?;
-    tracing::info!(user = %user.username, "signed in");
-    Ok(Some((token, user)))
+    attempt.outcome = lianxin_store::LoginOutcome::Success;
+    let session = lianxin_store::NewSession { token_hash: &token_hash(&token), expires_at: now + SESSION_MS };
+    state.store().record_login(&attempt, Some(session)).await?;
+    tracing::info!(user = %user.username, address, "signed in");
+    Ok(SignIn::Done(token, user))
 }
 
 impl CurrentUser {

@@ -1,8 +1,7 @@
-//! `lianxin bench create`: a closed-loop load of order registrations over HTTP.
-//!
-//! N clients each send `POST /api/v1/orders` back to back for a fixed time; the report
-//! gives throughput and latency percentiles, then checks that every acknowledged order is
-//! in the database (durability at acknowledgement).
+//! The benchmarks of `lianxin bench`. `create` and `actions` are closed-loop loads over
+//! HTTP: N clients each send requests back to back for a fixed time; the report gives
+//! throughput and latency percentiles, then checks that every acknowledged change is in the
+//! database (durability at acknowledgement).
 
 use crate::app::{Config, spawn};
 use crate::clock::Clock;
@@ -56,94 +55,235 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
-/// Runs the registration benchmark against a fresh server on 127.0.0.1.
-pub async fn run_create(b: &CreateBench) -> anyhow::Result<Report> {
-    let dir = tempfile::tempdir()?;
-    let url = match &b.database_url {
+/// Latencies of the requests that succeeded and the count of those that did not.
+struct Load {
+    seconds: f64,
+    ok: Vec<Duration>,
+    errors: usize,
+}
+
+impl Load {
+    fn per_second(&self) -> f64 {
+        self.ok.len() as f64 / self.seconds
+    }
+}
+
+/// `clients` tasks each send the request `make(client, i)` builds, back to back, for
+/// `seconds`; a request counts when it gets `expect`.
+async fn load(
+    clients: usize,
+    seconds: f64,
+    expect: reqwest::StatusCode,
+    make: impl Fn(usize, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+) -> anyhow::Result<Load> {
+    let make = std::sync::Arc::new(make);
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move {
+            let (mut ok, mut errors, mut i) = (Vec::new(), 0usize, 0usize);
+            while Instant::now() < deadline {
+                i += 1;
+                let t = Instant::now();
+                match make(c, i).send().await {
+                    Ok(r) if r.status() == expect => ok.push(t.elapsed()),
+                    _ => errors += 1,
+                }
+            }
+            (ok, errors)
+        }));
+    }
+    let (mut ok, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        let (l, e) = t.await?;
+        ok.extend(l);
+        errors += e;
+    }
+    ok.sort_unstable();
+    Ok(Load { seconds: started.elapsed().as_secs_f64(), ok, errors })
+}
+
+/// A fresh server on 127.0.0.1 with the demo city and no history, on `database_url` or a
+/// temp SQLite file in `dir`.
+async fn bench_server(database_url: &Option<String>, dir: &std::path::Path) -> anyhow::Result<crate::app::Running> {
+    let url = match database_url {
         Some(u) => u.clone(),
-        None => format!("sqlite://{}", dir.path().join("bench.db").display()),
+        None => format!("sqlite://{}", dir.join("bench.db").display()),
     };
-    let server = spawn(Config {
+    spawn(Config {
         listen: "127.0.0.1:0".into(),
         database_url: url,
         demo: Some(DemoOptions { history: 0, days: 1 }),
         clock: Clock::System,
         sweep_every: None,
+        options: Default::default(),
     })
-    .await?;
-    let base = server.url();
+    .await
+}
+
+/// What the registration load sends: order `i` of client `c`.
+struct Registrations {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+    leaves: Vec<String>,
+    streets: Vec<String>,
+}
+
+impl Registrations {
+    async fn new(server: &crate::app::Running, http: &reqwest::Client) -> anyhow::Result<Registrations> {
+        let base = server.url();
+        let token = login(http, &base, "operator").await?;
+        let dirs = server.state.directory();
+        let leaves = dirs.categories().filter(|c| c.leaf.is_some()).map(|c| c.code.to_string()).collect();
+        let streets = dirs
+            .jurisdictions()
+            .filter(|j| j.level == lianxin_domain::JurisdictionLevel::Street)
+            .map(|j| j.code.to_string())
+            .collect();
+        Ok(Registrations { base, token, http: http.clone(), leaves, streets })
+    }
+
+    fn request(&self, c: usize, i: usize) -> reqwest::RequestBuilder {
+        let body = json!({
+            "channel": "phone", "request_type": "complaint",
+            "category": self.leaves[(c * 7919 + i) % self.leaves.len()], "urgency": "normal",
+            "content": format!("压测工单：第{c}号客户端第{i}单，路灯不亮，请尽快处理。"),
+            "caller": {"phone": format!("139{:08}", (c * 1_000_000 + i) % 100_000_000), "name": "测试"},
+            "location": {"street": self.streets[(c * 31 + i) % self.streets.len()], "address": "天河路1号"}
+        });
+        self.http.post(format!("{}/api/v1/orders", self.base)).bearer_auth(&self.token).json(&body)
+    }
+}
+
+fn report(backend: &str, clients: usize, l: &Load, durable: bool) -> Report {
+    Report {
+        backend: backend.to_owned(),
+        clients,
+        seconds: l.seconds,
+        orders: l.ok.len(),
+        errors: l.errors,
+        orders_per_second: l.per_second(),
+        p50_ms: percentile(&l.ok, 0.50),
+        p99_ms: percentile(&l.ok, 0.99),
+        max_ms: l.ok.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0),
+        durable,
+    }
+}
+
+/// Runs the registration benchmark against a fresh server on 127.0.0.1.
+pub async fn run_create(b: &CreateBench) -> anyhow::Result<Report> {
+    let dir = tempfile::tempdir()?;
+    let server = bench_server(&b.database_url, dir.path()).await?;
     let before = server.state.store().order_count().await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(b.clients).build()?;
-    let token = login(&http, &base, "operator").await?;
-    let dirs = server.state.directory();
-    let leaves: Vec<String> = dirs.categories().filter(|c| c.leaf.is_some()).map(|c| c.code.to_string()).collect();
-    let streets: Vec<String> = dirs
-        .jurisdictions()
-        .filter(|j| j.level == lianxin_domain::JurisdictionLevel::Street)
-        .map(|j| j.code.to_string())
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(b.seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..b.clients {
-        let http = http.clone();
-        let (base, token, leaves, streets) = (base.clone(), token.clone(), leaves.clone(), streets.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut errors = 0usize;
-            let mut i = 0usize;
-            while Instant::now() < deadline {
-                i += 1;
-                let body = json!({
-                    "channel": "phone", "request_type": "complaint",
-                    "category": leaves[(c * 7919 + i) % leaves.len()], "urgency": "normal",
-                    "content": format!("压测工单：第{c}号客户端第{i}单，路灯不亮，请尽快处理。"),
-                    "caller": {"phone": format!("139{:08}", (c * 1_000_000 + i) % 100_000_000), "name": "测试"},
-                    "location": {"street": streets[(c * 31 + i) % streets.len()], "address": "天河路1号"}
-                });
-                let t = Instant::now();
-                let ok = http
-                    .post(format!("{base}/api/v1/orders"))
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .map(|r| r.status() == reqwest::StatusCode::CREATED)
-                    .unwrap_or(false);
-                if ok {
-                    lat.push(t.elapsed());
-                } else {
-                    errors += 1;
-                }
-            }
-            (lat, errors)
-        }));
-    }
-    let mut lat = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await?;
-        lat.extend(l);
-        errors += e;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    lat.sort_unstable();
+    let regs = std::sync::Arc::new(Registrations::new(&server, &http).await?);
+    let r = regs.clone();
+    let l = load(b.clients, b.seconds as f64, reqwest::StatusCode::CREATED, move |c, i| r.request(c, i)).await?;
     let after = server.state.store().order_count().await?;
     let backend = format!("{:?}", server.state.store().backend()).to_lowercase();
-    let report = Report {
-        backend,
-        clients: b.clients,
-        seconds: elapsed,
-        orders: lat.len(),
-        errors,
-        orders_per_second: lat.len() as f64 / elapsed,
-        p50_ms: percentile(&lat, 0.50),
-        p99_ms: percentile(&lat, 0.99),
-        max_ms: lat.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0),
-        durable: (after - before) as usize == lat.len(),
-    };
+    let report = report(&backend, b.clients, &l, (after - before) as usize == l.ok.len());
     server.stop().await;
     Ok(report)
+}
+
+/// What `bench actions` runs.
+#[derive(Debug, Clone)]
+pub struct ActionsBench {
+    pub clients: usize,
+    /// Seconds of each load (registrations, then actions).
+    pub seconds: u64,
+    /// Orders the actions are spread over.
+    pub orders: usize,
+    pub database_url: Option<String>,
+}
+
+/// What `bench actions` measured, in one run on one server.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ActionsReport {
+    pub backend: String,
+    /// Raw durable commits per second of the same database (see `Store::baseline_commits`).
+    pub baseline_commits_per_second: f64,
+    pub registrations: Report,
+    /// Notes on `orders` orders; `orders` in this report counts actions.
+    pub actions: Report,
+    /// Actions per second over registrations per second (target ≥ 1.0).
+    pub actions_over_registrations: f64,
+    /// Registrations per second over the raw commit rate (target ≥ 0.5).
+    pub registrations_over_baseline: f64,
+}
+
+/// Measures, on one fresh server: the database's raw durable commit rate, registrations
+/// over HTTP, then `note` actions spread over `orders` orders, each by `clients` clients;
+/// checks that every acknowledged change is stored.
+pub async fn run_actions(b: &ActionsBench) -> anyhow::Result<ActionsReport> {
+    let dir = tempfile::tempdir()?;
+    let server = bench_server(&b.database_url, dir.path()).await?;
+    let store = server.state.store().clone();
+    let backend = format!("{:?}", store.backend()).to_lowercase();
+    let baseline = store.baseline_commits(b.clients, b.seconds.min(5) as f64).await?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(b.clients).build()?;
+    let regs = std::sync::Arc::new(Registrations::new(&server, &http).await?);
+
+    let before = store.order_count().await?;
+    let r = regs.clone();
+    let l = load(b.clients, b.seconds as f64, reqwest::StatusCode::CREATED, move |c, i| r.request(c, i)).await?;
+    let after = store.order_count().await?;
+    let registrations = report(&backend, b.clients, &l, (after - before) as usize == l.ok.len());
+
+    // The orders the notes go to: the newest `orders` registered above (or more if needed).
+    let mut numbers = Vec::new();
+    let mut cursor: Option<String> = None;
+    while numbers.len() < b.orders {
+        let mut url = format!("{}/api/v1/orders?limit=200", regs.base);
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: serde_json::Value =
+            http.get(url).bearer_auth(&regs.token).send().await?.error_for_status()?.json().await?;
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        numbers.extend(items.iter().filter_map(|o| o["number"].as_str().map(str::to_owned)));
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    while numbers.len() < b.orders {
+        let r = regs.request(999, numbers.len()).send().await?.error_for_status()?;
+        let o: serde_json::Value = r.json().await?;
+        numbers.push(o["number"].as_str().unwrap_or_default().to_owned());
+    }
+    numbers.truncate(b.orders);
+    let mut events_before = 0;
+    for n in &numbers {
+        events_before += store.event_count(n).await?;
+    }
+    let numbers = std::sync::Arc::new(numbers);
+    let (ns, r) = (numbers.clone(), regs.clone());
+    let l = load(b.clients, b.seconds as f64, reqwest::StatusCode::OK, move |c, i| {
+        let n = &ns[(c * 7919 + i * 31) % ns.len()];
+        r.http
+            .post(format!("{}/api/v1/orders/{n}/actions/note", r.base))
+            .bearer_auth(&r.token)
+            .json(&json!({"text": format!("压测备注：第{c}号客户端第{i}条")}))
+    })
+    .await?;
+    let mut events_after = 0;
+    for n in numbers.iter() {
+        events_after += store.event_count(n).await?;
+    }
+    let actions = report(&backend, b.clients, &l, (events_after - events_before) as usize == l.ok.len());
+    server.stop().await;
+    Ok(ActionsReport {
+        backend,
+        baseline_commits_per_second: baseline,
+        actions_over_registrations: actions.orders_per_second / registrations.orders_per_second.max(1e-9),
+        registrations_over_baseline: registrations.orders_per_second / baseline.max(1e-9),
+        registrations,
+        actions,
+    })
 }
 
 /// What to run for the KPI benchmark.
@@ -188,6 +328,7 @@ pub async fn run_kpis(b: &KpiBench) -> anyhow::Result<KpiReport> {
         demo: Some(DemoOptions { history: b.orders, days: b.days }),
         clock: Clock::System,
         sweep_every: None,
+        options: Default::default(),
     })
     .await?;
     let orders = server.state.store().order_count().await?;

@@ -9,8 +9,10 @@ pub mod body;
 pub mod cli;
 pub mod clock;
 pub mod demo;
+pub mod edge;
 pub mod error;
 pub mod jobs;
+pub mod net;
 pub mod openapi;
 pub mod service;
 pub mod setup;
@@ -18,5 +20,5 @@ pub mod state;
 pub mod views;
 pub mod web;
 
-pub use app::{Config, Running, router, spawn};
+pub use app::{Config, Running, ServeOptions, router, spawn};
 pub use clock::Clock;

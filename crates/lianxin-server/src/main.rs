@@ -32,6 +32,8 @@ enum Cmd {
         /// Seconds between supervision sweeps (yellow/red warnings); 0 turns the sweeper off.
         #[arg(long, env = "LIANXIN_SWEEP_SECONDS", default_value_t = 60)]
         sweep_seconds: u64,
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Recompute every order's event hash chain; exit 1 naming the first broken order.
     Verify {
@@ -75,6 +77,57 @@ enum Cmd {
         #[command(subcommand)]
         which: BenchCmd,
     },
+}
+
+/// How `serve` meets the network (README, "Deployment").
+#[derive(clap::Args)]
+struct NetArgs {
+    /// The address users reach, e.g. https://12345.example.gov.cn behind a TLS proxy; with
+    /// https, cookies are Secure and answers carry Strict-Transport-Security.
+    #[arg(long, env = "LIANXIN_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Serve /metrics on this address (and not on --listen).
+    #[arg(long, env = "LIANXIN_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// Require `Authorization: Bearer TOKEN` for /metrics. Without it, /metrics is served
+    /// only on a loopback address.
+    #[arg(long, env = "LIANXIN_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Close a connection that has not sent a request's headers within this many seconds.
+    #[arg(long, env = "LIANXIN_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    header_timeout_seconds: u64,
+    /// Answer 408 when a request body stops arriving for this many seconds.
+    #[arg(long, env = "LIANXIN_BODY_TIMEOUT_SECONDS", default_value_t = 10)]
+    body_timeout_seconds: u64,
+    /// A reverse proxy whose X-Forwarded-For names the client (repeat, or comma-separate
+    /// in the variable); sign-in throttling counts that client's address instead.
+    #[arg(long = "trusted-proxy", env = "LIANXIN_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
+    /// Failed sign-ins of one account within the window before further attempts wait.
+    #[arg(long, env = "LIANXIN_LOGIN_ACCOUNT_FAILURES", default_value_t = 5)]
+    login_account_failures: u32,
+    /// Failed sign-ins from one address within the window before further attempts wait.
+    #[arg(long, env = "LIANXIN_LOGIN_ADDRESS_FAILURES", default_value_t = 20)]
+    login_address_failures: u32,
+}
+
+impl NetArgs {
+    fn options(self) -> lianxin_server::ServeOptions {
+        let defaults = lianxin_server::ServeOptions::default();
+        lianxin_server::ServeOptions {
+            public_url: self.public_url.filter(|u| !u.trim().is_empty()),
+            metrics_listen: self.metrics_listen.filter(|u| !u.trim().is_empty()),
+            metrics_token: self.metrics_token.filter(|u| !u.trim().is_empty()),
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_seconds.max(1)),
+            body_timeout: std::time::Duration::from_secs(self.body_timeout_seconds.max(1)),
+            trusted_proxies: self.trusted_proxies,
+            login: lianxin_domain::login::LoginPolicy {
+                account_failures: self.login_account_failures,
+                address_failures: self.login_address_failures,
+                ..defaults.login
+            },
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -148,6 +201,21 @@ enum BenchCmd {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Raw commit rate, registrations, then lifecycle actions (notes) over HTTP, in one run
+    /// against a fresh local server; prints the ratios between them.
+    Actions {
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Seconds of each load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Orders the actions are spread over.
+        #[arg(long, default_value_t = 256)]
+        orders: usize,
+        /// Database for the server under test (default: a temporary SQLite file).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Order registration over HTTP against a fresh local server.
     Create {
         #[arg(long, default_value_t = 16)]
@@ -214,15 +282,22 @@ fn progress_to_stderr(pass: &'static str) -> impl FnMut(lianxin_store::Progress)
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Cmd::Serve { demo, demo_orders, listen, database_url, sweep_seconds } => {
+        Cmd::Serve { demo, demo_orders, listen, database_url, sweep_seconds, net } => {
             let demo = demo.then(|| DemoOptions { history: demo_orders, ..DemoOptions::default() });
             let with_demo = demo.is_some();
             let sweep_every = (sweep_seconds > 0).then(|| std::time::Duration::from_secs(sweep_seconds));
-            let running =
-                spawn(Config { listen, database_url: database_url.clone(), demo, clock: Clock::System, sweep_every })
-                    .await
-                    .with_context(|| format!("starting on {}", redact(&database_url)))?;
+            let options = net.options();
+            let public_url = options.public_url.clone();
+            let config =
+                Config { listen, database_url: database_url.clone(), demo, clock: Clock::System, sweep_every, options };
+            let running = spawn(config).await.with_context(|| format!("starting on {}", redact(&database_url)))?;
             println!("Lianxin (连心) is serving at {}  (database: {})", running.url(), redact(&database_url));
+            if let Some(u) = &public_url {
+                println!("  public address: {u}");
+            }
+            if let Some(m) = running.metrics_addr {
+                println!("  metrics: http://{m}/metrics");
+            }
             if !with_demo && running.state.store().users().await.map(|u| u.is_empty()).unwrap_or(false) {
                 println!("  this database has no accounts yet: create the first administrator with");
                 println!(
@@ -353,6 +428,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 r.ratio,
                 r.verify_seconds,
                 r.intact
+            );
+            println!("{}", serde_json::to_string(&r)?);
+        }
+        Cmd::Bench { which: BenchCmd::Actions { clients, seconds, orders, database_url } } => {
+            let r = lianxin_server::bench::run_actions(&lianxin_server::bench::ActionsBench {
+                clients,
+                seconds,
+                orders,
+                database_url,
+            })
+            .await?;
+            println!("{}: raw durable commits {:.0}/s", r.backend, r.baseline_commits_per_second);
+            for (what, x) in [("registrations", &r.registrations), ("actions", &r.actions)] {
+                println!(
+                    "  {what:>13}: {} clients, {:.1} s: {} ({} errors), {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, durable: {}",
+                    x.clients,
+                    x.seconds,
+                    x.orders,
+                    x.errors,
+                    x.orders_per_second,
+                    x.p50_ms,
+                    x.p99_ms,
+                    x.max_ms,
+                    x.durable
+                );
+            }
+            println!(
+                "  actions / registrations {:.2} (target >= 1.0); registrations / raw commits {:.2} (target >= 0.5)",
+                r.actions_over_registrations, r.registrations_over_baseline
             );
             println!("{}", serde_json::to_string(&r)?);
         }

@@ -142,7 +142,8 @@ fn parse_time(errs: &mut FieldErrors, field: &str, v: &str) -> Option<Millis> {
     t
 }
 
-/// Parses list filters; unknown parameters are ignored, bad values are a 422.
+/// Parses list filters; unknown parameters are ignored, bad values are a 422 (the API
+/// reads its parameters through `body::Params`, which refuses control characters first).
 pub fn parse_filter(
     params: &[(String, String)],
     dir: &lianxin_domain::reference::Directory,
@@ -195,9 +196,10 @@ pub fn parse_filter(
             },
             "created_from" => f.created_from = parse_time(&mut errs, "created_from", v),
             "created_to" => f.created_to = parse_time(&mut errs, "created_to", v),
+            // As `Params::limit`: at least 1, larger than the maximum counts as the maximum.
             "limit" => match v.parse::<i64>() {
-                Ok(n) => limit = n.clamp(1, 200),
-                Err(_) => errs.add("limit", "must be a whole number"),
+                Ok(n) if n >= 1 => limit = n.min(200),
+                _ => errs.add("limit", "must be a whole number from 1 (larger than 200 counts as 200)"),
             },
             "cursor" => match OrderNumber::parse(v) {
                 Ok(n) => cursor = Some(n.to_string()),

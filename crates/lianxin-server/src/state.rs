@@ -24,10 +24,48 @@ struct Inner {
     calendar: RwLock<Arc<Calendar>>,
     policy: Policy,
     clock: Clock,
+    settings: Settings,
+    /// How many argon2 password verifications this server has run (a check that unknown
+    /// usernames cost what real ones do).
+    password_checks: std::sync::atomic::AtomicU64,
+}
+
+/// How the server meets the network: sign-in throttling, the proxy in front, TLS.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub login: lianxin_domain::login::LoginPolicy,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The public URL is `https`: cookies are `Secure`, answers carry HSTS.
+    pub https: bool,
+    /// How long a request body may stall before the request is answered 408.
+    pub body_timeout: std::time::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            login: Default::default(),
+            trusted_proxies: Vec::new(),
+            https: false,
+            body_timeout: std::time::Duration::from_secs(10),
+        }
+    }
 }
 
 impl AppState {
     pub fn new(store: Store, directory: Directory, calendar: Calendar, clock: Clock) -> AppState {
+        AppState::with_settings(store, directory, calendar, clock, Settings::default())
+    }
+
+    /// Like [`AppState::new`] with network settings.
+    pub fn with_settings(
+        store: Store,
+        directory: Directory,
+        calendar: Calendar,
+        clock: Clock,
+        settings: Settings,
+    ) -> AppState {
         store.set_utc_offset(calendar.utc_offset_minutes);
         AppState {
             inner: Arc::new(Inner {
@@ -37,6 +75,8 @@ impl AppState {
                 calendar: RwLock::new(Arc::new(calendar)),
                 policy: Policy::default(),
                 clock,
+                settings,
+                password_checks: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -90,6 +130,21 @@ impl AppState {
         if let Ok(mut cache) = self.inner.sessions.lock() {
             cache.retain(|_, (u, _, _)| u.username != username);
         }
+    }
+
+    /// The network settings.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// Counts one argon2 password verification.
+    pub fn count_password_check(&self) {
+        self.inner.password_checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many argon2 password verifications this server has run.
+    pub fn password_checks(&self) -> u64 {
+        self.inner.password_checks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn store(&self) -> &Store {

@@ -172,6 +172,11 @@ const TABLES: &[Table] = &[
         ],
         order_by: "id",
     },
+    Table {
+        name: "login_attempts",
+        columns: &[("at", Int), ("username", Text), ("address", Text), ("outcome", Text), ("via", Text)],
+        order_by: "id",
+    },
 ];
 
 /// Tree tables whose rows must be inserted parents first.

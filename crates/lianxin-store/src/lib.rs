@@ -4,6 +4,7 @@
 
 mod copy;
 mod error;
+mod logins;
 mod notify;
 mod orders;
 mod recount;
@@ -13,9 +14,11 @@ mod scan;
 mod sql;
 mod users;
 mod verify;
+mod writer;
 
 pub use copy::CopyReport;
 pub use error::StoreError;
+pub use logins::{LoginAttempt, LoginFilter, LoginOutcome, LoginRecord, NewSession};
 pub use notify::Notification;
 pub use orders::{ActError, OrderFilter, OrderPage, StoredEvent};
 pub use reference::{AdminChange, ReferenceWrite};
@@ -43,8 +46,8 @@ pub struct Store {
     /// SQLite has one writer at a time. Queueing writers here, in FIFO order, replaces
     /// SQLite's busy handler (which sleeps and retries) with a prompt hand-over.
     write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
-    /// The group-commit writer for registrations.
-    registrations: tokio::sync::mpsc::Sender<orders::Registration>,
+    /// The group-commit writer of every change to work orders.
+    writer: tokio::sync::mpsc::Sender<writer::Job>,
     /// The local time offset that dates KPI rollups.
     offset: DayOffset,
 }
@@ -115,14 +118,13 @@ impl Store {
             }
         };
         let write_gate = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
-        // Both backends commit concurrent registrations in batches: on PostgreSQL too the
-        // day's counter row is a hot spot held until commit, so one commit for many orders
-        // beats many commits queueing on it.
-        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        // Both backends commit concurrent changes in batches: one commit (one fsync) for
+        // many changes beats many commits queueing on the disk, and on PostgreSQL the day's
+        // counter row is a hot spot held until commit.
+        let (writer, rx) = tokio::sync::mpsc::channel(writer::QUEUE);
         let offset = DayOffset(std::sync::Arc::new(std::sync::atomic::AtomicI32::new(8 * 60)));
-        tokio::spawn(orders::registration_writer(pool.clone(), write_gate.clone(), offset.clone(), rx));
-        let registrations = tx;
-        let store = Store { pool, backend, write_gate, registrations, offset };
+        tokio::spawn(writer::run(pool.clone(), backend, write_gate.clone(), offset.clone(), rx));
+        let store = Store { pool, backend, write_gate, writer, offset };
         store.migrate().await?;
         Ok(store)
     }
@@ -213,6 +215,55 @@ impl Store {
         let secs = started.elapsed().as_secs_f64();
         sqlx::query("DROP TABLE bench_baseline").execute(&self.pool).await?;
         Ok(secs)
+    }
+
+    /// The baseline of `bench actions`: the raw durable commit rate of this database, with
+    /// its own settings (WAL and `synchronous = FULL` on SQLite), measured for `seconds`.
+    /// On SQLite one writer commits one two-statement transaction after another (SQLite
+    /// has one writer at a time); on PostgreSQL `clients` connections each commit single-row
+    /// inserts back to back, as pgbench's insert script does. Returns commits per second.
+    pub async fn baseline_commits(&self, clients: usize, seconds: f64) -> Result<f64, StoreError> {
+        sqlx::query("CREATE TABLE IF NOT EXISTS bench_commits (k TEXT PRIMARY KEY, v BIGINT NOT NULL)")
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM bench_commits").execute(&self.pool).await?;
+        let until = std::time::Instant::now() + Duration::from_secs_f64(seconds);
+        let started = std::time::Instant::now();
+        let clients = if self.backend == Backend::Sqlite { 1 } else { clients.max(1) };
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let pool = self.pool.clone();
+            let sqlite = self.backend == Backend::Sqlite;
+            tasks.push(tokio::spawn(async move {
+                let mut n = 0u64;
+                while std::time::Instant::now() < until {
+                    let k = format!("c{c}-{n}");
+                    if sqlite {
+                        let mut tx = pool.begin().await?;
+                        sqlx::query("INSERT INTO bench_commits (k, v) VALUES ($1, 0)")
+                            .bind(&k)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("UPDATE bench_commits SET v = v + 1 WHERE k = $1")
+                            .bind(&k)
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                    } else {
+                        sqlx::query("INSERT INTO bench_commits (k, v) VALUES ($1, 0)").bind(&k).execute(&pool).await?;
+                    }
+                    n += 1;
+                }
+                Ok::<u64, sqlx::Error>(n)
+            }));
+        }
+        let mut total = 0;
+        for t in tasks {
+            total += t.await.map_err(|e| StoreError::Unavailable(e.to_string()))??;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        sqlx::query("DROP TABLE bench_commits").execute(&self.pool).await?;
+        Ok(total as f64 / secs)
     }
 
     /// A value from the `meta` table.

@@ -17,27 +17,34 @@ pub struct Notification {
     pub read: bool,
 }
 
-/// Writes the notifications an event causes. Ids are `number-seq-index`, so writing the same
-/// event twice is impossible (the event's own key already forbids it).
-pub(crate) async fn insert(tx: &mut Transaction<'_, Any>, after: &Order, ev: &Event) -> Result<(), StoreError> {
-    for (i, d) in notifications(after, ev).into_iter().enumerate() {
-        let (kind, recipient) = match &d.recipient {
-            Recipient::Unit(u) => ("unit", u.to_string()),
-            Recipient::Role(r) => ("role", r.to_string()),
-        };
-        sqlx::query(
-            "INSERT INTO notifications (id, number, at, recipient_kind, recipient, kind, message) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(format!("{}-{}-{}", ev.order, ev.seq, i))
-        .bind(ev.order.as_str())
-        .bind(ev.at)
-        .bind(kind)
-        .bind(recipient)
-        .bind(&d.kind)
-        .bind(&d.message)
-        .execute(&mut **tx)
-        .await?;
+/// Writes the notifications the events cause (each with the order as it stands after its
+/// event) in one statement. Ids are `number-seq-index`, so writing the same event twice is
+/// impossible (the event's own key already forbids it).
+pub(crate) async fn insert_many(
+    tx: &mut Transaction<'_, Any>,
+    backend: crate::Backend,
+    events: &[(&Order, &Event)],
+) -> Result<(), StoreError> {
+    let mut q = Sql::for_backend(
+        "INSERT INTO notifications (id, number, at, recipient_kind, recipient, kind, message) VALUES ",
+        backend,
+    );
+    let mut rows = 0;
+    for (after, ev) in events {
+        for (i, d) in notifications(after, ev).into_iter().enumerate() {
+            let (kind, recipient) = match &d.recipient {
+                Recipient::Unit(u) => ("unit", u.to_string()),
+                Recipient::Role(r) => ("role", r.to_string()),
+            };
+            q.push(if rows == 0 { "(" } else { ", (" });
+            q.text(format!("{}-{}-{}", ev.order, ev.seq, i)).push(", ").text(ev.order.as_str()).push(", ");
+            q.int(ev.at).push(", ").text(kind).push(", ").text(recipient).push(", ");
+            q.text(d.kind).push(", ").text(d.message).push(")");
+            rows += 1;
+        }
+    }
+    if rows > 0 {
+        q.query().execute(&mut **tx).await?;
     }
     Ok(())
 }

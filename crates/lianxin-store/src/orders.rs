@@ -4,15 +4,13 @@
 use crate::error::corrupt;
 use crate::sql::Sql;
 use crate::{Store, StoreError};
-use lianxin_domain::calendar::Calendar;
 use lianxin_domain::chain::{self, EventRecord, GENESIS};
 use lianxin_domain::kpi::rollup_deltas;
 use lianxin_domain::lifecycle::{ReplayError, apply};
-use lianxin_domain::order::Intake;
 use lianxin_domain::scope::Scope;
 use lianxin_domain::*;
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 /// An event as stored, with its place in the hash chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +68,7 @@ impl<E> From<sqlx::Error> for ActError<E> {
     }
 }
 
-fn replay_err(e: ReplayError) -> StoreError {
+pub(crate) fn replay_err(e: ReplayError) -> StoreError {
     corrupt(format!("event does not apply: {e}"))
 }
 
@@ -129,7 +127,11 @@ pub(crate) fn event_from_record(rec: &EventRecord) -> Result<Event, String> {
     })
 }
 
-async fn insert_event(tx: &mut Transaction<'_, Any>, rec: &EventRecord, hash: &str) -> Result<(), StoreError> {
+pub(crate) async fn insert_event(
+    tx: &mut Transaction<'_, Any>,
+    rec: &EventRecord,
+    hash: &str,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO events (number, seq, at, actor, unit, action, from_status, to_status, comment, payload, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -152,7 +154,7 @@ async fn insert_event(tx: &mut Transaction<'_, Any>, rec: &EventRecord, hash: &s
 }
 
 /// Appends events to the chain whose head is `prev_hash`; returns the new head.
-async fn append_events(
+pub(crate) async fn append_events(
     tx: &mut Transaction<'_, Any>,
     events: &[Event],
     mut prev_hash: String,
@@ -166,7 +168,11 @@ async fn append_events(
     Ok(prev_hash)
 }
 
-async fn insert_order_row(tx: &mut Transaction<'_, Any>, o: &Order, last_hash: &str) -> Result<(), StoreError> {
+pub(crate) async fn insert_order_row(
+    tx: &mut Transaction<'_, Any>,
+    o: &Order,
+    last_hash: &str,
+) -> Result<(), StoreError> {
     let data = serde_json::to_string(o).map_err(corrupt)?;
     sqlx::query(
         "INSERT INTO orders (number, status, channel, request_type, category, urgency, caller_phone, confidential, \
@@ -205,7 +211,7 @@ async fn insert_order_row(tx: &mut Transaction<'_, Any>, o: &Order, last_hash: &
 }
 
 /// The `warn_level` column: the warning given for the current deadline.
-fn warn_level(o: &Order) -> i64 {
+pub(crate) fn warn_level(o: &Order) -> i64 {
     match o.warned_level() {
         None => 0,
         Some(WarnLevel::Yellow) => 1,
@@ -213,11 +219,15 @@ fn warn_level(o: &Order) -> i64 {
     }
 }
 
-fn qa_status(o: &Order) -> Option<String> {
+pub(crate) fn qa_status(o: &Order) -> Option<String> {
     o.qa.as_ref().map(|q| q.result.as_str().to_owned())
 }
 
-async fn write_order_units(tx: &mut Transaction<'_, Any>, o: &Order, replace: bool) -> Result<(), StoreError> {
+pub(crate) async fn write_order_units(
+    tx: &mut Transaction<'_, Any>,
+    o: &Order,
+    replace: bool,
+) -> Result<(), StoreError> {
     if replace {
         sqlx::query("DELETE FROM order_units WHERE number = $1").bind(o.number.as_str()).execute(&mut **tx).await?;
     }
@@ -233,7 +243,7 @@ async fn write_order_units(tx: &mut Transaction<'_, Any>, o: &Order, replace: bo
     Ok(())
 }
 
-fn order_from_row(r: &AnyRow) -> Result<(Order, String), StoreError> {
+pub(crate) fn order_from_row(r: &AnyRow) -> Result<(Order, String), StoreError> {
     let data: String = r.try_get("data")?;
     let o: Order = serde_json::from_str(&data).map_err(corrupt)?;
     Ok((o, r.try_get("last_hash")?))
@@ -247,9 +257,9 @@ impl Store {
     /// on either backend.
     pub async fn register_order(&self, day: &str, event: Event) -> Result<Order, StoreError> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        let stopped = || StoreError::Unavailable("the database writer has stopped".into());
-        self.registrations.send(Registration { day: day.to_owned(), event, reply }).await.map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        let job = crate::writer::Job::Register { day: day.to_owned(), event: Box::new(event), reply };
+        self.writer.send(job).await.map_err(|_| crate::writer::stopped())?;
+        rx.await.map_err(|_| crate::writer::stopped())?
     }
 
     /// An order by number.
@@ -262,9 +272,11 @@ impl Store {
     }
 
     /// Performs one action: `decide` sees the current order and returns the one event to
-    /// append (or refuses). The event, the new order row and the unit links are written in
-    /// one transaction, guarded by the order's version; when another writer got there
-    /// first, `decide` runs again on the fresh state.
+    /// append (or refuses). The event, the new order row, the unit links, the rollups and
+    /// the notifications are written by the store's writer in one transaction (with other
+    /// changes waiting at the same moment), guarded by the order's version; when another
+    /// change got there first, `decide` runs again on the fresh state. Returns once the
+    /// change is committed.
     pub async fn act<E>(
         &self,
         number: &str,
@@ -277,50 +289,18 @@ impl Store {
                 .await?;
             let Some(row) = row else { return Err(ActError::NotFound) };
             let (old, head) = order_from_row(&row)?;
-            let ev = decide(&old).map_err(ActError::Rejected)?;
-            let new = apply(Some(old.clone()), &ev).map_err(replay_err)?;
-            let rec = record(&ev, &head)?;
-            let hash = chain::hash(&rec);
-            let data = serde_json::to_string(&new).map_err(corrupt)?;
-            let _turn = self.write_turn().await;
-            let mut tx = self.pool.begin().await?;
-            let updated = sqlx::query(
-                "UPDATE orders SET status = $1, lead_unit = $2, deadline = $3, sign_deadline = $4, updated_at = $5, \
-                 closed_at = $6, version = $7, last_hash = $8, data = $9, dispatched_at = $12, callback_deadline = $13, \
-                 warn_level = $14, qa_status = $15, warn_at = $16 WHERE number = $10 AND version = $11",
-            )
-            .bind(new.status.as_str())
-            .bind(new.lead_unit.as_ref().map(|d| d.to_string()))
-            .bind(new.deadline)
-            .bind(new.sign_deadline)
-            .bind(new.updated_at)
-            .bind(new.closed_at)
-            .bind(new.version)
-            .bind(&hash)
-            .bind(data)
-                        .bind(number)
-            .bind(old.version)
-            .bind(new.dispatched_at)
-            .bind(new.callback_deadline)
-            .bind(warn_level(&new))
-            .bind(qa_status(&new))
-            .bind(new.yellow_at(75))
-            .execute(&mut *tx)
-            .await?;
-            if updated.rows_affected() == 0 {
-                tx.rollback().await?;
-                tokio::task::yield_now().await;
-                continue;
+            let event = decide(&old).map_err(ActError::Rejected)?;
+            let new = apply(Some(old.clone()), &event).map_err(replay_err)?;
+            let record = record(&event, &head)?;
+            let hash = chain::hash(&record);
+            let prepared = crate::writer::Prepared { old, new, event, record, hash };
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            let job = crate::writer::Job::Act { prepared: Box::new(prepared), reply };
+            self.writer.send(job).await.map_err(|_| crate::writer::stopped())?;
+            match rx.await.map_err(|_| crate::writer::stopped())?? {
+                crate::writer::Outcome::Committed(order) => return Ok(*order),
+                crate::writer::Outcome::Stale => tokio::task::yield_now().await,
             }
-            insert_event(&mut tx, &rec, &hash).await?;
-            if old.lead_unit != new.lead_unit || old.assisting_units != new.assisting_units {
-                write_order_units(&mut tx, &new, true).await?;
-            }
-            let cal = self.calendar_for_days();
-            crate::rollup::apply_deltas(&mut tx, &rollup_deltas(Some(&old), &new, &cal)).await?;
-            crate::notify::insert(&mut tx, &new, &ev).await?;
-            tx.commit().await?;
-            return Ok(new);
         }
         Err(ActError::Store(StoreError::Conflict("the order is changing too fast; try again".into())))
     }
@@ -430,7 +410,7 @@ impl Store {
 const IMPORT_CHUNK: usize = 100;
 
 /// Inserts many events in one statement.
-async fn insert_event_rows<'a>(
+pub(crate) async fn insert_event_rows<'a>(
     tx: &mut Transaction<'_, Any>,
     backend: crate::Backend,
     rows: impl Iterator<Item = (&'a EventRecord, &'a str)>,
@@ -458,7 +438,7 @@ async fn insert_event_rows<'a>(
 }
 
 /// Inserts many order rows in one statement (the columns of `insert_order_row`).
-async fn insert_order_rows<'a>(
+pub(crate) async fn insert_order_rows<'a>(
     tx: &mut Transaction<'_, Any>,
     backend: crate::Backend,
     rows: impl Iterator<Item = (&'a Order, &'a str)>,
@@ -490,101 +470,6 @@ async fn insert_order_rows<'a>(
     }
     q.query().execute(&mut **tx).await?;
     Ok(())
-}
-
-/// A registration waiting for the SQLite writer task.
-pub(crate) struct Registration {
-    day: String,
-    event: Event,
-    reply: tokio::sync::oneshot::Sender<Result<Order, StoreError>>,
-}
-
-/// Most registrations committed in one transaction.
-const MAX_BATCH: usize = 128;
-
-/// The registration writer: takes every registration waiting, commits them in one transaction,
-/// answers each. When the batch fails, every one of its registrations gets the error and
-/// none is stored.
-pub(crate) async fn registration_writer(
-    pool: AnyPool,
-    gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
-    offset: crate::DayOffset,
-    mut rx: tokio::sync::mpsc::Receiver<Registration>,
-) {
-    while let Some(first) = rx.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
-            }
-        }
-        let input: Vec<(String, Event)> = jobs.iter().map(|j| (j.day.clone(), j.event.clone())).collect();
-        let result = {
-            let _turn = match &gate {
-                Some(g) => Some(g.lock().await),
-                None => None,
-            };
-            register_batch(&pool, &input, &offset.calendar()).await
-        };
-        match result {
-            Ok(orders) => {
-                for (job, order) in jobs.into_iter().zip(orders) {
-                    let _ = job.reply.send(Ok(order));
-                }
-            }
-            Err(e) => {
-                for job in jobs {
-                    let _ = job.reply.send(Err(e.clone()));
-                }
-            }
-        }
-    }
-}
-
-/// Whether the caller had an order in the same category within the 30 days before `at`.
-async fn is_repeat_contact(tx: &mut Transaction<'_, Any>, intake: &Intake, at: Millis) -> Result<bool, StoreError> {
-    let Some(phone) = &intake.caller.phone else { return Ok(false) };
-    let hit = sqlx::query(
-        "SELECT 1 FROM orders WHERE caller_phone = $1 AND category = $2 AND created_at >= $3 AND created_at <= $4 LIMIT 1",
-    )
-    .bind(phone.as_str())
-    .bind(intake.category.as_str())
-    .bind(at - 30 * 86_400_000)
-    .bind(at)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(hit.is_some())
-}
-
-async fn register_batch(pool: &AnyPool, input: &[(String, Event)], cal: &Calendar) -> Result<Vec<Order>, StoreError> {
-    let mut tx = pool.begin().await?;
-    let mut out = Vec::with_capacity(input.len());
-    let mut deltas = Vec::new();
-    for (day, ev) in input {
-        // A write first, so SQLite takes its write lock at once rather than upgrading later.
-        let (seq,): (i64,) = sqlx::query_as(
-            "INSERT INTO order_counters (day, last) VALUES ($1, 1) \
-             ON CONFLICT (day) DO UPDATE SET last = order_counters.last + 1 RETURNING last",
-        )
-        .bind(day)
-        .fetch_one(&mut *tx)
-        .await?;
-        let mut ev = ev.clone();
-        ev.order = OrderNumber::format(day, seq as u64);
-        ev.seq = 1;
-        if let Change::Registered { intake, repeat_contact } = &mut ev.change {
-            *repeat_contact = is_repeat_contact(&mut tx, intake, ev.at).await?;
-        }
-        let order = apply(None, &ev).map_err(replay_err)?;
-        let head = append_events(&mut tx, std::slice::from_ref(&ev), GENESIS.to_owned()).await?;
-        insert_order_row(&mut tx, &order, &head).await?;
-        deltas.extend(rollup_deltas(None, &order, cal));
-        out.push(order);
-    }
-    crate::rollup::apply_deltas(&mut tx, &deltas).await?;
-    tx.commit().await?;
-    Ok(out)
 }
 
 impl Store {

@@ -173,16 +173,11 @@ impl Store {
 
     /// Appends to the audit log.
     pub async fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
-        sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(e.at)
-            .bind(&e.actor)
-            .bind(&e.action)
-            .bind(&e.subject)
-            .bind(e.detail.clone())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let stopped = crate::writer::stopped;
+        let job = crate::writer::Job::Audit { entry: Box::new(e.clone()), reply };
+        self.writer.send(job).await.map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
     }
 
     /// The newest audit entries, newest first.
@@ -203,4 +198,21 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Writes audit entries in one statement (the writer batches them with other changes).
+pub(crate) async fn insert_audits(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::Backend,
+    entries: &[&AuditEntry],
+) -> Result<(), StoreError> {
+    let mut q =
+        crate::sql::Sql::for_backend("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ", backend);
+    for (i, e) in entries.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        q.int(e.at).push(", ").text(e.actor.as_str()).push(", ").text(e.action.as_str()).push(", ");
+        q.text(e.subject.as_str()).push(", ").opt_text(e.detail.clone()).push(")");
+    }
+    q.query().execute(&mut **tx).await?;
+    Ok(())
 }

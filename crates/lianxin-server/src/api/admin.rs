@@ -3,18 +3,17 @@
 
 use crate::admin::{self, UserInput};
 use crate::auth::CurrentUser;
-use crate::body::parse_object;
+use crate::body::{JsonObject, Params, invalid, media_type, unsupported_media_type};
 use crate::error::ApiError;
 use crate::setup::{Kind, Report, table::Format};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lianxin_store::{AdminChange, UserRecord};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde::Serialize;
 use utoipa::ToSchema;
 
 fn kind_of(s: &str) -> Result<Kind, ApiError> {
@@ -32,81 +31,79 @@ fn reference_kind(s: &str) -> Result<Kind, ApiError> {
     }
 }
 
-fn bool_param(v: Option<&str>, name: &str) -> Result<bool, ApiError> {
-    match v {
-        None | Some("false") | Some("0") => Ok(false),
-        Some("true") | Some("1") => Ok(true),
+/// The format of an import body: `?format=`, else its media type (`text/csv`,
+/// `application/json`; `text/plain`, `application/octet-stream` or none are CSV). Any
+/// other media type is a 415.
+fn format_of(params: &Params, headers: &HeaderMap) -> Result<Format, ApiError> {
+    let mut errs = lianxin_domain::error::FieldErrors::new();
+    let format = params.one_of("format", &mut errs, &["csv", "json"]);
+    errs.finish()?;
+    let media = media_type(headers);
+    match media.as_deref() {
+        None | Some("text/csv" | "text/plain" | "application/octet-stream" | "application/json") => {}
         Some(other) => {
-            Err(ApiError::invalid(BTreeMap::from([(name.to_owned(), format!("`{other}` is not true or false"))])))
+            return Err(unsupported_media_type(Some(other), "`text/csv` or `application/json`"));
         }
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ImportQuery {
-    dry_run: Option<String>,
-    format: Option<String>,
-}
-
-fn format_of(param: Option<&str>, headers: &HeaderMap) -> Result<Format, ApiError> {
-    match param {
-        Some("csv") => return Ok(Format::Csv),
-        Some("json") => return Ok(Format::Json),
-        Some(other) => {
-            return Err(ApiError::invalid(BTreeMap::from([(
-                "format".into(),
-                format!("`{other}` is not csv or json"),
-            )])));
-        }
-        None => {}
-    }
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    Ok(if ct.contains("json") { Format::Json } else { Format::Csv })
+    Ok(match (format, media.as_deref()) {
+        (Some("json"), _) | (None, Some("application/json")) => Format::Json,
+        _ => Format::Csv,
+    })
 }
 
 /// Import a file (the body: CSV, or JSON with `Content-Type: application/json` or
 /// `?format=json`). All rows or none; every bad row is named in `fields` as
 /// `line N: column`. `?dry_run=true` reports what would change and writes nothing.
-#[utoipa::path(post, path = "/api/v1/admin/import/{kind}", tag = "admin",
+#[utoipa::path(post, path = "/api/v1/admin/import/{kind}", tag = "admin", operation_id = "admin_import",
     params(("kind" = String, Path, description = "jurisdictions, units, categories, routes, users or orders"),
            ("dry_run" = Option<bool>, Query), ("format" = Option<String>, Query, description = "csv or json")),
-    request_body(content = String, description = "the file, as API.md fixes its columns"),
-    responses((status = 200, body = Report), (status = 401), (status = 403), (status = 404), (status = 422)),
+    request_body(description = "the file, as API.md fixes its columns (at most 64 MiB)",
+                 content((String = "text/csv"), (String = "application/json"))),
+    responses((status = 200, description = "What was (or, with dry_run, would be) created and updated", body = Report),
+              (status = 403, description = "Only an admin may import"),
+              (status = 404, description = "No such kind"),
+              (status = 422, description = "Bad rows (every one named as `line N: column`) or parameters; nothing written")),
     security(("bearer" = [])))]
 pub async fn import(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(kind): Path<String>,
-    Query(q): Query<ImportQuery>,
+    params: Params,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Report>, ApiError> {
     let kind = kind_of(&kind)?;
     admin::require_admin(&user)?;
-    let dry_run = bool_param(q.dry_run.as_deref(), "dry_run")?;
-    let format = format_of(q.format.as_deref(), &headers)?;
+    let mut errs = lianxin_domain::error::FieldErrors::new();
+    let dry_run = params.boolean("dry_run", &mut errs).unwrap_or(false);
+    errs.finish()?;
+    let format = format_of(&params, &headers)?;
     Ok(Json(admin::import(&state, &user, kind, &body, format, dry_run).await?))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ExportQuery {
-    format: Option<String>,
-}
-
 /// Export what `import` reads (CSV by default, `?format=json`).
-#[utoipa::path(get, path = "/api/v1/admin/export/{kind}", tag = "admin",
-    params(("kind" = String, Path), ("format" = Option<String>, Query, description = "csv or json")),
-    responses((status = 200, body = String), (status = 401), (status = 403), (status = 404), (status = 422)),
+#[utoipa::path(get, path = "/api/v1/admin/export/{kind}", tag = "admin", operation_id = "admin_export",
+    params(("kind" = String, Path, description = "jurisdictions, units, categories, routes, users or orders"),
+           ("format" = Option<String>, Query, description = "csv (default) or json")),
+    responses((status = 200, description = "The file import reads",
+               content((String = "text/csv"), (Vec<serde_json::Value> = "application/json"))),
+              (status = 403, description = "Only an admin may export"),
+              (status = 404, description = "No such kind")),
     security(("bearer" = [])))]
 pub async fn export(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(kind): Path<String>,
-    Query(q): Query<ExportQuery>,
+    params: Params,
 ) -> Result<Response, ApiError> {
     let kind = kind_of(&kind)?;
     admin::require_admin(&user)?;
-    let format = format_of(Some(q.format.as_deref().unwrap_or("csv")), &HeaderMap::new())?;
+    let mut errs = lianxin_domain::error::FieldErrors::new();
+    let format = match params.one_of("format", &mut errs, &["csv", "json"]) {
+        Some("json") => Format::Json,
+        _ => Format::Csv,
+    };
+    errs.finish()?;
     let bytes = admin::export(&state, &user, kind, format).await?;
     let (ct, ext) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
@@ -122,27 +119,32 @@ pub async fn export(
 
 /// Create or edit one jurisdiction, unit or category: the body has the import columns as
 /// keys (the path's code wins). Returns the change report.
-#[utoipa::path(put, path = "/api/v1/admin/{kind}/{code}", tag = "admin",
+#[utoipa::path(put, path = "/api/v1/admin/{kind}/{code}", tag = "admin", operation_id = "admin_put_item",
     params(("kind" = String, Path, description = "jurisdictions, units or categories"), ("code" = String, Path)),
-    request_body(content = serde_json::Value, description = "the import columns of the kind, e.g. {\"name\",\"kind\",\"parent\",\"jurisdiction\"}"),
-    responses((status = 200, body = Report), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    request_body(content = BTreeMap<String, String>, description = "the import columns of the kind as strings, e.g. {\"name\",\"kind\",\"parent\",\"jurisdiction\"}"),
+    responses((status = 200, description = "What changed", body = Report),
+              (status = 403, description = "Only an admin may edit reference data"),
+              (status = 404, description = "No such kind"),
+              (status = 422, description = "Invalid columns, every one named")),
     security(("bearer" = [])))]
 pub async fn put_item(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((kind, code)): Path<(String, String)>,
-    body: Bytes,
+    JsonObject(obj): JsonObject,
 ) -> Result<Json<Report>, ApiError> {
-    let mut obj = parse_object(&body)?;
+    let mut obj = obj;
     let kind = reference_kind(&kind)?;
     obj.insert("code".into(), serde_json::Value::String(code));
     Ok(Json(admin::save_item(&state, &user, kind, obj).await?))
 }
 
 /// One jurisdiction, unit or category as the import columns.
-#[utoipa::path(get, path = "/api/v1/admin/{kind}/{code}", tag = "admin",
-    params(("kind" = String, Path), ("code" = String, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 401), (status = 403), (status = 404)),
+#[utoipa::path(get, path = "/api/v1/admin/{kind}/{code}", tag = "admin", operation_id = "admin_get_item",
+    params(("kind" = String, Path, description = "jurisdictions, units or categories"), ("code" = String, Path)),
+    responses((status = 200, description = "The item's import columns", body = serde_json::Value),
+              (status = 403, description = "Only an admin may read reference items here"),
+              (status = 404, description = "No such kind or item")),
     security(("bearer" = [])))]
 pub async fn get_item(
     State(state): State<AppState>,
@@ -158,9 +160,13 @@ pub async fn get_item(
 
 /// Deactivate (nothing is deleted: it stays on old orders, leaves intake and dispatch) or
 /// reactivate a jurisdiction, unit or category.
-#[utoipa::path(post, path = "/api/v1/admin/{kind}/{code}/{toggle}", tag = "admin",
-    params(("kind" = String, Path), ("code" = String, Path), ("toggle" = String, Path, description = "deactivate or activate")),
-    responses((status = 200, body = Report), (status = 401), (status = 403), (status = 404), (status = 422)),
+#[utoipa::path(post, path = "/api/v1/admin/{kind}/{code}/{toggle}", tag = "admin", operation_id = "admin_toggle_item",
+    params(("kind" = String, Path, description = "jurisdictions, units or categories"), ("code" = String, Path),
+           ("toggle" = String, Path, description = "deactivate or activate")),
+    responses((status = 200, description = "What changed", body = Report),
+              (status = 403, description = "Only an admin may (de)activate reference items"),
+              (status = 404, description = "No such kind, item or toggle"),
+              (status = 422, description = "The item cannot be (de)activated, e.g. a parent of active items")),
     security(("bearer" = [])))]
 pub async fn toggle_item(
     State(state): State<AppState>,
@@ -186,8 +192,10 @@ pub struct RouteOut {
 }
 
 /// The routing catalogue (派单目录).
-#[utoipa::path(get, path = "/api/v1/admin/routes", tag = "admin",
-    responses((status = 200, body = [RouteOut]), (status = 401), (status = 403)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/admin/routes", tag = "admin", operation_id = "admin_list_routes",
+    responses((status = 200, description = "Every route", body = [RouteOut]),
+              (status = 403, description = "Only an admin may read the routing catalogue here")),
+    security(("bearer" = [])))]
 pub async fn routes(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<RouteOut>>, ApiError> {
     admin::require_admin(&user)?;
     Ok(Json(
@@ -204,40 +212,38 @@ pub async fn routes(State(state): State<AppState>, user: CurrentUser) -> Result<
 }
 
 /// Add or replace a route: `{"category","jurisdiction"?,"unit"}`.
-#[utoipa::path(put, path = "/api/v1/admin/routes", tag = "admin",
-    request_body(content = serde_json::Value, description = "{\"category\",\"jurisdiction\"?,\"unit\"}"),
-    responses((status = 200, body = Report), (status = 400), (status = 401), (status = 403), (status = 422)),
+#[utoipa::path(put, path = "/api/v1/admin/routes", tag = "admin", operation_id = "admin_put_route",
+    request_body = crate::openapi::RouteIn,
+    responses((status = 200, description = "What changed", body = Report),
+              (status = 403, description = "Only an admin may edit the routing catalogue"),
+              (status = 422, description = "Invalid values, every one named")),
     security(("bearer" = [])))]
 pub async fn put_route(
     State(state): State<AppState>,
     user: CurrentUser,
-    body: Bytes,
+    JsonObject(obj): JsonObject,
 ) -> Result<Json<Report>, ApiError> {
-    let obj = parse_object(&body)?;
     Ok(Json(admin::save_item(&state, &user, Kind::Routes, obj).await?))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct RouteKey {
-    category: Option<String>,
-    jurisdiction: Option<String>,
-}
-
 /// Remove a route.
-#[utoipa::path(delete, path = "/api/v1/admin/routes", tag = "admin",
-    params(("category" = String, Query), ("jurisdiction" = Option<String>, Query)),
-    responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/admin/routes", tag = "admin", operation_id = "admin_delete_route",
+    params(("category" = String, Query), ("jurisdiction" = Option<String>, Query, description = "absent: the row for anywhere")),
+    responses((status = 204, description = "Removed"),
+              (status = 403, description = "Only an admin may edit the routing catalogue"),
+              (status = 404, description = "No such route"),
+              (status = 422, description = "`category` missing or invalid")),
+    security(("bearer" = [])))]
 pub async fn delete_route(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<RouteKey>,
+    params: Params,
 ) -> Result<StatusCode, ApiError> {
-    let category = q.category.unwrap_or_default();
-    if category.is_empty() {
+    let Some(category) = params.get("category") else {
         admin::require_admin(&user)?;
-        return Err(ApiError::invalid(BTreeMap::from([("category".into(), "is required".into())])));
-    }
-    admin::delete_route(&state, &user, &category, q.jurisdiction.as_deref()).await?;
+        return Err(invalid("category", "is required"));
+    };
+    admin::delete_route(&state, &user, category, params.get("jurisdiction")).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -265,16 +271,21 @@ fn account(u: &UserRecord) -> AccountOut {
 }
 
 /// The accounts the caller manages (an admin: all; a unit admin: its units').
-#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
-    responses((status = 200, body = [AccountOut]), (status = 401), (status = 403)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", operation_id = "admin_list_users",
+    responses((status = 200, description = "The accounts", body = [AccountOut]),
+              (status = 403, description = "Only an admin or unit admin manages accounts")),
+    security(("bearer" = [])))]
 pub async fn users(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<AccountOut>>, ApiError> {
     Ok(Json(admin::list_users(&state, &user).await?.iter().map(account).collect()))
 }
 
 /// One account.
-#[utoipa::path(get, path = "/api/v1/admin/users/{username}", tag = "admin",
+#[utoipa::path(get, path = "/api/v1/admin/users/{username}", tag = "admin", operation_id = "admin_get_user",
     params(("username" = String, Path)),
-    responses((status = 200, body = AccountOut), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, description = "The account", body = AccountOut),
+              (status = 403, description = "Only an admin or unit admin manages accounts"),
+              (status = 404, description = "No such account among those the caller manages")),
+    security(("bearer" = [])))]
 pub async fn get_user(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -286,50 +297,59 @@ pub async fn get_user(
 /// Create or update an account: `{"display_name"?,"roles":[…],"unit"?,"active"?,"password"?}`.
 /// A unit admin manages only its units' accounts, with handler and unit_admin roles.
 /// Disabling ends the account's sessions and tokens at once.
-#[utoipa::path(put, path = "/api/v1/admin/users/{username}", tag = "admin",
+#[utoipa::path(put, path = "/api/v1/admin/users/{username}", tag = "admin", operation_id = "admin_put_user",
     params(("username" = String, Path)),
-    request_body(content = serde_json::Value, description = "{\"display_name\"?,\"roles\":[…],\"unit\"?,\"active\"?,\"password\"?}"),
-    responses((status = 200, body = AccountOut), (status = 201, body = AccountOut), (status = 400), (status = 401),
-               (status = 403), (status = 404), (status = 409), (status = 422)),
+    request_body = crate::openapi::UserIn,
+    responses((status = 200, description = "Updated", body = AccountOut), (status = 201, description = "Created", body = AccountOut),
+              (status = 403, description = "The caller may not manage this account or give these roles"),
+              (status = 404, description = "No such account among those the caller manages"),
+              (status = 409, description = "The change would leave no active admin, or conflicts with the stored account"),
+              (status = 422, description = "Invalid values, every one named")),
     security(("bearer" = [])))]
 pub async fn put_user(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(username): Path<String>,
-    body: Bytes,
+    JsonObject(obj): JsonObject,
 ) -> Result<(StatusCode, Json<AccountOut>), ApiError> {
-    let obj = parse_object(&body)?;
     let input: UserInput = admin::parse_user_input(&obj)?;
     let (u, created) = admin::save_user(&state, &user, &username, input).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(account(&u))))
 }
 
 /// Set an account's password: `{"password"}` (at least 8 characters); its sessions end.
-#[utoipa::path(post, path = "/api/v1/admin/users/{username}/password", tag = "admin",
+#[utoipa::path(post, path = "/api/v1/admin/users/{username}/password", tag = "admin", operation_id = "admin_set_password",
     params(("username" = String, Path)),
-    request_body(content = serde_json::Value, description = "{\"password\"}"),
-    responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    request_body = crate::openapi::PasswordIn,
+    responses((status = 204, description = "Set; the account's sessions ended"),
+              (status = 403, description = "The caller may not manage this account"),
+              (status = 404, description = "No such account among those the caller manages"),
+              (status = 422, description = "`password` missing, too short or holding control characters")),
     security(("bearer" = [])))]
 pub async fn set_password(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(username): Path<String>,
-    body: Bytes,
+    JsonObject(obj): JsonObject,
 ) -> Result<StatusCode, ApiError> {
-    let obj = parse_object(&body)?;
-    let password = obj.get("password").and_then(|v| v.as_str()).unwrap_or("").to_owned();
     admin::get_user(&state, &user, &username).await?;
+    let mut errs = lianxin_domain::error::FieldErrors::new();
+    let password = crate::body::Fields::new(&obj).string("password", true, &mut errs).unwrap_or_default();
+    errs.finish()?;
     if password.is_empty() {
-        return Err(ApiError::invalid(BTreeMap::from([("password".into(), "is required".into())])));
+        return Err(invalid("password", "is required"));
     }
     admin::set_password(&state, &user, &username, password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Disable or enable an account.
-#[utoipa::path(post, path = "/api/v1/admin/users/{username}/{toggle}", tag = "admin",
+#[utoipa::path(post, path = "/api/v1/admin/users/{username}/{toggle}", tag = "admin", operation_id = "admin_toggle_user",
     params(("username" = String, Path), ("toggle" = String, Path, description = "disable or enable")),
-    responses((status = 200, body = AccountOut), (status = 401), (status = 403), (status = 404), (status = 409)),
+    responses((status = 200, description = "The account", body = AccountOut),
+              (status = 403, description = "The caller may not manage this account"),
+              (status = 404, description = "No such account or toggle"),
+              (status = 409, description = "Disabling would leave no active admin")),
     security(("bearer" = [])))]
 pub async fn toggle_user(
     State(state): State<AppState>,
@@ -356,31 +376,24 @@ pub struct ChangeRecord {
     pub after: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct HistoryQuery {
-    kind: Option<String>,
-    code: Option<String>,
-    limit: Option<String>,
-}
-
 /// Who changed what, when, before and after: `?kind=unit&code=…` for one item's history.
-#[utoipa::path(get, path = "/api/v1/admin/history", tag = "admin",
+#[utoipa::path(get, path = "/api/v1/admin/history", tag = "admin", operation_id = "admin_history",
     params(("kind" = Option<String>, Query, description = "jurisdiction, unit, category, route or user"),
-           ("code" = Option<String>, Query), ("limit" = Option<i64>, Query)),
-    responses((status = 200, body = [ChangeRecord]), (status = 401), (status = 403), (status = 404), (status = 422)),
+           ("code" = Option<String>, Query),
+           ("limit" = Option<i64>, Query, minimum = 1, description = "default 100; larger than 1000 is 1000")),
+    responses((status = 200, description = "The changes, newest first", body = [ChangeRecord]),
+              (status = 403, description = "Only an admin reads the whole history; a unit admin an account's"),
+              (status = 404, description = "No such account among those the caller manages")),
     security(("bearer" = [])))]
 pub async fn history(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<HistoryQuery>,
+    params: Params,
 ) -> Result<Json<Vec<ChangeRecord>>, ApiError> {
-    let limit = match q.limit.as_deref() {
-        None => 100,
-        Some(s) => s.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-            ApiError::invalid(BTreeMap::from([("limit".into(), format!("`{s}` is not a positive whole number"))]))
-        })?,
-    };
-    let rows = admin::history(&state, &user, q.kind.as_deref(), q.code.as_deref(), limit).await?;
+    let mut errs = lianxin_domain::error::FieldErrors::new();
+    let limit = params.limit("limit", &mut errs, 1, 1000).unwrap_or(100);
+    errs.finish()?;
+    let rows = admin::history(&state, &user, params.get("kind"), params.get("code"), limit).await?;
     Ok(Json(rows.iter().map(|c| change_record(&state, c)).collect()))
 }
 
@@ -395,4 +408,119 @@ fn change_record(state: &AppState, c: &AdminChange) -> ChangeRecord {
         before: parse(&c.before),
         after: parse(&c.after),
     }
+}
+
+/// One recorded sign-in attempt (never its password).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginAttemptOut {
+    pub id: i64,
+    pub at: String,
+    /// The username as tried; it may name no account.
+    pub username: String,
+    /// The client's address.
+    pub address: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// `api` or `console`.
+    pub via: String,
+}
+
+/// A page of the login log, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginLog {
+    pub items: Vec<LoginAttemptOut>,
+    /// Pass as `cursor` for the next (older) page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// The login log: every checked sign-in (API and console), newest first, paged with
+/// `cursor`; `?username=`, `?address=`, `?outcome=success|failure` narrow it. Admins only.
+/// Attempts refused with 429 were not checked and are not in it.
+#[utoipa::path(get, path = "/api/v1/admin/logins", tag = "admin", operation_id = "admin_logins",
+    params(("username" = Option<String>, Query), ("address" = Option<String>, Query),
+           ("outcome" = Option<String>, Query, description = "success or failure"),
+           ("limit" = Option<i64>, Query, minimum = 1, description = "default 50; larger than 200 is 200"),
+           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
+    responses((status = 200, description = "Checked sign-in attempts, newest first", body = LoginLog),
+              (status = 403, description = "Only an admin reads the login log"),
+              (status = 422, description = "A bad `outcome`, `limit` or `cursor`")),
+    security(("bearer" = [])))]
+pub async fn logins(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    params: Params,
+) -> Result<Json<LoginLog>, ApiError> {
+    admin::require_login_log(&user)?;
+    let get = |k: &str| params.get(k).map(str::to_owned);
+    let (filter, limit) = login_filter(get("username"), get("address"), get("outcome"), get("limit"), get("cursor"))?;
+    Ok(Json(login_page(&state, &user, &filter, limit).await?))
+}
+
+/// The filter and page size of a login-log query; bad values are one 422.
+pub fn login_filter(
+    username: Option<String>,
+    address: Option<String>,
+    outcome: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+) -> Result<(lianxin_store::LoginFilter, i64), ApiError> {
+    let mut errs = std::collections::BTreeMap::new();
+    let some = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let outcome = match some(outcome) {
+        None => None,
+        Some(o) => match lianxin_store::LoginOutcome::parse(&o) {
+            Some(x) => Some(x),
+            None => {
+                errs.insert("outcome".to_owned(), format!("`{o}` is not one of: success, failure"));
+                None
+            }
+        },
+    };
+    let limit = match some(limit) {
+        None => 50,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n > 0 => n.min(200),
+            _ => {
+                errs.insert("limit".to_owned(), format!("`{s}` is not a positive whole number"));
+                50
+            }
+        },
+    };
+    let before_id = match some(cursor) {
+        None => None,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                errs.insert("cursor".to_owned(), "is not a cursor this list gave".to_owned());
+                None
+            }
+        },
+    };
+    if !errs.is_empty() {
+        return Err(ApiError::invalid(errs));
+    }
+    Ok((lianxin_store::LoginFilter { username: some(username), address: some(address), outcome, before_id }, limit))
+}
+
+/// One page of the login log.
+pub async fn login_page(
+    state: &AppState,
+    user: &CurrentUser,
+    f: &lianxin_store::LoginFilter,
+    limit: i64,
+) -> Result<LoginLog, ApiError> {
+    let (rows, next) = admin::login_log(state, user, f, limit).await?;
+    let cal = state.calendar();
+    let items = rows
+        .into_iter()
+        .map(|r| LoginAttemptOut {
+            id: r.id,
+            at: cal.rfc3339(r.attempt.at),
+            username: r.attempt.username,
+            address: r.attempt.address,
+            outcome: r.attempt.outcome.as_str().to_owned(),
+            via: r.attempt.via,
+        })
+        .collect();
+    Ok(LoginLog { items, next_cursor: next.map(|n| n.to_string()) })
 }

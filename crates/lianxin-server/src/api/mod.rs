@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/users/{username}/password", post(admin::set_password))
         .route("/api/v1/admin/users/{username}/{toggle}", post(admin::toggle_user))
         .route("/api/v1/admin/history", get(admin::history))
+        .route("/api/v1/admin/logins", get(admin::logins))
         .route("/api/v1/admin/{kind}/{code}", get(admin::get_item).put(admin::put_item))
         .route("/api/v1/admin/{kind}/{code}/{toggle}", post(admin::toggle_item))
 }

@@ -74,8 +74,8 @@ fn category_node(c: &Category, by_parent: &BTreeMap<Option<String>, Vec<&Categor
 }
 
 /// The category tree.
-#[utoipa::path(get, path = "/api/v1/categories", tag = "reference",
-    responses((status = 200, body = [CategoryNode])), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/categories", tag = "reference", operation_id = "list_categories",
+    responses((status = 200, description = "The category tree", body = [CategoryNode])), security(("bearer" = [])))]
 pub async fn categories(State(state): State<AppState>, _user: CurrentUser) -> Json<Vec<CategoryNode>> {
     let dir = state.directory();
     let mut by_parent: BTreeMap<Option<String>, Vec<&Category>> = BTreeMap::new();
@@ -90,8 +90,8 @@ pub async fn categories(State(state): State<AppState>, _user: CurrentUser) -> Js
 }
 
 /// All units.
-#[utoipa::path(get, path = "/api/v1/units", tag = "reference",
-    responses((status = 200, body = [UnitOut])), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/units", tag = "reference", operation_id = "list_units",
+    responses((status = 200, description = "Every unit", body = [UnitOut])), security(("bearer" = [])))]
 pub async fn units(State(state): State<AppState>, _user: CurrentUser) -> Json<Vec<UnitOut>> {
     let dir = state.directory();
     Json(
@@ -109,8 +109,8 @@ pub async fn units(State(state): State<AppState>, _user: CurrentUser) -> Json<Ve
 }
 
 /// The jurisdiction tree.
-#[utoipa::path(get, path = "/api/v1/jurisdictions", tag = "reference",
-    responses((status = 200, body = [JurisdictionNode])), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/jurisdictions", tag = "reference", operation_id = "list_jurisdictions",
+    responses((status = 200, description = "The jurisdiction tree", body = [JurisdictionNode])), security(("bearer" = [])))]
 pub async fn jurisdictions(State(state): State<AppState>, _user: CurrentUser) -> Json<Vec<JurisdictionNode>> {
     let dir = state.directory();
     let mut by_parent: BTreeMap<Option<String>, Vec<_>> = BTreeMap::new();

@@ -1,13 +1,14 @@
 //! Sign-in and sign-out with bearer tokens.
 
-use crate::auth::{CurrentUser, token_hash};
-use crate::body::{Fields, parse_object};
+use crate::auth::{CurrentUser, SignIn, token_hash};
+use crate::body::{Fields, JsonObject};
 use crate::error::ApiError;
+use crate::net::ClientAddr;
 use crate::state::AppState;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use lianxin_domain::error::FieldErrors;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -38,28 +39,57 @@ fn user_out(u: &CurrentUser) -> UserOut {
     }
 }
 
-/// Sign in with username and password.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
-    request_body(content = serde_json::Value, description = "{\"username\",\"password\"}"),
-    responses((status = 200, body = LoginOut), (status = 401), (status = 422)))]
-pub async fn login(State(state): State<AppState>, body: Bytes) -> Result<Json<LoginOut>, ApiError> {
-    let obj = parse_object(&body)?;
+/// Sign in with username and password. After repeated failures for the account or from
+/// the address, further attempts are refused with 429 and `Retry-After` (seconds) for a
+/// delay that doubles with each further failure; every checked attempt is recorded in the
+/// login log (never the password).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", operation_id = "login",
+    request_body = crate::openapi::LoginIn,
+    responses((status = 200, description = "Signed in", body = LoginOut),
+              (status = 401, description = "Wrong username or password (`bad_credentials`)"),
+              (status = 422, description = "`username` or `password` missing"),
+              (status = 429, description = "Too many failed sign-ins; retry after the `Retry-After` seconds",
+               headers(("Retry-After" = u64, description = "seconds to wait")))))]
+pub async fn login(
+    State(state): State<AppState>,
+    from: ClientAddr,
+    JsonObject(obj): JsonObject,
+) -> Result<Json<LoginOut>, Response> {
     let mut errs = FieldErrors::new();
     let f = Fields::new(&obj);
     let username = f.string("username", true, &mut errs);
     let password = f.string("password", true, &mut errs);
-    errs.finish()?;
+    errs.finish().map_err(|e| ApiError::from(e).into_response())?;
     let (username, password) = (username.unwrap_or_default(), password.unwrap_or_default());
-    let Some((token, user)) = crate::auth::sign_in(&state, &username, password).await? else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong username or password"));
-    };
-    let current = CurrentUser::from(user);
-    Ok(Json(LoginOut { token, user: user_out(&current) }))
+    match crate::auth::sign_in(&state, &username, password, &from.0, "api").await {
+        Ok(SignIn::Done(token, user)) => {
+            let current = CurrentUser::from(user);
+            Ok(Json(LoginOut { token, user: user_out(&current) }))
+        }
+        Ok(SignIn::Refused) => {
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong username or password")
+                .into_response())
+        }
+        Ok(SignIn::Throttled(secs)) => Err(throttled(secs)),
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
+}
+
+/// The 429 of a throttled sign-in.
+fn throttled(secs: u64) -> Response {
+    let mut r = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("too many failed sign-ins for this account or from this address; try again in {secs} s"),
+    )
+    .into_response();
+    r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+    r
 }
 
 /// End the current session.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
-    responses((status = 204), (status = 401)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", operation_id = "logout",
+    responses((status = 204, description = "Signed out: the token no longer works")), security(("bearer" = [])))]
 pub async fn logout(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -77,8 +107,8 @@ pub async fn logout(
 }
 
 /// Who am I.
-#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
-    responses((status = 200, body = UserOut), (status = 401)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", operation_id = "me",
+    responses((status = 200, description = "The signed-in user", body = UserOut)), security(("bearer" = [])))]
 pub async fn me(user: CurrentUser) -> Json<UserOut> {
     Json(user_out(&user))
 }

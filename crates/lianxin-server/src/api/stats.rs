@@ -1,12 +1,11 @@
 //! Statistics: KPIs by unit, category, district, channel or day, and unit rankings.
 
 use crate::auth::CurrentUser;
-use crate::body::parse_object;
+use crate::body::{JsonObject, Params};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::NaiveDate;
 use lianxin_domain::Role;
 use lianxin_domain::calendar::Calendar;
@@ -43,43 +42,37 @@ pub struct KpiReport {
 
 /// A period: local days `[from, to)`. Dates (`2026-11-01`) or RFC 3339 times (their local
 /// day) are accepted; `to` defaults to tomorrow, `from` to 30 days before `to`.
-fn period(params: &[(String, String)], cal: &Calendar, now: i64) -> Result<(NaiveDate, NaiveDate), ApiError> {
+fn period(params: &Params, cal: &Calendar, now: i64) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let mut errs = FieldErrors::new();
-    let get = |errs: &mut FieldErrors, k: &str| -> Option<NaiveDate> {
-        let v = params.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())?;
+    let day = |v: &str| {
         NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .ok()
             .or_else(|| Calendar::parse_rfc3339(v).map(|t| cal.local_date(t)))
-            .or_else(|| {
-                errs.add(k, "must be a date like 2026-11-01 or an RFC 3339 time");
-                None
-            })
+            .filter(|d| crate::api::calendar::YEARS.contains(&chrono::Datelike::year(d)))
+            .ok_or_else(|| "must be a date like 2026-11-01 or an RFC 3339 time, in the years 2000 to 2100".to_owned())
     };
-    let to = get(&mut errs, "to").unwrap_or_else(|| cal.local_date(now) + chrono::Duration::days(1));
-    let from = get(&mut errs, "from").unwrap_or(to - chrono::Duration::days(30));
-    if from >= to {
+    let to = params.parsed("to", &mut errs, day).unwrap_or_else(|| cal.local_date(now) + chrono::Duration::days(1));
+    let from = params.parsed("from", &mut errs, day).unwrap_or(to - chrono::Duration::days(30));
+    if errs.is_empty() && from >= to {
         errs.add("to", "must be after from");
-    } else if (to - from).num_days() > 3660 {
+    } else if errs.is_empty() && (to - from).num_days() > 3660 {
         errs.add("from", "a period is at most ten years");
     }
     errs.finish()?;
     Ok((from, to))
 }
 
-fn grouping(params: &[(String, String)]) -> Result<(Grouping, &'static str, Option<Dimension>), ApiError> {
-    let g = params.iter().find(|(k, _)| k == "group_by").map(|(_, v)| v.as_str()).unwrap_or("");
-    Ok(match g {
-        "" | "all" => (Grouping::Key(Dimension::All), "all", Some(Dimension::All)),
+fn grouping(params: &Params) -> Result<(Grouping, &'static str, Option<Dimension>), ApiError> {
+    let mut errs = FieldErrors::new();
+    let g = params.one_of("group_by", &mut errs, &["all", "unit", "category", "district", "channel", "day"]);
+    errs.finish()?;
+    Ok(match g.unwrap_or("all") {
         "unit" => (Grouping::Key(Dimension::Unit), "unit", Some(Dimension::Unit)),
         "category" => (Grouping::Key(Dimension::Category), "category", Some(Dimension::Category)),
         "district" => (Grouping::Key(Dimension::District), "district", Some(Dimension::District)),
         "channel" => (Grouping::Key(Dimension::Channel), "channel", Some(Dimension::Channel)),
         "day" => (Grouping::Day, "day", None),
-        other => {
-            let mut errs = FieldErrors::new();
-            errs.add("group_by", format!("`{other}` is not one of: unit, category, district, channel, day"));
-            return Err(ApiError::invalid(errs.into_map()));
-        }
+        _ => (Grouping::Key(Dimension::All), "all", Some(Dimension::All)),
     })
 }
 
@@ -142,15 +135,15 @@ fn name_of(state: &AppState, dim: Option<Dimension>, key: &str) -> Option<String
 }
 
 /// KPIs for a period, grouped (scoped like orders).
-#[utoipa::path(get, path = "/api/v1/stats/kpis", tag = "stats",
-    params(("from" = Option<String>, Query, description = "first day, inclusive (date or RFC 3339)"),
-           ("to" = Option<String>, Query, description = "last day, exclusive"),
-           ("group_by" = Option<String>, Query, description = "unit, category, district, channel or day; absent: one row `all`")),
-    responses((status = 200, body = KpiReport), (status = 422)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/stats/kpis", tag = "stats", operation_id = "kpis",
+    params(("from" = Option<String>, Query, description = "first day, inclusive (date or RFC 3339); default 30 days before `to`"),
+           ("to" = Option<String>, Query, description = "last day, exclusive; default tomorrow"),
+           ("group_by" = Option<String>, Query, description = "all (default: one row `all`), unit, category, district, channel or day")),
+    responses((status = 200, description = "One row per group", body = KpiReport)), security(("bearer" = [])))]
 pub async fn kpis(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(params): Query<Vec<(String, String)>>,
+    params: Params,
 ) -> Result<Json<KpiReport>, ApiError> {
     let (from, to) = period(&params, &state.calendar(), state.now())?;
     let (grouping, name, dim) = grouping(&params)?;
@@ -193,23 +186,19 @@ pub async fn load_weights(state: &AppState) -> Result<Weights, ApiError> {
 
 /// Units ranked by their weighted assessment score for a period (考核排名); units with fewer
 /// than `min_orders` orders dispatched or replied in the period (default 10) are left out.
-#[utoipa::path(get, path = "/api/v1/stats/ranking", tag = "stats",
-    params(("from" = Option<String>, Query), ("to" = Option<String>, Query), ("min_orders" = Option<i64>, Query)),
-    responses((status = 200, body = Ranking)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/stats/ranking", tag = "stats", operation_id = "ranking",
+    params(("from" = Option<String>, Query, description = "as for /stats/kpis"), ("to" = Option<String>, Query),
+           ("min_orders" = Option<i64>, Query, minimum = 0, description = "default 10")),
+    responses((status = 200, description = "Units by score, best first", body = Ranking)), security(("bearer" = [])))]
 pub async fn ranking(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(params): Query<Vec<(String, String)>>,
+    params: Params,
 ) -> Result<Json<Ranking>, ApiError> {
     let (from, to) = period(&params, &state.calendar(), state.now())?;
-    let min_orders = match params.iter().find(|(k, _)| k == "min_orders").map(|(_, v)| v.trim()) {
-        None | Some("") => 10,
-        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            let mut errs = FieldErrors::new();
-            errs.add("min_orders", "must be a whole number ≥ 0");
-            ApiError::invalid(errs.into_map())
-        })?,
-    };
+    let mut errs = FieldErrors::new();
+    let min_orders = params.limit("min_orders", &mut errs, 0, i64::MAX).unwrap_or(10);
+    errs.finish()?;
     let weights = load_weights(&state).await?;
     let totals = totals(&state, &user, Grouping::Key(Dimension::Unit), Some(Dimension::Unit), from, to).await?;
     let mut items: Vec<RankedUnit> = totals
@@ -239,22 +228,24 @@ pub async fn ranking(
 }
 
 /// The assessment weights.
-#[utoipa::path(get, path = "/api/v1/stats/weights", tag = "stats",
-    responses((status = 200, body = Object)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/stats/weights", tag = "stats", operation_id = "get_weights",
+    responses((status = 200, description = "KPI name → weight", body = BTreeMap<String, f64>)), security(("bearer" = [])))]
 pub async fn get_weights(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<Weights>, ApiError> {
     Ok(Json(load_weights(&state).await?))
 }
 
 /// Set the assessment weights (admin): `{"on_time_rate": 0.3, …}`.
-#[utoipa::path(put, path = "/api/v1/stats/weights", tag = "stats",
-    request_body(content = Object, description = "KPI name → weight ≥ 0"),
-    responses((status = 200, body = Object), (status = 403), (status = 422)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/stats/weights", tag = "stats", operation_id = "put_weights",
+    request_body(content = BTreeMap<String, f64>, description = "KPI name → weight ≥ 0"),
+    responses((status = 200, description = "The weights now in force", body = BTreeMap<String, f64>),
+              (status = 403, description = "Only an admin may set the assessment weights"),
+              (status = 422, description = "An unknown KPI or a bad weight")),
+    security(("bearer" = [])))]
 pub async fn put_weights(
     State(state): State<AppState>,
     user: CurrentUser,
-    body: Bytes,
+    JsonObject(obj): JsonObject,
 ) -> Result<Json<Weights>, ApiError> {
-    let obj = parse_object(&body)?;
     user.require(&[Role::Admin], "only an admin may set the assessment weights")?;
     let mut errs = FieldErrors::new();
     let mut w = BTreeMap::new();

@@ -2,14 +2,13 @@
 
 use crate::api::orders::OrderList;
 use crate::auth::CurrentUser;
-use crate::body::{Fields, parse_object};
+use crate::body::{Fields, JsonObject, Params};
 use crate::error::ApiError;
 use crate::jobs::{self, SampleReport, SweepReport};
 use crate::service;
 use crate::state::AppState;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use lianxin_domain::Role;
 use lianxin_domain::calendar::Calendar;
 use lianxin_domain::error::FieldErrors;
@@ -17,43 +16,49 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// A work queue of orders needing attention, newest first.
-#[utoipa::path(get, path = "/api/v1/queues/{queue}", tag = "supervision",
+#[utoipa::path(get, path = "/api/v1/queues/{queue}", tag = "supervision", operation_id = "list_queue",
     params(("queue" = String, Path, description = "overdue (past the handling deadline), at_risk (past 75% of the limit, not yet overdue) or qa (sampled, awaiting a QA decision)"),
-           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = OrderList), (status = 404)), security(("bearer" = [])))]
+           ("limit" = Option<i64>, Query, minimum = 1, description = "default 20; larger than 200 is 200"), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "A page of the queue", body = OrderList),
+              (status = 404, description = "No such queue")),
+    security(("bearer" = [])))]
 pub async fn queue(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(queue): Path<String>,
-    Query(params): Query<Vec<(String, String)>>,
+    params: Params,
 ) -> Result<Json<OrderList>, ApiError> {
     let queue = service::Queue::parse(&queue)
         .filter(|q| *q != service::Queue::Handled)
         .ok_or_else(|| ApiError::not_found(format!("no queue `{queue}`; use overdue, at_risk or qa")))?;
-    let page = service::queue(&state, &user, queue, &params).await?;
+    let page = service::queue(&state, &user, queue, &params.0).await?;
     let items = service::render(&state, &user, &page.items, "queue").await;
     Ok(Json(OrderList { items, next_cursor: page.next_cursor }))
 }
 
 /// Run the supervision sweeper now (admin, supervisor). It also runs by itself in the
 /// background; running it twice gives no warning twice.
-#[utoipa::path(post, path = "/api/v1/supervision/sweep", tag = "supervision",
-    responses((status = 200, body = SweepReport), (status = 403)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/supervision/sweep", tag = "supervision", operation_id = "sweep",
+    responses((status = 200, description = "The warnings given", body = SweepReport),
+              (status = 403, description = "Only an admin or supervisor may run the sweeper")),
+    security(("bearer" = [])))]
 pub async fn sweep(State(state): State<AppState>, user: CurrentUser) -> Result<Json<SweepReport>, ApiError> {
     user.require(&[Role::Admin, Role::Supervisor], "only an admin or supervisor may run the sweeper")?;
     Ok(Json(jobs::sweep(&state).await?))
 }
 
 /// Draw a random sample of closed orders for quality assurance (supervisor).
-#[utoipa::path(post, path = "/api/v1/qa/sample", tag = "supervision",
-    request_body(content = serde_json::Value, description = "{\"from\"?: RFC 3339 (default 7 days ago), \"to\"?: RFC 3339 (default now), \"rate\"?: 0..1 (default 0.05)}"),
-    responses((status = 200, body = SampleReport), (status = 403), (status = 422)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/qa/sample", tag = "supervision", operation_id = "qa_sample",
+    request_body = crate::openapi::QaSampleIn,
+    responses((status = 200, description = "The orders drawn", body = SampleReport),
+              (status = 403, description = "Only a supervisor may sample orders for QA"),
+              (status = 422, description = "Invalid values, every one named")),
+    security(("bearer" = [])))]
 pub async fn qa_sample(
     State(state): State<AppState>,
     user: CurrentUser,
-    body: Bytes,
+    JsonObject(obj): JsonObject,
 ) -> Result<Json<SampleReport>, ApiError> {
-    let obj = parse_object(&body)?;
     user.require(&[Role::Supervisor], "only a supervisor may sample orders for QA")?;
     let f = Fields::new(&obj);
     let mut errs = FieldErrors::new();
@@ -94,17 +99,20 @@ pub struct NotificationList {
 }
 
 /// The signed-in user's notifications: their unit's and their roles', newest first.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "supervision",
-    params(("unread" = Option<bool>, Query), ("limit" = Option<i64>, Query)),
-    responses((status = 200, body = NotificationList)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "supervision", operation_id = "list_notifications",
+    params(("unread" = Option<bool>, Query, description = "only unread ones"),
+           ("limit" = Option<i64>, Query, minimum = 1, description = "default 50; larger than 500 is 500")),
+    responses((status = 200, description = "The notifications, newest first", body = NotificationList)),
+    security(("bearer" = [])))]
 pub async fn notifications(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(params): Query<Vec<(String, String)>>,
+    params: Params,
 ) -> Result<Json<NotificationList>, ApiError> {
-    let unread_only = params.iter().any(|(k, v)| k == "unread" && (v == "true" || v == "1"));
-    let limit =
-        params.iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse::<i64>().ok()).unwrap_or(50).clamp(1, 500);
+    let mut errs = FieldErrors::new();
+    let unread_only = params.boolean("unread", &mut errs).unwrap_or(false);
+    let limit = params.limit("limit", &mut errs, 1, 500).unwrap_or(50);
+    errs.finish()?;
     let a = &user.actor;
     let items = state.store().notifications(&a.username, a.unit.as_ref(), &a.roles, unread_only, limit).await?;
     let cal = state.calendar();
@@ -132,15 +140,14 @@ pub struct Marked {
 }
 
 /// Mark notifications read: `{"ids":[…]}`, or all of them when `ids` is absent.
-#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "supervision",
-    request_body(content = serde_json::Value, description = "{\"ids\"?: [id, …]}"),
-    responses((status = 200, body = Marked)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "supervision", operation_id = "mark_notifications_read",
+    request_body = crate::openapi::MarkReadIn,
+    responses((status = 200, description = "How many were marked", body = Marked)), security(("bearer" = [])))]
 pub async fn mark_read(
     State(state): State<AppState>,
     user: CurrentUser,
-    body: Bytes,
+    JsonObject(obj): JsonObject,
 ) -> Result<Json<Marked>, ApiError> {
-    let obj = parse_object(&body)?;
     let mut errs = FieldErrors::new();
     let ids = obj.get("ids").map(|_| Fields::new(&obj).string_list("ids", &mut errs));
     errs.finish()?;

@@ -52,6 +52,13 @@ pub fn read(bytes: &[u8], format: Format, known: &[&str], required: &[&str]) -> 
         Format::Json => read_json(text)?,
     };
     let mut errs = Vec::new();
+    for row in &rows {
+        for (column, text) in &row.cells {
+            if let Err(m) = lianxin_domain::text::check(text) {
+                errs.push(RowError::new(row.line, column, m));
+            }
+        }
+    }
     for c in &columns {
         if !known.contains(&c.as_str()) {
             errs.push(RowError::new(1, c, format!("unknown column `{c}`; the columns are: {}", known.join(", "))));

@@ -182,6 +182,8 @@ struct LoginPage {
     username: String,
     error: Option<&'static str>,
     notice: Option<&'static str>,
+    /// Seconds to wait after too many failed sign-ins.
+    retry_after: Option<u64>,
     demo: Vec<(String, String)>,
 }
 
@@ -225,6 +227,8 @@ enum Say {
     Nothing,
     Notice(&'static str),
     Error(&'static str),
+    /// Too many failed sign-ins: wait this many seconds.
+    Throttled(u64),
 }
 
 async fn login_page(state: &AppState, cx: LoginCtx, username: String, say: Say, status: StatusCode) -> Response {
@@ -236,10 +240,11 @@ async fn login_page(state: &AppState, cx: LoginCtx, username: String, say: Say, 
     } else {
         format!("/login?lang={other}&next={}", enc(&cx.next))
     };
-    let (error, notice) = match say {
-        Say::Nothing => (None, None),
-        Say::Notice(k) => (None, Some(k)),
-        Say::Error(k) => (Some(k), None),
+    let (error, notice, retry_after) = match say {
+        Say::Nothing => (None, None, None),
+        Say::Notice(k) => (None, Some(k), None),
+        Say::Error(k) => (Some(k), None, None),
+        Say::Throttled(secs) => (Some("login.throttled"), None, Some(secs)),
     };
     let page = LoginPage {
         t,
@@ -249,6 +254,7 @@ async fn login_page(state: &AppState, cx: LoginCtx, username: String, say: Say, 
         username,
         error,
         notice,
+        retry_after,
         demo: demo_accounts(state, t).await,
     };
     let mut resp = html(status, &page);
@@ -289,11 +295,19 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
     }
     let username = get("username").trim().to_owned();
     let password = get("password");
-    let (token, user) = match crate::auth::sign_in(&state, &username, password).await {
-        Ok(Some(signed_in)) => signed_in,
-        Ok(None) => {
+    let mut parts = parts;
+    let Ok(from) = crate::net::ClientAddr::from_request_parts(&mut parts, &state).await;
+    let (token, user) = match crate::auth::sign_in(&state, &username, password, &from.0, "console").await {
+        Ok(crate::auth::SignIn::Done(token, user)) => (token, user),
+        Ok(crate::auth::SignIn::Refused) => {
             let cx = LoginCtx { lang, next, secure };
             return login_page(&state, cx, username, Say::Error("login.failed"), StatusCode::UNAUTHORIZED).await;
+        }
+        Ok(crate::auth::SignIn::Throttled(secs)) => {
+            let cx = LoginCtx { lang, next, secure };
+            let mut resp = login_page(&state, cx, username, Say::Throttled(secs), StatusCode::TOO_MANY_REQUESTS).await;
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            return resp;
         }
         Err(e) => return page_error(&Page::anonymous(Tr::new(lang)), &ApiError::from(e)),
     };

@@ -109,6 +109,7 @@ pub async fn spawn_app_with(demo: DemoOptions) -> TestApp {
         demo: Some(demo),
         clock: clock.clone(),
         sweep_every: None,
+        options: Default::default(),
     })
     .await
     .unwrap();
@@ -392,6 +393,7 @@ pub async fn serve(dir: tempfile::TempDir, db_url: &str) -> TestApp {
         demo: None,
         clock: clock.clone(),
         sweep_every: None,
+        options: Default::default(),
     })
     .await
     .unwrap();
@@ -483,5 +485,106 @@ impl TestApp {
         let h = self.get("/api/v1/admin/history?limit=500", admin).await;
         out.push(h.body.as_array().map(|a| a.len()).unwrap_or(0).to_string());
         out
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers for sign-in, the console's login form and the network settings.
+// ---------------------------------------------------------------------------------------
+
+/// Like [`spawn_app`] (the demo city, a manual clock) with network settings.
+pub async fn spawn_app_options(options: lianxin_server::ServeOptions) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = match backend() {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
+        Backend::Postgres => postgres_database().await,
+    };
+    let clock = Clock::manual(T0);
+    let running = spawn(Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: db_url.clone(),
+        demo: Some(DemoOptions { history: 0, days: 1 }),
+        clock: clock.clone(),
+        sweep_every: None,
+        options,
+    })
+    .await
+    .unwrap();
+    TestApp { running, http: reqwest::Client::new(), clock, db_url, _dir: dir }
+}
+
+/// What the console's sign-in form answered.
+#[derive(Debug)]
+pub struct FormAnswer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub html: String,
+}
+
+impl FormAnswer {
+    /// The `Set-Cookie` value of cookie `name`, whole (with its attributes).
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+
+    /// The session cookie's value, when the sign-in succeeded.
+    pub fn session(&self) -> Option<String> {
+        let c = self.set_cookie("lx_session")?;
+        let v = c.split(';').next()?.split_once('=')?.1.to_owned();
+        (!v.is_empty()).then_some(v)
+    }
+}
+
+impl TestApp {
+    /// Signs in through the console's form (`GET /login` for the CSRF token, then
+    /// `POST /login`), from `client`, without following the redirect.
+    pub async fn form_login(&self, client: &reqwest::Client, user: &str, password: &str) -> FormAnswer {
+        let page = client.get(self.url("/login")).send().await.unwrap();
+        let cookie = page
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("lx_login_csrf="))
+            .and_then(|v| v.split(';').next())
+            .unwrap()
+            .to_owned();
+        let r = client
+            .post(self.url("/login"))
+            .header(reqwest::header::COOKIE, format!("lx_login_csrf={cookie}"))
+            .form(&[("_csrf", cookie.as_str()), ("username", user), ("password", password), ("next", "")])
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        FormAnswer { status, headers, html: r.text().await.unwrap() }
+    }
+
+    /// A client that does not follow redirects (to see the sign-in's own answer).
+    pub fn form_client() -> reqwest::Client {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// A page of the console as the holder of session cookie `session`.
+    pub async fn page(&self, path: &str, session: &str) -> (StatusCode, String) {
+        let r = Self::form_client()
+            .get(self.url(path))
+            .header(reqwest::header::COOKIE, format!("lx_session={session}"))
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// How many sign-in attempts the login log holds, and how many sessions are open.
+    pub async fn login_counts(&self) -> (i64, i64) {
+        let s = self.running.state.store();
+        (s.login_attempt_count().await.unwrap(), s.session_count().await.unwrap())
     }
 }

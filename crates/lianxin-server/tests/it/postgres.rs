@@ -59,12 +59,14 @@ async fn db_copy_moves_a_live_sqlite_demo_to_postgres_and_the_chains_still_verif
         demo: None,
         clock: Clock::manual(T0),
         sweep_every: None,
+        options: Default::default(),
     })
     .await
     .unwrap();
     let http = reqwest::Client::new();
     let login: serde_json::Value = http
         .post(format!("{}/api/v1/auth/login", copy.url()))
+        .header("content-type", "application/json")
         .body(r#"{"username":"handler.d440106","password":"demo"}"#)
         .send()
         .await
@@ -76,6 +78,7 @@ async fn db_copy_moves_a_live_sqlite_demo_to_postgres_and_the_chains_still_verif
     let r = http
         .post(format!("{}/api/v1/orders/{n}/actions/reply", copy.url()))
         .bearer_auth(token)
+        .header("content-type", "application/json")
         .body(r#"{"content":"已处理","solved":true}"#)
         .send()
         .await
@@ -113,6 +116,7 @@ async fn when_postgres_dies_requests_fail_fast_with_503_and_recover_by_themselve
         demo: Some(DemoOptions { history: 0, days: 1 }),
         clock: Clock::manual(T0),
         sweep_every: None,
+        options: Default::default(),
     })
     .await
     .unwrap();
@@ -120,6 +124,7 @@ async fn when_postgres_dies_requests_fail_fast_with_503_and_recover_by_themselve
     let base = server.url();
     let login: serde_json::Value = http
         .post(format!("{base}/api/v1/auth/login"))
+        .header("content-type", "application/json")
         .body(r#"{"username":"operator","password":"demo"}"#)
         .send()
         .await
@@ -129,8 +134,7 @@ async fn when_postgres_dies_requests_fail_fast_with_503_and_recover_by_themselve
         .unwrap();
     let token = login["token"].as_str().unwrap().to_owned();
     let list = || http.get(format!("{base}/api/v1/orders")).bearer_auth(&token).send();
-    let create =
-        || http.post(format!("{base}/api/v1/orders")).bearer_auth(&token).body(sample_order().to_string()).send();
+    let create = || http.post(format!("{base}/api/v1/orders")).bearer_auth(&token).json(&sample_order()).send();
     assert_eq!(create().await.unwrap().status(), StatusCode::CREATED);
 
     cluster("kill", &pg_dir);

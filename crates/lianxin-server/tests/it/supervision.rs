@@ -18,6 +18,7 @@ async fn second_server(app: &TestApp) -> Running {
         demo: None,
         clock: app.clock.clone(),
         sweep_every: None,
+        options: Default::default(),
     })
     .await
     .unwrap()

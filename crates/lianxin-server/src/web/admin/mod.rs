@@ -7,6 +7,7 @@
 //! of its units; anyone else gets the not-allowed page.
 
 mod import;
+mod logins;
 mod overview;
 mod routes;
 mod tree;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/admin/users/{username}/active", post(users::active))
         .route("/console/admin/users/{username}/password", post(users::password))
         .route("/console/admin/import", get(import::form).post(import::submit))
+        .route("/console/admin/logins", get(logins::list))
         .route("/console/admin/export/{kind}", get(import::export))
         .route("/console/admin/{kind}", get(tree::list).post(tree::create))
         .route("/console/admin/{kind}/{code}", get(tree::show).post(tree::save))
@@ -87,6 +89,7 @@ pub fn tabs(c: &Console, current: &str) -> Vec<Tab> {
             ("/console/admin/routes", "adm.tab.routes"),
             ("/console/admin/users", "adm.tab.users"),
             ("/console/admin/import", "adm.tab.import"),
+            ("/console/admin/logins", "adm.tab.logins"),
         ]
     } else {
         &[("/console/admin/users", "adm.tab.users")]
