@@ -18,11 +18,14 @@ pub struct Progress {
 impl Store {
     /// A connection for a whole-database pass. On SQLite its reads are not memory-mapped:
     /// mapped pages count against the process's resident memory up to `mmap_size`
-    /// (256 MiB), which a pass over a large file would fill for nothing.
+    /// (256 MiB), which a pass over a large file would fill for nothing. Its page cache is
+    /// small for the same reason: a pass reads each page about once, and the pool's 32 MiB
+    /// cache would otherwise fill with pages of a large file, growing memory with it.
     pub(crate) async fn scan_connection(&self) -> Result<PoolConnection<Any>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         if self.backend == Backend::Sqlite {
             sqlx::query("PRAGMA mmap_size = 0").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA cache_size = -4096").execute(&mut *conn).await?;
         }
         Ok(conn)
     }
@@ -31,6 +34,7 @@ impl Store {
     pub(crate) async fn end_scan(&self, mut conn: PoolConnection<Any>) -> Result<(), StoreError> {
         if self.backend == Backend::Sqlite {
             sqlx::query("PRAGMA mmap_size = 268435456").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA cache_size = -32768").execute(&mut *conn).await?;
         }
         Ok(())
     }
