@@ -253,6 +253,33 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// Reports a long pass's progress on standard error every few seconds (and when a table is
+/// done), so that an operator sees a run over millions of orders move.
+fn progress_to_stderr(pass: &'static str) -> impl FnMut(lianxin_store::Progress) + Send {
+    let started = std::time::Instant::now();
+    let mut last = started;
+    let mut last_what = "";
+    move |p| {
+        let now = std::time::Instant::now();
+        let finished = p.done >= p.total;
+        if now.duration_since(last).as_secs() < 5 && !(finished && last_what != p.what) {
+            return;
+        }
+        if finished {
+            last_what = p.what;
+        }
+        last = now;
+        let pct = if p.total > 0 { 100.0 * p.done as f64 / p.total as f64 } else { 100.0 };
+        eprintln!(
+            "{pass}: {} {} of {} ({pct:.0}%), {:.0} s",
+            p.what,
+            p.done,
+            p.total,
+            now.duration_since(started).as_secs_f64()
+        );
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Cmd::Serve { demo, demo_orders, listen, database_url, sweep_seconds, net } => {
@@ -298,22 +325,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Verify { database_url } => {
             let store = Store::connect(&database_url).await?;
-            let report = store.verify(1).await?;
+            let started = std::time::Instant::now();
+            let report = store.verify_with(1, &mut progress_to_stderr("verify")).await?;
             if let Some(p) = report.problems.first() {
                 eprintln!("BROKEN: {p}");
                 std::process::exit(1);
             }
-            println!("intact: {} orders, {} events, every hash chain verifies", report.orders, report.events);
+            println!(
+                "intact: {} orders, {} events, every hash chain verifies ({:.1} s, {:.0} orders/s)",
+                report.orders,
+                report.events,
+                started.elapsed().as_secs_f64(),
+                report.orders as f64 / started.elapsed().as_secs_f64().max(1e-3)
+            );
         }
         Cmd::Db { which: DbCmd::Copy { from, to, replace } } => {
             let source = Store::connect(&from).await.with_context(|| format!("opening {}", redact(&from)))?;
             let target = Store::connect(&to).await.with_context(|| format!("opening {}", redact(&to)))?;
             let started = std::time::Instant::now();
-            let report = source.copy_to(&target, replace).await?;
+            let report = source.copy_to_with(&target, replace, &mut progress_to_stderr("copy")).await?;
+            let copied = started.elapsed().as_secs_f64();
             for (table, n) in &report {
                 println!("{table:>16}: {n} rows");
             }
-            let check = target.verify(1).await?;
+            let orders = report.get("orders").copied().unwrap_or(0);
+            println!("copied in {copied:.1} s ({:.0} orders/s); verifying the copy", orders as f64 / copied.max(1e-3));
+            let check = target.verify_with(1, &mut progress_to_stderr("verify")).await?;
             if let Some(p) = check.problems.first() {
                 eprintln!("the copy does not verify: {p}");
                 std::process::exit(1);
@@ -340,7 +377,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             store.backup_to(std::path::Path::new(&to)).await?;
             let copy = Store::connect(&format!("sqlite://{to}")).await?;
-            let check = copy.verify(1).await?;
+            let check = copy.verify_with(1, &mut progress_to_stderr("verify")).await?;
             if let Some(p) = check.problems.first() {
                 eprintln!("the backup does not verify: {p}");
                 std::process::exit(1);

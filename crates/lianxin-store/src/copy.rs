@@ -1,11 +1,14 @@
 //! `db copy`: moves a whole database to another (typically SQLite → PostgreSQL), table by
-//! table in pages, parents before children. Rows are copied verbatim, so event hash chains
-//! still verify on the target.
+//! table, parents before children, streaming each table from one snapshot of the source in
+//! bounded memory. Rows are copied verbatim, so event hash chains still verify on the target.
 
-use crate::sql::{Param, Sql};
-use crate::{Store, StoreError};
-use sqlx::Row;
+use crate::scan::Progress;
+use crate::sql::Sql;
+use crate::{Backend, Store, StoreError};
+use futures_util::TryStreamExt;
 use sqlx::any::AnyRow;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Connection, Row};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,12 +189,27 @@ fn parent_column(table: &str) -> Option<usize> {
     }
 }
 
-const PAGE: i64 = 2000;
+/// Rows handed to the target a transaction (one commit each), at most.
+const BATCH_ROWS: usize = 20_000;
+/// Bytes of values a batch, at most: two batches wait while one is read and one written.
+const BATCH_BYTES: usize = 8 << 20;
+/// Parameters a statement (SQLite allows 32,766, PostgreSQL 65,535).
+const PARAMS: usize = 4000;
 
 #[derive(Debug, Clone)]
 enum Value {
     Text(Option<String>),
     Int(Option<i64>),
+}
+
+impl Value {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Value>()
+            + match self {
+                Value::Text(Some(s)) => s.len(),
+                _ => 0,
+            }
+    }
 }
 
 fn read(row: &AnyRow, columns: &[(&str, Ty)]) -> Result<Vec<Value>, StoreError> {
@@ -243,6 +261,19 @@ impl Store {
     /// Copies every table into `target`, which must be empty unless `replace` (then it is
     /// cleared first). Returns the rows copied per table.
     pub async fn copy_to(&self, target: &Store, replace: bool) -> Result<CopyReport, StoreError> {
+        self.copy_to_with(target, replace, &mut |_| {}).await
+    }
+
+    /// [`Store::copy_to`], telling `progress` after every batch. The source is read as one
+    /// snapshot, each table as one stream, and written in batches of multi-row statements,
+    /// reading the next batch while the last is written; memory holds a few batches whatever
+    /// the size of the database.
+    pub async fn copy_to_with(
+        &self,
+        target: &Store,
+        replace: bool,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<CopyReport, StoreError> {
         if !target.is_empty().await? {
             if !replace {
                 return Err(StoreError::Conflict(
@@ -251,69 +282,171 @@ impl Store {
             }
             target.clear().await?;
         }
+        let _turn = target.write_turn().await;
+        let mut source = self.scan_connection().await?;
+        self.begin_snapshot(&mut source).await?;
+        let mut sink = target.bulk_connection().await?;
+        let result = self.copy_tables(&mut source, target, &mut sink, progress).await;
+        self.end_snapshot(&mut source).await?;
+        self.end_scan(source).await?;
+        target.end_bulk(sink).await?;
+        result
+    }
+
+    async fn copy_tables(
+        &self,
+        source: &mut AnyConnection,
+        target: &Store,
+        sink: &mut AnyConnection,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<CopyReport, StoreError> {
         let mut report = CopyReport::new();
         for table in TABLES {
+            let count = Sql::new(&format!("SELECT COUNT(*) AS n FROM {}", table.name));
+            let total: i64 = count.query().fetch_one(&mut *source).await?.try_get("n")?;
             let cols: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
-            let select = format!("SELECT {} FROM {} ORDER BY {}", cols.join(", "), table.name, table.order_by);
-            let mut count = 0i64;
-            let mut offset = 0i64;
-            let mut tree_rows: Vec<Vec<Value>> = Vec::new();
-            loop {
-                let mut q = Sql::new(&select);
-                q.push(" LIMIT ").int(PAGE).push(" OFFSET ").int(offset);
-                let rows = q.query().fetch_all(&self.pool).await?;
-                if rows.is_empty() {
-                    break;
-                }
-                offset += rows.len() as i64;
-                let values = rows.iter().map(|r| read(r, table.columns)).collect::<Result<Vec<_>, _>>()?;
-                if parent_column(table.name).is_some() {
-                    tree_rows.extend(values);
-                    continue;
-                }
-                count += values.len() as i64;
-                target.insert_rows(table, &values).await?;
-            }
+            let select =
+                Sql::new(&format!("SELECT {} FROM {} ORDER BY {}", cols.join(", "), table.name, table.order_by));
             if let Some(pc) = parent_column(table.name) {
-                let ordered = parents_first(tree_rows, pc);
-                count += ordered.len() as i64;
-                target.insert_rows(table, &ordered).await?;
+                // Reference trees are small; they are ordered parents first in memory.
+                let rows = select.query().fetch_all(&mut *source).await?;
+                let values = rows.iter().map(|r| read(r, table.columns)).collect::<Result<Vec<_>, _>>()?;
+                let ordered = parents_first(values, pc);
+                let n = ordered.len() as i64;
+                target.insert_batch(sink, table, ordered).await?;
+                progress(Progress { what: table.name, done: n, total });
+                report.insert(table.name.to_owned(), n);
+                continue;
             }
-            report.insert(table.name.to_owned(), count);
+            let (batches, mut ready) = tokio::sync::mpsc::channel::<Vec<Vec<Value>>>(2);
+            let src = &mut *source;
+            let reader = async move {
+                let mut rows = select.query().fetch(src);
+                let mut batch = Vec::new();
+                let mut bytes = 0usize;
+                while let Some(row) = rows.try_next().await? {
+                    let values = read(&row, table.columns)?;
+                    bytes += values.iter().map(Value::bytes).sum::<usize>();
+                    batch.push(values);
+                    if batch.len() >= BATCH_ROWS || bytes >= BATCH_BYTES {
+                        bytes = 0;
+                        if batches.send(std::mem::take(&mut batch)).await.is_err() {
+                            // The writer failed and says why.
+                            return Ok(());
+                        }
+                    }
+                }
+                if !batch.is_empty() {
+                    let _ = batches.send(batch).await;
+                }
+                Ok::<(), StoreError>(())
+            };
+            let snk = &mut *sink;
+            let progress = &mut *progress;
+            let writer = async move {
+                let mut n = 0i64;
+                while let Some(batch) = ready.recv().await {
+                    n += batch.len() as i64;
+                    target.insert_batch(snk, table, batch).await?;
+                    progress(Progress { what: table.name, done: n, total });
+                }
+                Ok::<i64, StoreError>(n)
+            };
+            let (read, written) = tokio::join!(reader, writer);
+            let n = written?;
+            read?;
+            report.insert(table.name.to_owned(), n);
         }
         Ok(report)
     }
 
-    async fn insert_rows(&self, table: &Table, rows: &[Vec<Value>]) -> Result<(), StoreError> {
+    /// A connection for writing a copy. On SQLite: commits are not synced one by one (the
+    /// checkpoint in [`Store::end_bulk`] syncs them all: a copy that stops half way is made
+    /// again with `--replace`), reads are not memory-mapped, and the page cache is larger.
+    async fn bulk_connection(&self) -> Result<PoolConnection<Any>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == Backend::Sqlite {
+            for pragma in ["PRAGMA synchronous = NORMAL", "PRAGMA mmap_size = 0", "PRAGMA cache_size = -65536"] {
+                sqlx::query(pragma).execute(&mut *conn).await?;
+            }
+        }
+        Ok(conn)
+    }
+
+    /// Makes a copy durable and gives its connection the pool's settings back.
+    async fn end_bulk(&self, mut conn: PoolConnection<Any>) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            for pragma in [
+                "PRAGMA synchronous = FULL",
+                "PRAGMA mmap_size = 268435456",
+                "PRAGMA cache_size = -32768",
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+            ] {
+                sqlx::query(pragma).execute(&mut *conn).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts rows in one transaction, many a statement.
+    async fn insert_batch(
+        &self,
+        conn: &mut AnyConnection,
+        table: &Table,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
-        let cols: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
-        // Several rows per statement, below every backend's parameter limit.
-        let per_stmt = (900 / cols.len()).max(1);
-        for chunk in rows.chunks(per_stmt) {
-            let mut q = Sql::new(&format!("INSERT INTO {} ({}) VALUES ", table.name, cols.join(", ")));
-            for (i, row) in chunk.iter().enumerate() {
-                q.push(if i == 0 { "(" } else { ", (" });
-                for (j, v) in row.iter().enumerate() {
-                    if j > 0 {
-                        q.push(", ");
-                    }
-                    match v {
-                        Value::Text(Some(s)) => q.bind(Param::Text(s.clone())),
-                        Value::Int(Some(n)) => q.bind(Param::Int(*n)),
-                        Value::Text(None) | Value::Int(None) => q.push("NULL"),
-                    };
-                }
-                q.push(")");
+        let per_statement = (PARAMS / table.columns.len()).max(1);
+        let full = insert_text(table, per_statement, self.backend);
+        let mut tx = conn.begin().await?;
+        let mut rows = rows.into_iter();
+        loop {
+            let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+            if chunk.is_empty() {
+                break;
             }
-            q.query().execute(&mut *tx).await?;
+            let text =
+                if chunk.len() == per_statement { full.clone() } else { insert_text(table, chunk.len(), self.backend) };
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
+            for v in chunk.into_iter().flatten() {
+                q = match v {
+                    Value::Text(s) => q.bind(s),
+                    Value::Int(i) => q.bind(i),
+                };
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// `INSERT INTO table (columns) VALUES (…), …` for `rows` rows, with `?` placeholders on
+/// SQLite (whose driver looks every `$n` up by name) and `$n` on PostgreSQL.
+fn insert_text(table: &Table, rows: usize, backend: Backend) -> String {
+    let cols: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
+    let mut text = format!("INSERT INTO {} ({}) VALUES ", table.name, cols.join(", "));
+    let mut n = 0;
+    for r in 0..rows {
+        text.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols.len() {
+            if c > 0 {
+                text.push_str(", ");
+            }
+            n += 1;
+            match backend {
+                Backend::Sqlite => text.push('?'),
+                Backend::Postgres => {
+                    text.push('$');
+                    text.push_str(&n.to_string());
+                }
+            }
+        }
+        text.push(')');
+    }
+    text
 }
 
 /// Orders tree rows so that every parent comes before its children.

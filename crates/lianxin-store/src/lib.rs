@@ -7,8 +7,10 @@ mod error;
 mod logins;
 mod notify;
 mod orders;
+mod recount;
 mod reference;
 mod rollup;
+mod scan;
 mod sql;
 mod users;
 mod verify;
@@ -21,6 +23,7 @@ pub use notify::Notification;
 pub use orders::{ActError, OrderFilter, OrderPage, StoredEvent};
 pub use reference::{AdminChange, ReferenceWrite};
 pub use rollup::Grouping;
+pub use scan::Progress;
 pub use users::{AuditEntry, UserRecord, UserWrite};
 pub use verify::{Problem, VerifyReport};
 

@@ -632,20 +632,25 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get("number")?)).collect()
     }
 
-    /// Orders within `scope` that may contribute to KPIs of days in `[from, to)`: created
-    /// before `to`, and touched or due since `from`.
-    pub async fn orders_for_recount(&self, scope: &Scope, from: Millis, to: Millis) -> Result<Vec<Order>, StoreError> {
+    /// Calls `f` with every order within `scope` that may contribute to KPIs of days in
+    /// `[from, to)`: created before `to`, and touched or due since `from`. Streams the rows,
+    /// so a district's year costs no more memory than a day's.
+    pub async fn each_order_for_recount(
+        &self,
+        scope: &Scope,
+        from: Millis,
+        to: Millis,
+        mut f: impl FnMut(&Order) + Send,
+    ) -> Result<(), StoreError> {
+        use futures_util::TryStreamExt;
         let mut q = Sql::new("SELECT o.data, o.last_hash FROM orders o WHERE o.created_at < ");
         q.int(to).push(" AND (o.updated_at >= ").int(from).push(" OR o.deadline >= ").int(from).push(")");
         push_scope(&mut q, scope);
-        let rows = q.query().fetch_all(&self.pool).await?;
-        rows.iter().map(|r| order_from_row(r).map(|(o, _)| o)).collect()
-    }
-
-    /// Every order, for recounting all rollups (`verify`, tests).
-    pub async fn all_orders(&self) -> Result<Vec<Order>, StoreError> {
-        let rows = sqlx::query("SELECT data, last_hash FROM orders").fetch_all(&self.pool).await?;
-        rows.iter().map(|r| order_from_row(r).map(|(o, _)| o)).collect()
+        let mut rows = q.query().fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            f(&order_from_row(&r)?.0);
+        }
+        Ok(())
     }
 }
 

@@ -1,12 +1,15 @@
 //! `verify`: recomputes every order's hash chain, replays its events and compares the
-//! result with the stored order row, and checks that no order number of a day is missing.
+//! result with the stored order row, checks that no order number of a day is missing and
+//! that the KPI rollups equal a recount — in one pass by order number, in bounded memory.
 
 use crate::orders::{event_from_record, record_from_row};
+use crate::recount::Recount;
+use crate::scan::Progress;
 use crate::{Store, StoreError};
 use lianxin_domain::Order;
-use lianxin_domain::chain::{self, GENESIS};
+use lianxin_domain::chain::{self, EventRecord, GENESIS};
 use lianxin_domain::lifecycle::apply;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -45,100 +48,159 @@ impl VerifyReport {
     }
 }
 
-const PAGE: i64 = 500;
+/// Orders read a page: their rows, events and recount stay well under a few megabytes.
+const PAGE: i64 = 1000;
 
 impl Store {
     /// Checks the whole database; stops collecting after `max_problems`.
     pub async fn verify(&self, max_problems: usize) -> Result<VerifyReport, StoreError> {
-        let mut report = VerifyReport::default();
+        self.verify_with(max_problems, &mut |_| {}).await
+    }
+
+    /// [`Store::verify`], telling `progress` after every page of orders. Reads one snapshot a
+    /// page at a time, in memory bounded by a page and the KPI cells of the days still open
+    /// (see `recount`), whatever the size of the database.
+    pub async fn verify_with(
+        &self,
+        max_problems: usize,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<VerifyReport, StoreError> {
+        let mut conn = self.scan_connection().await?;
+        self.begin_snapshot(&mut conn).await?;
+        let result = self.verify_on(&mut conn, max_problems, progress).await;
+        self.end_snapshot(&mut conn).await?;
+        self.end_scan(conn).await?;
+        result
+    }
+
+    async fn verify_on(
+        &self,
+        conn: &mut AnyConnection,
+        max_problems: usize,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<VerifyReport, StoreError> {
+        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders").fetch_one(&mut *conn).await?;
+        // The days and dimensions that have stored cells (bounded by days, not orders).
+        let mut stored_days: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (dim, day) in sqlx::query_as::<_, (String, String)>("SELECT DISTINCT dim, day FROM kpi_rollup")
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            stored_days.entry(day).or_default().push(dim);
+        }
+        let mut pass = Pass {
+            report: VerifyReport::default(),
+            recount: Recount::default(),
+            cal: self.calendar_for_days(),
+            max_problems,
+        };
+        // Each page is checked on a blocking thread while the next one is read.
         let mut after = String::new();
+        let mut checking: Option<tokio::task::JoinHandle<Pass>> = None;
         loop {
-            let orders = sqlx::query(
-                "SELECT number, status, version, last_hash, data FROM orders WHERE number > $1 ORDER BY number LIMIT $2",
-            )
-            .bind(&after)
-            .bind(PAGE)
-            .fetch_all(&self.pool)
-            .await?;
-            let (Some(first), Some(last)) = (orders.first(), orders.last()) else { break };
-            let first: String = first.try_get("number")?;
-            let last: String = last.try_get("number")?;
-            let rows = sqlx::query("SELECT * FROM events WHERE number >= $1 AND number <= $2 ORDER BY number, seq")
-                .bind(&first)
-                .bind(&last)
-                .fetch_all(&self.pool)
-                .await?;
-            let mut by_order: BTreeMap<String, Vec<_>> = BTreeMap::new();
-            for r in &rows {
-                let (rec, hash) = record_from_row(r)?;
-                by_order.entry(rec.order.clone()).or_default().push((rec, hash));
-            }
-            for o in &orders {
-                let number: String = o.try_get("number")?;
-                report.orders += 1;
-                let events = by_order.remove(&number).unwrap_or_default();
-                report.events += events.len() as i64;
-                check_order(&mut report, &number, o, &events)?;
-                if report.problems.len() >= max_problems {
-                    return Ok(report);
+            let page = read_page(conn, &after).await?;
+            if let Some(running) = checking.take() {
+                pass = running.await.map_err(|e| StoreError::Database(format!("verify: {e}")))?;
+                if pass.report.problems.len() >= max_problems {
+                    return Ok(pass.report);
+                }
+                progress(Progress { what: "orders", done: pass.report.orders, total });
+                // Later orders have this day's number or a later one, so they contribute to
+                // no earlier day: the days before it are final.
+                if let Some(day) = rollup_day(&after) {
+                    self.compare_days_before(conn, &mut pass.recount, &mut stored_days, Some(&day)).await?;
                 }
             }
-            after = last;
+            let Some(page) = page else { break };
+            after = page.last.clone();
+            let mut p = std::mem::take(&mut pass);
+            checking = Some(tokio::task::spawn_blocking(move || {
+                p.check(page);
+                p
+            }));
         }
+        let mut report = std::mem::take(&mut pass.report);
+        let recount = &mut pass.recount;
         let orphans = sqlx::query(
             "SELECT e.number, COUNT(*) AS n FROM events e LEFT JOIN orders o ON o.number = e.number \
-             WHERE o.number IS NULL GROUP BY e.number ORDER BY e.number",
+             WHERE o.number IS NULL GROUP BY e.number ORDER BY e.number LIMIT $1",
         )
-        .fetch_all(&self.pool)
+        .bind(i64::try_from(max_problems - report.problems.len()).unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
         .await?;
         for r in orphans {
             let n: i64 = r.try_get("n")?;
             let number: String = r.try_get("number")?;
             report.add(&number, None, format!("the order row is missing but {n} events remain (order deleted)"));
         }
-        self.check_numbering(&mut report).await?;
+        self.check_numbering(conn, &mut report).await?;
         if report.problems.is_empty() {
-            self.check_rollups(&mut report).await?;
+            // Every day left, then what came late.
+            self.compare_days_before(conn, recount, &mut stored_days, None).await?;
+            for (dim, day, key, counter) in recount.late_cells() {
+                let stored: Option<(i64,)> = sqlx::query_as(
+                    "SELECT value FROM kpi_rollup WHERE dim = $1 AND day = $2 AND key = $3 AND counter = $4",
+                )
+                .bind(&dim)
+                .bind(&day)
+                .bind(&key)
+                .bind(&counter)
+                .fetch_optional(&mut *conn)
+                .await?;
+                recount.settle((dim, day, key, counter), stored.map(|s| s.0).unwrap_or(0));
+            }
+            if let Some(diff) = recount.finding() {
+                report.add("(kpi rollups)", None, format!("the KPI rollups differ from a recount: {diff}"));
+            }
         }
         Ok(report)
     }
 
-    /// The KPI rollups equal a recount from the orders.
-    async fn check_rollups(&self, report: &mut VerifyReport) -> Result<(), StoreError> {
-        let cal = self.calendar_for_days();
-        let mut recount: BTreeMap<(String, String, String, String), i64> = BTreeMap::new();
-        for o in self.all_orders().await? {
-            for d in lianxin_domain::kpi::rollup_deltas(None, &o, &cal) {
-                *recount
-                    .entry((d.dimension.as_str().to_owned(), d.day, d.key, d.counter.as_str().to_owned()))
-                    .or_default() += d.delta;
+    /// Compares the recount of every day before `day` (of every day left: `None`) with its
+    /// stored rollup cells.
+    async fn compare_days_before(
+        &self,
+        conn: &mut AnyConnection,
+        recount: &mut Recount,
+        stored_days: &mut BTreeMap<String, Vec<String>>,
+        day: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut days: Vec<String> = match day {
+            Some(day) => stored_days
+                .range::<str, _>((std::ops::Bound::Unbounded, std::ops::Bound::Excluded(day)))
+                .map(|(d, _)| d.clone())
+                .collect(),
+            None => stored_days.keys().cloned().collect(),
+        };
+        days.extend(recount.open_days_before(day));
+        days.sort_unstable();
+        days.dedup();
+        for d in days {
+            let mut cells = Vec::new();
+            for dim in stored_days.remove(&d).unwrap_or_default() {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT key, counter, value FROM kpi_rollup WHERE dim = $1 AND day = $2 AND value <> 0",
+                )
+                .bind(&dim)
+                .bind(&d)
+                .fetch_all(&mut *conn)
+                .await?;
+                cells.extend(rows.into_iter().map(|(key, counter, value)| (dim.clone(), key, counter, value)));
             }
+            recount.compare_day(&d, cells);
         }
-        recount.retain(|_, v| *v != 0);
-        let stored = self.rollup_cells().await?;
-        if stored != recount {
-            let diff = recount
-                .iter()
-                .find(|(k, v)| stored.get(*k) != Some(*v))
-                .map(|(k, v)| format!("{k:?}: recount {v}, stored {:?}", stored.get(k)))
-                .or_else(|| {
-                    stored
-                        .iter()
-                        .find(|(k, _)| !recount.contains_key(*k))
-                        .map(|(k, v)| format!("{k:?}: stored {v}, recount none"))
-                })
-                .unwrap_or_default();
-            report.add("(kpi rollups)", None, format!("the KPI rollups differ from a recount: {diff}"));
+        if let Some(day) = day {
+            recount.close_before(day);
         }
         Ok(())
     }
 
     /// Every day's numbers run from 1 to the day's counter without a gap.
-    async fn check_numbering(&self, report: &mut VerifyReport) -> Result<(), StoreError> {
-        let counters = sqlx::query("SELECT day, last FROM order_counters ORDER BY day").fetch_all(&self.pool).await?;
+    async fn check_numbering(&self, conn: &mut AnyConnection, report: &mut VerifyReport) -> Result<(), StoreError> {
+        let counters = sqlx::query("SELECT day, last FROM order_counters ORDER BY day").fetch_all(&mut *conn).await?;
         let counts =
             sqlx::query("SELECT substr(number, 1, 8) AS day, COUNT(*) AS n FROM orders GROUP BY substr(number, 1, 8)")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *conn)
                 .await?;
         let mut have: BTreeMap<String, i64> = BTreeMap::new();
         for r in counts {
@@ -153,7 +215,7 @@ impl Store {
             let present: Vec<(String,)> =
                 sqlx::query_as("SELECT number FROM orders WHERE number LIKE $1 ORDER BY number")
                     .bind(format!("{day}%"))
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *conn)
                     .await?;
             let present: std::collections::BTreeSet<String> = present.into_iter().map(|p| p.0).collect();
             for seq in 1..=last {
@@ -168,15 +230,95 @@ impl Store {
     }
 }
 
+/// An order row as `verify` reads it.
+struct OrderRow {
+    number: String,
+    status: String,
+    version: i64,
+    last_hash: String,
+    data: String,
+}
+
+/// A page of orders with their events, by order.
+struct Page {
+    orders: Vec<OrderRow>,
+    events: BTreeMap<String, Vec<(EventRecord, String)>>,
+    /// The last number of the page.
+    last: String,
+}
+
+/// Reads the orders after `after` (a page of them) with their events; `None` past the last.
+async fn read_page(conn: &mut AnyConnection, after: &str) -> Result<Option<Page>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT number, status, version, last_hash, data FROM orders WHERE number > $1 ORDER BY number LIMIT $2",
+    )
+    .bind(after)
+    .bind(PAGE)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut orders = Vec::with_capacity(rows.len());
+    for r in rows {
+        orders.push(OrderRow {
+            number: r.try_get("number")?,
+            status: r.try_get("status")?,
+            version: r.try_get("version")?,
+            last_hash: r.try_get("last_hash")?,
+            data: r.try_get("data")?,
+        });
+    }
+    let (Some(first), Some(last)) = (orders.first(), orders.last()) else { return Ok(None) };
+    let rows = sqlx::query("SELECT * FROM events WHERE number >= $1 AND number <= $2 ORDER BY number, seq")
+        .bind(&first.number)
+        .bind(&last.number)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut events: BTreeMap<String, Vec<_>> = BTreeMap::new();
+    for r in &rows {
+        let (rec, hash) = record_from_row(r)?;
+        events.entry(rec.order.clone()).or_default().push((rec, hash));
+    }
+    let last = last.number.clone();
+    Ok(Some(Page { orders, events, last }))
+}
+
+/// What a pass has found so far, handed from page to page.
+#[derive(Default)]
+struct Pass {
+    report: VerifyReport,
+    recount: Recount,
+    cal: lianxin_domain::calendar::Calendar,
+    max_problems: usize,
+}
+
+impl Pass {
+    /// Checks a page's orders and adds them to the recount, until `max_problems`.
+    fn check(&mut self, mut page: Page) {
+        for o in &page.orders {
+            self.report.orders += 1;
+            let events = page.events.remove(&o.number).unwrap_or_default();
+            self.report.events += events.len() as i64;
+            let stored = serde_json::from_str::<Order>(&o.data);
+            check_order(&mut self.report, o, &events, &stored);
+            if self.report.problems.len() >= self.max_problems {
+                return;
+            }
+            if let Ok(stored) = &stored {
+                self.recount.add(stored, &self.cal);
+            }
+        }
+    }
+}
+
 fn check_order(
     report: &mut VerifyReport,
-    number: &str,
-    row: &sqlx::any::AnyRow,
-    events: &[(lianxin_domain::chain::EventRecord, String)],
-) -> Result<(), StoreError> {
+    row: &OrderRow,
+    events: &[(EventRecord, String)],
+    stored: &Result<Order, serde_json::Error>,
+) {
+    let number = row.number.as_str();
     if events.is_empty() {
         report.add(number, None, "the order has no events");
-        return Ok(());
+        return;
     }
     let mut prev = GENESIS.to_owned();
     let mut state: Option<Order> = None;
@@ -184,7 +326,7 @@ fn check_order(
         let expected_seq = i as i64 + 1;
         if rec.seq != expected_seq {
             report.add(number, Some(expected_seq), format!("event is missing (found event {} next)", rec.seq));
-            return Ok(());
+            return;
         }
         if rec.prev_hash != prev {
             report.add(
@@ -192,46 +334,47 @@ fn check_order(
                 Some(rec.seq),
                 "the link to the previous event is broken (an event was deleted, reordered or modified)",
             );
-            return Ok(());
+            return;
         }
         let h = chain::hash(rec);
         if &h != stored_hash {
             report.add(number, Some(rec.seq), "the event's content does not match its hash (modified)");
-            return Ok(());
+            return;
         }
         let ev = match event_from_record(rec) {
             Ok(ev) => ev,
             Err(e) => {
                 report.add(number, Some(rec.seq), format!("unreadable event: {e}"));
-                return Ok(());
+                return;
             }
         };
         match apply(state.take(), &ev) {
             Ok(o) => state = Some(o),
             Err(e) => {
                 report.add(number, Some(rec.seq), format!("the event does not follow from the order's state: {e}"));
-                return Ok(());
+                return;
             }
         }
         prev = h;
     }
-    let last_hash: String = row.try_get("last_hash")?;
-    if last_hash != prev {
+    if row.last_hash != prev {
         report.add(number, None, "the order's chain head does not match its last event (events deleted at the end?)");
-        return Ok(());
+        return;
     }
-    let data: String = row.try_get("data")?;
-    let stored: Order = match serde_json::from_str(&data) {
+    let stored = match stored {
         Ok(o) => o,
         Err(e) => {
             report.add(number, None, format!("unreadable order row: {e}"));
-            return Ok(());
+            return;
         }
     };
-    let status: String = row.try_get("status")?;
-    let version: i64 = row.try_get("version")?;
-    if state.is_some_and(|r| r != stored || status != r.status.as_str() || version != r.version) {
+    if state.is_some_and(|r| &r != stored || row.status != r.status.as_str() || row.version != r.version) {
         report.add(number, None, "the order row differs from what its events explain (modified)");
     }
-    Ok(())
+}
+
+/// The rollup day (`YYYY-MM-DD`) of an order number's registration day (`YYYYMMDD…`).
+fn rollup_day(number: &str) -> Option<String> {
+    let d = number.get(..8).filter(|d| d.bytes().all(|b| b.is_ascii_digit()))?;
+    Some(format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]))
 }

@@ -97,18 +97,20 @@ async fn totals(
         d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis()).unwrap_or(0)
             - i64::from(cal.utc_offset_minutes) * 60_000
     };
-    let orders = state.store().orders_for_recount(&scope, start(from), start(to)).await?;
     let mut out: BTreeMap<String, Totals> = BTreeMap::new();
-    for o in &orders {
-        let key = dim.map(|d| d.key(o));
-        for c in kpi::contributions(o, &cal) {
-            if c.day < from_s || c.day >= to_s {
-                continue;
+    state
+        .store()
+        .each_order_for_recount(&scope, start(from), start(to), |o| {
+            let key = dim.map(|d| d.key(o));
+            for c in kpi::contributions(o, &cal) {
+                if c.day < from_s || c.day >= to_s {
+                    continue;
+                }
+                let k = key.clone().unwrap_or_else(|| c.day.clone());
+                out.entry(k).or_default().add(c.counter, c.value);
             }
-            let k = key.clone().unwrap_or_else(|| c.day.clone());
-            out.entry(k).or_default().add(c.counter, c.value);
-        }
-    }
+        })
+        .await?;
     // A unit sees its own units' rows only.
     if let (Some(Dimension::Unit), Scope::Limited { units, .. }) = (dim, &scope) {
         out.retain(|k, _| units.iter().any(|u| u.as_str() == k));

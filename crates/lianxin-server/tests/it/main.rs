@@ -13,6 +13,7 @@ mod crash;
 mod edge;
 mod kpis;
 mod lifecycle;
+mod memory;
 mod openapi;
 mod postgres;
 mod refusals;

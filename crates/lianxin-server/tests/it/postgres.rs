@@ -42,6 +42,16 @@ async fn db_copy_moves_a_live_sqlite_demo_to_postgres_and_the_chains_still_verif
     let verify = lianxin(&["verify", "--database-url", &target]);
     assert!(verify.status.success(), "{}", text(&verify));
 
+    // And back again, PostgreSQL to a new SQLite file: the same orders, and they verify.
+    let back_dir = tempfile::tempdir().unwrap();
+    let back = format!("sqlite://{}", back_dir.path().join("back.db").display());
+    let out = lianxin(&["db", "copy", "--from", &target, "--to", &back]);
+    let report = text(&out);
+    assert!(out.status.success(), "{report}");
+    assert!(report.contains(&format!("orders: {orders} rows")), "{report}");
+    assert!(report.contains("the copy verifies"), "{report}");
+    assert!(report.contains("copy: events"), "progress is reported on stderr: {report}");
+
     // The copy serves: same accounts, same orders, and it goes on working.
     let copy = spawn(Config {
         listen: "127.0.0.1:0".into(),

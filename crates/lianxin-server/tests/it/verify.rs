@@ -237,3 +237,38 @@ async fn verify_names_the_order_whose_row_status_was_edited() {
     .await;
 }
 }
+
+dual! {
+async fn verify_reports_the_kpi_rollups_when_a_counter_was_edited() {
+    let f = fixture().await;
+    tampered(&f, "(kpi rollups)", async |db| {
+        let sql = "UPDATE kpi_rollup SET value = value + 1 WHERE dim = 'unit' AND counter = 'registered' \
+                   AND day = (SELECT MIN(day) FROM kpi_rollup WHERE dim = 'unit' AND counter = 'registered') AND key <> $1";
+        assert!(exec(db, sql, "").await >= 1);
+    })
+    .await;
+}
+}
+
+dual! {
+async fn verify_reports_the_kpi_rollups_when_the_last_days_cell_was_deleted() {
+    let f = fixture().await;
+    tampered(&f, "(kpi rollups)", async |db| {
+        let sql = "DELETE FROM kpi_rollup WHERE dim = 'all' AND counter = $1 \
+                   AND day = (SELECT MAX(day) FROM kpi_rollup WHERE dim = 'all' AND counter = 'registered')";
+        assert_eq!(exec(db, sql, "registered").await, 1);
+    })
+    .await;
+}
+}
+
+dual! {
+async fn verify_reports_the_kpi_rollups_when_a_cell_was_added_for_a_day_without_orders() {
+    let f = fixture().await;
+    tampered(&f, "(kpi rollups)", async |db| {
+        let sql = "INSERT INTO kpi_rollup (dim, day, key, counter, value) VALUES ('all', '2020-01-01', 'all', $1, 3)";
+        assert_eq!(exec(db, sql, "registered").await, 1);
+    })
+    .await;
+}
+}
