@@ -286,7 +286,16 @@ impl Store {
         let mut source = self.scan_connection().await?;
         self.begin_snapshot(&mut source).await?;
         let mut sink = target.bulk_connection().await?;
-        let result = self.copy_tables(&mut source, target, &mut sink, progress).await;
+        // PostgreSQL takes the rows through COPY, on a connection of its own (the pool's are
+        // driver-neutral and cannot speak COPY).
+        let mut copy_in = match target.backend {
+            Backend::Postgres => Some(<sqlx::PgConnection as Connection>::connect(&target.url).await?),
+            Backend::Sqlite => None,
+        };
+        let result = self.copy_tables(&mut source, target, &mut sink, copy_in.as_mut(), progress).await;
+        if let Some(pg) = copy_in {
+            pg.close().await?;
+        }
         self.end_snapshot(&mut source).await?;
         self.end_scan(source).await?;
         target.end_bulk(sink).await?;
@@ -298,6 +307,7 @@ impl Store {
         source: &mut AnyConnection,
         target: &Store,
         sink: &mut AnyConnection,
+        mut copy_in: Option<&mut sqlx::PgConnection>,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<CopyReport, StoreError> {
         let mut report = CopyReport::new();
@@ -313,7 +323,10 @@ impl Store {
                 let values = rows.iter().map(|r| read(r, table.columns)).collect::<Result<Vec<_>, _>>()?;
                 let ordered = parents_first(values, pc);
                 let n = ordered.len() as i64;
-                target.insert_batch(sink, table, ordered).await?;
+                match copy_in.as_deref_mut() {
+                    Some(pg) => copy_batch(pg, table, ordered).await?,
+                    None => target.insert_batch(sink, table, ordered).await?,
+                }
                 progress(Progress { what: table.name, done: n, total });
                 report.insert(table.name.to_owned(), n);
                 continue;
@@ -342,12 +355,16 @@ impl Store {
                 Ok::<(), StoreError>(())
             };
             let snk = &mut *sink;
+            let mut pg = copy_in.as_deref_mut();
             let progress = &mut *progress;
             let writer = async move {
                 let mut n = 0i64;
                 while let Some(batch) = ready.recv().await {
                     n += batch.len() as i64;
-                    target.insert_batch(snk, table, batch).await?;
+                    match pg.as_deref_mut() {
+                        Some(pg) => copy_batch(pg, table, batch).await?,
+                        None => target.insert_batch(snk, table, batch).await?,
+                    }
                     progress(Progress { what: table.name, done: n, total });
                 }
                 Ok::<i64, StoreError>(n)
@@ -423,6 +440,60 @@ impl Store {
     }
 }
 
+/// Writes rows into a PostgreSQL table with one `COPY … FROM STDIN` (its own transaction),
+/// in COPY's text format.
+async fn copy_batch(pg: &mut sqlx::PgConnection, table: &Table, rows: Vec<Vec<Value>>) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut buf = Vec::with_capacity(rows.iter().flatten().map(Value::bytes).sum::<usize>());
+    for row in &rows {
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                buf.push(b'\t');
+            }
+            copy_value(&mut buf, v);
+        }
+        buf.push(b'\n');
+    }
+    let cols: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
+    let statement = format!("COPY {} ({}) FROM STDIN", table.name, cols.join(", "));
+    let mut copy = pg.copy_in_raw(&statement).await?;
+    if let Err(e) = copy.send(buf).await {
+        let _ = copy.abort(e.to_string()).await;
+        return Err(e.into());
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// One value in COPY's text format: `\N` for NULL; backslash, tab, newline and carriage
+/// return escaped.
+fn copy_value(buf: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Text(None) | Value::Int(None) => buf.extend_from_slice(b"\\N"),
+        Value::Int(Some(i)) => buf.extend_from_slice(i.to_string().as_bytes()),
+        Value::Text(Some(s)) => {
+            // Runs without a special byte go over in one piece.
+            let bytes = s.as_bytes();
+            let mut start = 0;
+            for (i, b) in bytes.iter().enumerate() {
+                let escaped: &[u8] = match b {
+                    b'\\' => b"\\\\",
+                    b'\t' => b"\\t",
+                    b'\n' => b"\\n",
+                    b'\r' => b"\\r",
+                    _ => continue,
+                };
+                buf.extend_from_slice(&bytes[start..i]);
+                buf.extend_from_slice(escaped);
+                start = i + 1;
+            }
+            buf.extend_from_slice(&bytes[start..]);
+        }
+    }
+}
+
 /// `INSERT INTO table (columns) VALUES (…), …` for `rows` rows, with `?` placeholders on
 /// SQLite (whose driver looks every `$n` up by name) and `$n` on PostgreSQL.
 fn insert_text(table: &Table, rows: usize, backend: Backend) -> String {
@@ -478,5 +549,27 @@ fn parents_first(rows: Vec<Vec<Value>>, parent_col: usize) -> Vec<Vec<Value>> {
             return out;
         }
         pending = rest;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(v: Value) -> String {
+        let mut buf = Vec::new();
+        copy_value(&mut buf, &v);
+        String::from_utf8(buf).expect("COPY text is UTF-8")
+    }
+
+    #[test]
+    fn copy_text_format_escapes_what_postgres_reads_as_structure() {
+        assert_eq!(text(Value::Text(None)), "\\N");
+        assert_eq!(text(Value::Int(None)), "\\N");
+        assert_eq!(text(Value::Int(Some(-42))), "-42");
+        // A literal backslash-N stays text, not NULL.
+        assert_eq!(text(Value::Text(Some("\\N".into()))), "\\\\N");
+        assert_eq!(text(Value::Text(Some("路灯\t不亮\n第二行\r\\".into()))), "路灯\\t不亮\\n第二行\\r\\\\");
+        assert_eq!(text(Value::Text(Some(String::new()))), "");
     }
 }

@@ -50,6 +50,9 @@ pub struct Store {
     writer: tokio::sync::mpsc::Sender<writer::Job>,
     /// The local time offset that dates KPI rollups.
     offset: DayOffset,
+    /// Where the store connected (with its credentials: never logged, see [`redact`]), for
+    /// the rare connection outside the pool (`db copy`'s COPY on PostgreSQL).
+    url: std::sync::Arc<str>,
 }
 
 /// The UTC offset (minutes) of the hotline's local days, shared by every clone of a store.
@@ -124,7 +127,7 @@ impl Store {
         let (writer, rx) = tokio::sync::mpsc::channel(writer::QUEUE);
         let offset = DayOffset(std::sync::Arc::new(std::sync::atomic::AtomicI32::new(8 * 60)));
         tokio::spawn(writer::run(pool.clone(), backend, write_gate.clone(), offset.clone(), rx));
-        let store = Store { pool, backend, write_gate, writer, offset };
+        let store = Store { pool, backend, write_gate, writer, offset, url: url.into() };
         store.migrate().await?;
         Ok(store)
     }

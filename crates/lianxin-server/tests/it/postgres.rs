@@ -22,6 +22,10 @@ async fn db_copy_moves_a_live_sqlite_demo_to_postgres_and_the_chains_still_verif
     let s = app.staff().await;
     let h = app.login("handler.d440106").await;
     let n = app.signed_order(&s, "d440106", &h).await;
+    // Text that COPY's text format must escape: a backslash, a literal `\N`, a tab, newlines.
+    let tricky = "路径 C:\\new\\N\t制表\n第二行\n\\";
+    let r = app.act(&n, "note", &h, serde_json::json!({"text": tricky})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let orders = app.order_count().await;
     let source = app.db_url.clone();
     let target = postgres_database().await;
@@ -85,6 +89,17 @@ async fn db_copy_moves_a_live_sqlite_demo_to_postgres_and_the_chains_still_verif
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(copy.state.store().order_count().await.unwrap(), orders);
+    let events: serde_json::Value = http
+        .get(format!("{}/api/v1/orders/{n}/events", copy.url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let notes: Vec<&str> = events.as_array().unwrap().iter().filter_map(|e| e["comment"].as_str()).collect();
+    assert!(notes.contains(&tricky), "the note comes over byte for byte: {notes:?}");
     copy.stop().await;
 }
 
