@@ -74,7 +74,9 @@ pub enum Command {
     },
     Callback {
         satisfaction: Satisfaction,
-        solved: bool,
+        /// Whether the resident said the problem was solved: required, except when the
+        /// resident was not reached (then nothing is recorded, whatever was sent).
+        solved: Option<bool>,
         note: Option<String>,
     },
     Reopen {

@@ -79,7 +79,8 @@ pub enum Change {
     },
     CalledBack {
         satisfaction: Satisfaction,
-        solved: bool,
+        /// `None` when the resident was not reached.
+        solved: Option<bool>,
         note: Option<String>,
         /// Set when an unsatisfied resident reopens the order (重办) at the same unit.
         reopen_deadline: Option<Millis>,

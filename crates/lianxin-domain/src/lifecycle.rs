@@ -547,6 +547,15 @@ pub fn decide(ctx: &Context, order: &Order, cmd: &Command, actor: &Actor, now: M
         }
         Command::Callback { satisfaction, solved, note } => {
             require(&[Replied], "only a replied order can be called back")?;
+            // Only what the resident said is recorded: nothing when they were not reached,
+            // and never a default in place of an answer.
+            let solved =
+                match satisfaction {
+                    Satisfaction::Unreachable => None,
+                    _ => Some(solved.ok_or_else(|| {
+                        DomainError::invalid("solved", "say whether the resident's problem was solved")
+                    })?),
+                };
             if satisfaction == Satisfaction::Unsatisfied {
                 let limit = ctx.handling_limit(order);
                 let reopen_deadline = Some(ctx.calendar.deadline(now, limit));
@@ -835,12 +844,8 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             o.callback_deadline = *callback_deadline;
         }
         Change::CalledBack { satisfaction, solved, note, reopen_deadline, reopen_warn_at } => {
-            o.callback = Some(CallbackResult {
-                satisfaction: *satisfaction,
-                solved: Some(*solved),
-                note: note.clone(),
-                at: ev.at,
-            });
+            o.callback =
+                Some(CallbackResult { satisfaction: *satisfaction, solved: *solved, note: note.clone(), at: ev.at });
             o.callback_deadline = None;
             if let Some(d) = reopen_deadline {
                 o.reopens += 1;

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 // ---------------------------------------------------------------------------------------
 
 fn satisfaction(s: Satisfaction, solved: bool) -> Command {
-    Command::Callback { satisfaction: s, solved, note: None }
+    Command::Callback { satisfaction: s, solved: Some(solved), note: None }
 }
 
 fn reply(solved: bool) -> Command {
@@ -520,8 +520,9 @@ mod walk {
             Status::Replied => Satisfaction::ALL
                 .iter()
                 .flat_map(|s| {
-                    [true, false]
-                        .map(|solved| (callback_agent(), Command::Callback { satisfaction: *s, solved, note: None }))
+                    [true, false].map(|solved| {
+                        (callback_agent(), Command::Callback { satisfaction: *s, solved: Some(solved), note: None })
+                    })
                 })
                 .collect(),
             Status::Closed => vec![

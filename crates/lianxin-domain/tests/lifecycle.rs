@@ -444,7 +444,7 @@ mod walk {
                 callback_agent(),
                 Command::Callback {
                     satisfaction: Satisfaction::ALL[s % Satisfaction::ALL.len()],
-                    solved: s % 2 == 0,
+                    solved: Some(s % 2 == 0),
                     note: None,
                 },
             ),
@@ -499,7 +499,7 @@ mod walk {
             Op::DecideExtension(approve, note) => Command::DecideExtension { approve: *approve, note: note.clone() },
             Op::Reply(t, solved) => Command::Reply { content: t.clone(), solved: *solved },
             Op::Callback(s, solved, note) => {
-                Command::Callback { satisfaction: Satisfaction::ALL[*s], solved: *solved, note: note.clone() }
+                Command::Callback { satisfaction: Satisfaction::ALL[*s], solved: Some(*solved), note: note.clone() }
             }
             Op::Reopen(t) => Command::Reopen { reason: t.clone() },
             Op::Merge(into) => match into {
@@ -1433,7 +1433,9 @@ fn satisfied_callback_closes_the_order() {
     let mut f = Flow::replied(&w, "s440106001");
     let ev = f.ok(
         &callback_agent(),
-        Command::Callback { satisfaction: Satisfaction::Satisfied, solved: true, note: Some("市民满意".into()) },
+        Command::Callback {
+            satisfaction: Satisfaction::Satisfied, solved: Some(true), note: Some("市民满意".into())
+        },
     );
     assert_eq!(ev.to_status, Status::Closed);
     assert_eq!(f.order.status, Status::Closed);
@@ -1451,7 +1453,7 @@ fn every_callback_verdict_but_unsatisfied_closes_the_order() {
     let w = world();
     for s in [Satisfaction::Satisfied, Satisfaction::BasicallySatisfied, Satisfaction::Unreachable] {
         let mut f = Flow::replied(&w, "s440106001");
-        f.ok(&callback_agent(), Command::Callback { satisfaction: s, solved: false, note: None });
+        f.ok(&callback_agent(), Command::Callback { satisfaction: s, solved: Some(false), note: None });
         assert_eq!(f.order.status, Status::Closed, "{s}");
     }
 }
@@ -1465,7 +1467,9 @@ fn unsatisfied_callback_reopens_at_the_same_lead_unit_with_a_new_deadline() {
     let ev = f.ok(
         &callback_agent(),
         Command::Callback {
-            satisfaction: Satisfaction::Unsatisfied, solved: false, note: Some("灯还是不亮".into())
+            satisfaction: Satisfaction::Unsatisfied,
+            solved: Some(false),
+            note: Some("灯还是不亮".into()),
         },
     );
     assert_eq!((ev.from_status, ev.to_status), (Some(Status::Replied), Status::InProgress));
@@ -1488,14 +1492,14 @@ fn unsatisfied_callback_reopens_at_the_same_lead_unit_with_a_new_deadline() {
 fn callback_is_for_callback_agents_and_replied_orders_only() {
     let w = world();
     let mut f = Flow::in_progress(&w, "s440106001");
-    let cb = || Command::Callback { satisfaction: Satisfaction::Satisfied, solved: true, note: None };
+    let cb = || Command::Callback { satisfaction: Satisfaction::Satisfied, solved: Some(true), note: None };
     assert_illegal(&f.refused(&callback_agent(), cb()), Action::Callback, Status::InProgress);
     f.ok(&handler("s440106001"), Command::Reply { content: reason("ok"), solved: true });
     for actor in [operator(), supervisor(), handler("s440106001")] {
         assert_forbidden(&f.refused(&actor, cb()), Action::Callback);
     }
     let long =
-        Command::Callback { satisfaction: Satisfaction::Satisfied, solved: true, note: Some("长".repeat(2001)) };
+        Command::Callback { satisfaction: Satisfaction::Satisfied, solved: Some(true), note: Some("长".repeat(2001)) };
     assert_invalid(&f.refused(&callback_agent(), long), &["note"]);
     f.ok(&callback_agent(), cb());
 }
@@ -1535,7 +1539,10 @@ fn reopen_is_for_supervisors_and_closed_orders_only() {
     let mut f = Flow::replied(&w, "s440106001");
     let reopen = || Command::Reopen { reason: reason("x") };
     assert_illegal(&f.refused(&supervisor(), reopen()), Action::Reopen, Status::Replied);
-    f.ok(&callback_agent(), Command::Callback { satisfaction: Satisfaction::Satisfied, solved: true, note: None });
+    f.ok(
+        &callback_agent(),
+        Command::Callback { satisfaction: Satisfaction::Satisfied, solved: Some(true), note: None },
+    );
     for actor in [operator(), dispatcher(), leader(), callback_agent()] {
         assert_forbidden(&f.refused(&actor, reopen()), Action::Reopen);
     }
@@ -1680,7 +1687,7 @@ fn a_full_lifecycle_replays_from_its_events() {
     f.ok(&handler("s440106002"), Command::Reply { content: reason("已修复"), solved: true });
     f.ok(
         &callback_agent(),
-        Command::Callback { satisfaction: Satisfaction::BasicallySatisfied, solved: true, note: None },
+        Command::Callback { satisfaction: Satisfaction::BasicallySatisfied, solved: Some(true), note: None },
     );
     let seqs: Vec<i64> = f.log.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=f.log.len() as i64).collect::<Vec<_>>());

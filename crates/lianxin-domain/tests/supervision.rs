@@ -27,7 +27,7 @@ fn urged(level: WarnLevel) -> Change {
 }
 
 fn satisfied() -> Command {
-    Command::Callback { satisfaction: Satisfaction::Satisfied, solved: true, note: None }
+    Command::Callback { satisfaction: Satisfaction::Satisfied, solved: Some(true), note: None }
 }
 
 /// A normal street-light order dispatched to s440106001 on Monday 23 November 10:00.
@@ -207,7 +207,7 @@ fn an_unsatisfied_callback_sets_a_new_deadline_and_yellow_point() {
     let ev = f.ok_at(
         "2026-11-25T15:00:00+08:00",
         &callback_agent(),
-        Command::Callback { satisfaction: Satisfaction::Unsatisfied, solved: false, note: None },
+        Command::Callback { satisfaction: Satisfaction::Unsatisfied, solved: Some(false), note: None },
     );
     // Wednesday 15:00 + 5 working days = next Wednesday 15:00; 1575 working minutes: 150 on
     // Wednesday, 420 each Thursday, Friday and Monday, and 165 on Tuesday from 08:30.
@@ -319,7 +319,7 @@ fn a_friday_reply_is_due_for_callback_on_tuesday_and_each_reply_gets_its_own() {
     f.ok_at(
         "2026-11-30T09:00:00+08:00",
         &callback_agent(),
-        Command::Callback { satisfaction: Satisfaction::Unsatisfied, solved: false, note: None },
+        Command::Callback { satisfaction: Satisfaction::Unsatisfied, solved: Some(false), note: None },
     );
     assert_eq!(f.order.callback_deadline, None, "an unsatisfied callback also clears it");
     f.ok_at("2026-12-01T09:00:00+08:00", &h, Command::Reply { content: reason("再次处理"), solved: true });

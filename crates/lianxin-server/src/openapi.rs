@@ -111,7 +111,8 @@ pub struct OrderIn {
 /// `send_back`, `return`, `reopen`, `cancel`, `qa_fail`: `reason`; `close`: `resolution`,
 /// `kind`?; `dispatch`: `lead_unit`, `assisting_units`?, `note`?; `subdispatch`: `unit`;
 /// `request_extension`: `until`, `reason`; `decide_extension`: `approve`, `note`?;
-/// `reply`: `content`, `solved`; `callback`: `satisfaction`, `solved`, `note`?;
+/// `reply`: `content`, `solved`; `callback`: `satisfaction`, `solved` (not recorded when
+/// `satisfaction` is `unreachable`), `note`?;
 /// `merge`: `into`; `urge`: `note`, `level`?; `note`: `text`; `qa_pass`: `note`?.
 /// A missing required field is a 422 naming it.
 #[derive(Debug, ToSchema)]

@@ -320,7 +320,9 @@ fn parse_command(
         },
         Action::Callback => {
             let satisfaction = f.vocab("satisfaction", true, &mut errs, Satisfaction::parse, Satisfaction::allowed());
-            let solved = f.boolean("solved", true, &mut errs).unwrap_or(false);
+            // Required unless the resident was not reached (then it is not recorded).
+            let reached = satisfaction.is_some_and(|s| s != Satisfaction::Unreachable);
+            let solved = f.boolean("solved", reached, &mut errs);
             let note = f.string("note", false, &mut errs);
             match satisfaction {
                 Some(satisfaction) => Command::Callback { satisfaction, solved, note },

@@ -313,7 +313,10 @@ impl<'w> Flow<'w> {
     /// Closed after a satisfied callback.
     pub fn closed(world: &'w World) -> Flow<'w> {
         let mut f = Flow::replied(world, "s440106001");
-        f.ok(&callback_agent(), Command::Callback { satisfaction: Satisfaction::Satisfied, solved: true, note: None });
+        f.ok(
+            &callback_agent(),
+            Command::Callback { satisfaction: Satisfaction::Satisfied, solved: Some(true), note: None },
+        );
         f
     }
 

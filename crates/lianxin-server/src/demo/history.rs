@@ -396,7 +396,11 @@ impl Gen<'_> {
                 (satisfaction == Satisfaction::Unsatisfied).then(|| "市民表示问题仍未解决，要求重办。".to_owned());
             if !w.step(
                 &ctx,
-                Command::Callback { satisfaction, solved: solved && satisfaction != Satisfaction::Unsatisfied, note },
+                Command::Callback {
+                    satisfaction,
+                    solved: Some(solved && satisfaction != Satisfaction::Unsatisfied),
+                    note,
+                },
                 &callback,
                 delay,
             ) {

@@ -256,6 +256,13 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("btn.subdispatch", "下派", "Sub-dispatch"),
     ("btn.decide_extension", "提交审批", "Decide"),
     ("btn.callback", "记录回访", "Record the callback"),
+    ("btn.unreachable", "未联系上", "Not reached"),
+    (
+        "hint.unreachable",
+        "打不通或无人接听：只记为未联系上，不计满意度。",
+        "No answer: recorded as not reached, not counted in satisfaction.",
+    ),
+    ("f.choose", "请选择", "Choose"),
     ("btn.reopen", "重办", "Reopen"),
     ("btn.merge", "合并", "Merge"),
     ("btn.cancel", "作废", "Cancel the order"),

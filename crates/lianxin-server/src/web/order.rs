@@ -73,7 +73,7 @@ fn probe(action: Action, order: &Order, dir: &Directory, now: Millis) -> Option<
         }
         Action::DecideExtension => Command::DecideExtension { approve: false, note: None },
         Action::Reply => Command::Reply { content: x(), solved: true },
-        Action::Callback => Command::Callback { satisfaction: Satisfaction::Satisfied, solved: true, note: None },
+        Action::Callback => Command::Callback { satisfaction: Satisfaction::Satisfied, solved: Some(true), note: None },
         Action::Merge => {
             let other = if order.number.as_str() == "99999999999999" { "99999999999998" } else { "99999999999999" };
             let into = OrderNumber::parse(other).ok()?;
@@ -361,8 +361,10 @@ async fn order_page(
         subs,
         last_return,
         ext_default,
+        // The resident's answers; "not reached" is a button of its own.
         satisfactions: Satisfaction::ALL
             .iter()
+            .filter(|s| **s != Satisfaction::Unreachable)
             .map(|s| Choice { value: s.as_str(), label: t.satisfaction(s.as_str()) })
             .collect(),
         close_kinds: CloseKind::ALL

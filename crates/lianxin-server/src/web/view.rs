@@ -384,11 +384,11 @@ fn change_detail(t: Tr, names: &Names, cal: &Calendar, c: &Change) -> String {
             parts.join(sep)
         }
         Change::CalledBack { satisfaction, solved, reopen_deadline, .. } => {
-            let mut s = format!(
-                "{}{sep}{}",
-                t.satisfaction(satisfaction.as_str()),
-                if *solved { t.s("order.solved") } else { t.s("order.unsolved") }
-            );
+            let mut s = t.satisfaction(satisfaction.as_str()).to_owned();
+            if let Some(solved) = solved {
+                s.push_str(sep);
+                s.push_str(if *solved { t.s("order.solved") } else { t.s("order.unsolved") });
+            }
             if let Some(d) = reopen_deadline {
                 s.push_str(sep);
                 s.push_str(&kv(t.s("order.deadline"), fmt_dt(cal, *d)));

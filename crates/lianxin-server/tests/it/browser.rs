@@ -462,6 +462,52 @@ async fn callback_agent_records_satisfaction_and_the_order_closes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callback_queue_records_only_what_the_resident_said() {
+    with_browser(|app, ui| async move {
+        let s = team(&app).await;
+        let handler = app.login("handler.d440106").await;
+        let a = app.replied_order(&s, "d440106", &handler).await;
+        let b = app.replied_order(&s, "d440106", &handler).await;
+
+        ui.login("callback").await;
+        let row = format!("#q-callback tr[data-number='{a}']");
+        // Nothing is chosen in advance, and the row refuses to record until both are chosen.
+        assert_eq!(ui.value(&format!("{row} select[name='satisfaction']")).await, "");
+        assert_eq!(ui.value(&format!("{row} select[name='solved']")).await, "");
+        ui.click(&format!("{row} .cb-record")).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!ui.has("#flash").await, "nothing was recorded");
+        let (stored, _) = app.stored(&a).await;
+        assert_eq!(stored["status"], "replied", "a click with nothing chosen records nothing");
+        ui.el(&format!("{row} select[name='satisfaction']"))
+            .await
+            .select_by_value("basically_satisfied")
+            .await
+            .unwrap();
+        ui.click(&format!("{row} .cb-record")).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(app.stored(&a).await.0["status"], "replied", "whether it was solved must be chosen too");
+        ui.el(&format!("{row} select[name='solved']")).await.select_by_value("false").await.unwrap();
+        ui.shot("10b-callback-row-chosen").await;
+        ui.click(&format!("{row} .cb-record")).await;
+        ui.el("#flash").await;
+        let (stored, _) = app.stored(&a).await;
+        assert_eq!(stored["status"], "closed");
+        assert_eq!(stored["callback"]["satisfaction"], "basically_satisfied");
+        assert_eq!(stored["callback"]["solved"], false);
+
+        // Not reached is one click of its own, and records no answer about solved.
+        ui.click(&format!("#q-callback tr[data-number='{b}'] .cb-unreachable button")).await;
+        ui.el("#flash").await;
+        let (stored, _) = app.stored(&b).await;
+        assert_eq!(stored["callback"]["satisfaction"], "unreachable");
+        assert!(stored["callback"]["solved"].is_null(), "{}", stored["callback"]);
+        ui.shot("10c-callback-queue-after").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn supervisor_sees_red_and_yellow_and_urges() {
     with_browser(|app, ui| async move {
         let s = team(&app).await;

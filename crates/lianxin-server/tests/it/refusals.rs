@@ -669,3 +669,26 @@ async fn an_invalid_list_filter_is_422_naming_it() {
     }
 }
 }
+
+dual! {
+async fn a_callback_records_only_what_the_resident_said() {
+    let app = spawn_app().await;
+    let s = app.staff().await;
+    let h = app.login("handler.city-urban").await;
+    let n = app.replied_order(&s, "city-urban", &h).await;
+    // A satisfaction without whether the problem was solved is refused, and so is the
+    // reverse: no default stands in for an answer nobody gave. Nothing is written.
+    let r = app.refused(&n, "callback", &s.callback, json!({"satisfaction": "satisfied"}), INVALID, "invalid_values").await;
+    names_field(&r, "solved");
+    let r = app.refused(&n, "callback", &s.callback, json!({"solved": true}), INVALID, "invalid_values").await;
+    names_field(&r, "satisfaction");
+    // Not reached is one field; whether it was solved is not recorded, even when sent.
+    let o = app.must(&n, "callback", &s.callback, json!({"satisfaction": "unreachable", "solved": true})).await;
+    assert_eq!(o["callback"]["satisfaction"], "unreachable");
+    assert!(o["callback"]["solved"].is_null(), "nobody said whether it was solved: {}", o["callback"]);
+    let m = app.replied_order(&s, "city-urban", &h).await;
+    let o = app.must(&m, "callback", &s.callback, json!({"satisfaction": "unreachable"})).await;
+    assert_eq!(o["status"], "closed");
+    assert!(o["callback"]["solved"].is_null());
+}
+}
