@@ -106,14 +106,24 @@ fn non_empty(errs: &mut FieldErrors, field: &str, text: &str, max: usize) {
     }
 }
 
-/// A title from the first clause of the content, when the operator gave none.
-pub fn derive_title(content: &str) -> String {
-    let first = content
-        .trim()
-        .split(['。', '！', '？', '\n', '.', '!', '?'])
-        .find(|s| !s.trim().is_empty())
-        .unwrap_or("")
-        .trim();
+/// A title from what the caller said, when the operator gave none: the first clause of the
+/// content. Lines the intake form inserted from the category's `prompts`
+/// ("具体地址和路灯杆编号：…") are the operator's checklist, not the caller's words: the first
+/// line of the operator's own is used, and only when there is none, the answers given after
+/// the prompts.
+pub fn derive_title(content: &str, prompts: &[String]) -> String {
+    let mut own = Vec::new();
+    let mut answers = Vec::new();
+    for line in content.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match prompt_answer(line, prompts) {
+            Some(answer) if answer.is_empty() => {}
+            Some(answer) => answers.push(answer),
+            None => own.push(line),
+        }
+    }
+    let source = if own.is_empty() { answers.join("，") } else { own.join("\n") };
+    let first =
+        source.split(['。', '！', '？', '\n', '.', '!', '?']).find(|s| !s.trim().is_empty()).unwrap_or("").trim();
     let mut title: String = first.chars().take(30).collect();
     if first.chars().count() > 30 {
         title.push('…');
@@ -121,9 +131,17 @@ pub fn derive_title(content: &str) -> String {
     title
 }
 
+/// The answer on a line that starts with one of `prompts` and a colon, trimmed.
+fn prompt_answer<'a>(line: &'a str, prompts: &[String]) -> Option<&'a str> {
+    prompts.iter().filter(|p| !p.is_empty()).find_map(|p| {
+        let rest = line.strip_prefix(p.as_str())?.trim_start();
+        rest.strip_prefix(['：', ':']).map(str::trim)
+    })
+}
+
 /// The free-text and coordinate checks every intake passes, live or imported: content,
 /// title (derived from the content when absent), caller name, address, lat/lon together.
-fn check_text(intake: &mut Intake, errs: &mut FieldErrors) {
+fn check_text(intake: &mut Intake, prompts: &[String], errs: &mut FieldErrors) {
     let texts = [
         ("title", Some(&intake.title)),
         ("caller.name", intake.caller.name.as_ref()),
@@ -137,7 +155,7 @@ fn check_text(intake: &mut Intake, errs: &mut FieldErrors) {
     non_empty(errs, "content", &intake.content, MAX_TEXT);
     intake.title = intake.title.trim().to_owned();
     if intake.title.is_empty() {
-        intake.title = derive_title(&intake.content);
+        intake.title = derive_title(&intake.content, prompts);
     } else if intake.title.chars().count() > 100 {
         errs.add("title", "must be at most 100 characters");
     }
@@ -188,7 +206,8 @@ pub fn register(
         Some(_) => {}
     }
     resolve_place(ctx.directory, &mut intake.location, true, &mut errs);
-    check_text(&mut intake, &mut errs);
+    let prompts = ctx.directory.category(&intake.category).and_then(|c| c.leaf.as_ref()).map(|l| l.prompts.clone());
+    check_text(&mut intake, prompts.as_deref().unwrap_or_default(), &mut errs);
     errs.finish()?;
     intake.caller.phone = intake.caller.phone.map(|p| p.normalized());
     Ok(Event {
@@ -271,7 +290,8 @@ pub fn import(ctx: &Context, past: PastOrder, number: OrderNumber, actor: &Actor
     } else if source_ref.chars().count() > 100 {
         errs.add("source_ref", "must be at most 100 characters");
     }
-    check_text(&mut intake, &mut errs);
+    let prompts = ctx.directory.category(&intake.category).and_then(|c| c.leaf.as_ref()).map(|l| l.prompts.clone());
+    check_text(&mut intake, prompts.as_deref().unwrap_or_default(), &mut errs);
     if let Some(u) = &lead_unit {
         match ctx.directory.unit(u) {
             None => errs.add("lead_unit", format!("unknown unit `{u}`")),

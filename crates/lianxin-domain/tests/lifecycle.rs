@@ -1900,3 +1900,20 @@ fn a_padded_title_is_measured_after_trimming() {
     let o = lifecycle::apply(None, &ev).unwrap();
     assert_eq!(o.intake.title.chars().count(), 99);
 }
+
+#[test]
+fn a_derived_title_comes_from_the_callers_words_never_from_the_prompt_lines() {
+    let prompts = vec!["具体地址和路灯杆编号".to_owned(), "故障范围（单盏还是整段）".to_owned()];
+    // Plain content: the title is its start.
+    assert_eq!(lifecycle::derive_title("小区门口路灯不亮。已经三天了", &prompts), "小区门口路灯不亮");
+    // The operator wrote the matter, then filled in the inserted prompts.
+    let content = "小区门口路灯不亮，晚上很黑\n具体地址和路灯杆编号：天河路12号 L-0031\n故障范围（单盏还是整段）：整段";
+    assert_eq!(lifecycle::derive_title(content, &prompts), "小区门口路灯不亮，晚上很黑");
+    // Prompts first, the operator's words after them.
+    let content = "具体地址和路灯杆编号：天河路12号\n故障范围（单盏还是整段）：\n居民说整条路都黑了";
+    assert_eq!(lifecycle::derive_title(content, &prompts), "居民说整条路都黑了");
+    // Only the prompts' answers: they make the title, never the labels.
+    let content = "具体地址和路灯杆编号：天河路12号\n故障范围（单盏还是整段）：整段";
+    assert_eq!(lifecycle::derive_title(content, &prompts), "天河路12号，整段");
+    assert!(!lifecycle::derive_title(content, &prompts).contains("编号"));
+}

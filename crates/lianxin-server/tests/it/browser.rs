@@ -260,6 +260,10 @@ async fn operator_registers_a_call_from_the_keyboard() {
         assert!(ui.text("#cat-limits").await.contains("5个工作日"), "the leaf's time limit is shown");
         assert!(ui.text("#cat-prompts").await.contains("路灯杆编号"), "the leaf's prompts are shown");
         ui.keys("#content", "天河路口的路灯连续三晚不亮，夜里很危险。").await;
+        // The leaf's prompts go in below the caller's words (Alt+P), the cursor after the first.
+        ui.click("#insert-prompts").await;
+        ui.keys("#content", "天河路1号 L-0031").await;
+        assert!(ui.value("#content").await.contains("具体地址和路灯杆编号：天河路1号 L-0031"));
 
         // District, then the street by its initials (五山街道 = wsjd).
         ui.el("#district").await.select_by_value("440106").await.unwrap();
@@ -279,6 +283,10 @@ async fn operator_registers_a_call_from_the_keyboard() {
         assert_eq!(o["category"], "urban.facilities.streetlight-out");
         assert_eq!(o["location"]["street"], "440106001");
         assert_eq!(o["caller"]["phone"], "13800001234");
+        assert_eq!(
+            o["title"], "天河路口的路灯连续三晚不亮，夜里很危险",
+            "the title is the start of what the caller said"
+        );
         assert_eq!(ui.attr("#phone", "value").await, "", "the form is clean for the next call");
 
         // A consultation answered at once (first-contact resolution).

@@ -971,3 +971,25 @@ async fn of_concurrent_actions_on_the_same_version_exactly_one_wins() {
     assert_eq!((o["version"].as_i64(), count), (Some(5), 5));
 }
 }
+
+dual! {
+async fn a_derived_title_is_what_the_caller_said_never_a_prompt_line() {
+    let app = spawn_app().await;
+    let s = app.staff().await;
+    // Without a title, the start of the content is the title.
+    let mut body = sample_order();
+    body.as_object_mut().unwrap().remove("title");
+    let r = app.post("/api/v1/orders", &s.operator, body.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["title"], "天河路口的路灯连续三晚不亮，夜里很危险");
+    // The leaf's prompts filled in first, the caller's words after them.
+    body["content"] = json!("具体地址和路灯杆编号：天河路1号 L-0031\n故障范围（单盏还是整段）：整段\n故障开始时间：\n居民说整条路都黑了三天，老人晚上不敢出门。");
+    let r = app.post("/api/v1/orders", &s.operator, body.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["title"], "居民说整条路都黑了三天，老人晚上不敢出门");
+    // Only answers to the prompts: they make the title, never the prompts' own words.
+    body["content"] = json!("具体地址和路灯杆编号：天河路1号\n故障范围（单盏还是整段）：整段");
+    let r = app.post("/api/v1/orders", &s.operator, body).await;
+    assert_eq!(r.body["title"], "天河路1号，整段");
+}
+}
