@@ -116,7 +116,7 @@ pub fn derive_title(content: &str, prompts: &[String]) -> String {
     let mut answers = Vec::new();
     for line in content.lines().map(str::trim).filter(|l| !l.is_empty()) {
         match prompt_answer(line, prompts) {
-            Some(answer) if answer.is_empty() => {}
+            Some("") => {}
             Some(answer) => answers.push(answer),
             None => own.push(line),
         }
