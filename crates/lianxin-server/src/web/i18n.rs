@@ -289,6 +289,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     // Errors.
     ("err.title", "操作未执行", "Not done"),
     ("err.title_not_found", "未找到", "Not found"),
+    ("err.title_forbidden", "无权访问", "Not allowed"),
     ("err.title_unavailable", "暂时无法服务", "Temporarily unavailable"),
     (
         "err.not_found",

@@ -255,6 +255,9 @@ pub struct Done {
 
 /// `GET /console/intake`.
 pub async fn form(State(state): State<AppState>, c: Console, Query(q): Query<Done>) -> Response {
+    if let Some(e) = super::page::refuse_page(&c.user, "/console/intake") {
+        return super::page::page_error(&super::page_for(&state, &c, ""), &e);
+    }
     let t = c.t();
     let mut page = intake_page(&state, &c, Values::default(), None);
     if let Some(n) = q.done.filter(|n| OrderNumber::parse(n).is_ok()) {

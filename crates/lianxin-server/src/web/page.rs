@@ -65,6 +65,22 @@ const PAGES: &[(&str, &str, &[Role])] = &[
     ("/console/admin/users", "nav.admin_users", &[Role::UnitAdmin]),
 ];
 
+/// Refuses a console page whose roles `user` has none of, as the API refuses an action
+/// (403 `forbidden_role`): a street handler opening the supervisor board gets the
+/// not-allowed page, not an empty board. `None` when the page may be opened.
+pub fn refuse_page(user: &CurrentUser, href: &str) -> Option<ApiError> {
+    let (_, label, roles) = PAGES.iter().find(|(h, _, _)| *h == href)?;
+    if roles.is_empty() || user.actor.has_any(roles) {
+        return None;
+    }
+    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    Some(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden_role",
+        format!("`{}` ({label}) is for the roles {}", href, names.join(", ")),
+    ))
+}
+
 /// The pages a user sees in the navigation bar (an empty role list means everyone).
 pub fn nav_for(user: &CurrentUser, t: Tr, path: &str) -> Vec<NavItem> {
     PAGES
@@ -172,6 +188,7 @@ pub fn page_error(page: &Page, e: &ApiError) -> Response {
     match e.code {
         "not_found" => eb.title = p.t.s("err.title_not_found").to_owned(),
         "database_unavailable" | "internal_error" => eb.title = p.t.s("err.title_unavailable").to_owned(),
+        "forbidden_role" => eb.title = p.t.s("err.title_forbidden").to_owned(),
         _ => {}
     }
     p.title = eb.title.clone();

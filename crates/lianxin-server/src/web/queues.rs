@@ -2,7 +2,7 @@
 //! `service::list` query (scoped like the API) shown as rows with quick actions.
 
 use super::i18n::Tr;
-use super::page::{Page, html, page_error};
+use super::page::{Page, html, page_error, refuse_page};
 use super::page_for;
 use super::session::{Console, enc};
 use super::supervision::{Mark, mark};
@@ -135,6 +135,9 @@ fn failed(state: &AppState, c: &Console, e: &ApiError) -> Response {
 
 /// `GET /console/registered`: the operator's orders not yet submitted (or sent back).
 pub async fn registered(State(state): State<AppState>, c: Console, Query(q): Query<DoneQuery>) -> Response {
+    if let Some(e) = refuse_page(&c.user, "/console/registered") {
+        return failed(&state, &c, &e);
+    }
     let mut orders = match fetch(&state, &c, &[("status", "registered")], 200).await {
         Ok(o) => o,
         Err(e) => return failed(&state, &c, &e),
@@ -148,6 +151,9 @@ pub async fn registered(State(state): State<AppState>, c: Console, Query(q): Que
 
 /// `GET /console/review`: orders in review.
 pub async fn review(State(state): State<AppState>, c: Console, Query(q): Query<DoneQuery>) -> Response {
+    if let Some(e) = refuse_page(&c.user, "/console/review") {
+        return failed(&state, &c, &e);
+    }
     let mut orders = match fetch(&state, &c, &[("status", "in_review")], 200).await {
         Ok(o) => o,
         Err(e) => return failed(&state, &c, &e),
@@ -162,6 +168,9 @@ pub async fn review(State(state): State<AppState>, c: Console, Query(q): Query<D
 /// `GET /console/dispatch`: orders awaiting dispatch (returned ones marked) and extension
 /// requests awaiting a decision.
 pub async fn dispatch(State(state): State<AppState>, c: Console, Query(q): Query<DoneQuery>) -> Response {
+    if let Some(e) = refuse_page(&c.user, "/console/dispatch") {
+        return failed(&state, &c, &e);
+    }
     let t = c.t();
     let mut pending = match fetch(&state, &c, &[("status", "pending_dispatch")], 200).await {
         Ok(o) => o,
@@ -195,6 +204,9 @@ pub async fn dispatch(State(state): State<AppState>, c: Console, Query(q): Query
 
 /// `GET /console/inbox`: the signed-in unit's orders being handled.
 pub async fn inbox(State(state): State<AppState>, c: Console, Query(q): Query<DoneQuery>) -> Response {
+    if let Some(e) = refuse_page(&c.user, "/console/inbox") {
+        return failed(&state, &c, &e);
+    }
     let t = c.t();
     let mut orders = match fetch(&state, &c, &[("status", "dispatched,in_progress")], 1000).await {
         Ok(o) => o,
@@ -213,6 +225,9 @@ pub async fn inbox(State(state): State<AppState>, c: Console, Query(q): Query<Do
 
 /// `GET /console/callback`: replied orders awaiting a callback.
 pub async fn callback(State(state): State<AppState>, c: Console, Query(q): Query<DoneQuery>) -> Response {
+    if let Some(e) = refuse_page(&c.user, "/console/callback") {
+        return failed(&state, &c, &e);
+    }
     let t = c.t();
     let mut orders = match fetch(&state, &c, &[("status", "replied")], 200).await {
         Ok(o) => o,
@@ -246,6 +261,9 @@ pub struct BoardQuery {
 
 /// `GET /console/supervise`: overdue (red) and at-risk (yellow) orders, worst first.
 pub async fn supervise(State(state): State<AppState>, c: Console, Query(q): Query<BoardQuery>) -> Response {
+    if let Some(e) = refuse_page(&c.user, "/console/supervise") {
+        return failed(&state, &c, &e);
+    }
     let t = c.t();
     let show_all = q.all.is_some();
     // Counts and rows come from the store's queue queries, so the board scales with the

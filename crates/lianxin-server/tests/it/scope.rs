@@ -295,3 +295,26 @@ async fn reading_a_caller_unmasked_is_audited() {
     assert!(!audited(&entries, "dispatcher"), "{entries:#?}");
 }
 }
+
+dual! {
+async fn a_console_page_a_role_cannot_use_is_refused_as_the_api_refuses() {
+    let app = spawn_app().await;
+    let client = TestApp::form_client();
+    let handler = app.form_login(&client, "handler.s440106001", "demo").await.session().unwrap();
+    let supervisor = app.form_login(&client, "supervisor", "demo").await.session().unwrap();
+    // A street handler opening the supervisor board gets the not-allowed page, not an empty board.
+    for path in ["/console/supervise", "/console/callback", "/console/dispatch", "/console/review", "/console/intake"] {
+        let (status, html) = app.page(path, &handler).await;
+        assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "{path}");
+        assert!(html.contains("无权访问"), "{path} says it is not allowed: {html}");
+        assert!(!html.contains("id=\"q-"), "{path} shows no queue");
+    }
+    // Their own pages open.
+    let (status, _) = app.page("/console/inbox", &handler).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let (status, _) = app.page("/console/orders", &handler).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let (status, _) = app.page("/console/supervise", &supervisor).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+}
+}
