@@ -212,7 +212,6 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("order.timeline", "处理过程", "Timeline"),
     ("order.actions", "办理", "Act on this order"),
     ("order.no_actions", "您在此状态下没有可执行的操作。", "Nothing for you to do in this state."),
-    ("order.version", "版本", "Version"),
     ("order.solved", "已解决", "solved"),
     ("order.solved_unknown", "未记录是否解决", "solved: not recorded"),
     ("order.source_ref", "原系统编号", "Previous system's id"),

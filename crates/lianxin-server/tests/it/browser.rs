@@ -464,6 +464,7 @@ async fn callback_agent_records_satisfaction_and_the_order_closes() {
             assert!(timeline.contains(who), "the timeline names {who}: {timeline}");
         }
         assert!(ui.text("#order-callback").await.contains("满意"));
+        assert!(!ui.text("#facts").await.contains("版本"), "no internal version number is shown");
         ui.shot("11-order-closed").await;
     })
     .await;
@@ -538,6 +539,7 @@ async fn supervisor_sees_red_and_yellow_and_urges() {
         ui.shot("12-supervisor-board").await;
 
         let row = format!("tr[data-number='{urgent}']");
+        assert!(ui.text(&format!("{row} form.urge")).await.contains("督办级别"), "the level is labelled visibly");
         ui.keys(&format!("{row} input[name='note']"), "请今天内办结并反馈。").await;
         ui.click(&format!("{row} form.urge button")).await;
         ui.el("#flash").await;
