@@ -507,7 +507,12 @@ async fn the_callback_queue_records_only_what_the_resident_said() {
 
         // Not reached is one click of its own, and records no answer about solved.
         ui.click(&format!("#q-callback tr[data-number='{b}'] .cb-unreachable button")).await;
-        ui.el("#flash").await;
+        // The page before had a flash too (for `a`): wait for the one that names `b`.
+        let started = std::time::Instant::now();
+        while !ui.text("#flash").await.contains(b.as_str()) {
+            assert!(started.elapsed() < WAIT, "no flash for {b}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let (stored, _) = app.stored(&b).await;
         assert_eq!(stored["callback"]["satisfaction"], "unreachable");
         assert!(stored["callback"]["solved"].is_null(), "{}", stored["callback"]);
