@@ -141,7 +141,7 @@ fn prompt_answer<'a>(line: &'a str, prompts: &[String]) -> Option<&'a str> {
 
 /// The free-text and coordinate checks every intake passes, live or imported: content,
 /// title (derived from the content when absent), caller name, address, lat/lon together.
-fn check_text(intake: &mut Intake, prompts: &[String], errs: &mut FieldErrors) {
+fn check_text(intake: &mut Intake, directory: &Directory, errs: &mut FieldErrors) {
     let texts = [
         ("title", Some(&intake.title)),
         ("caller.name", intake.caller.name.as_ref()),
@@ -155,7 +155,8 @@ fn check_text(intake: &mut Intake, prompts: &[String], errs: &mut FieldErrors) {
     non_empty(errs, "content", &intake.content, MAX_TEXT);
     intake.title = intake.title.trim().to_owned();
     if intake.title.is_empty() {
-        intake.title = derive_title(&intake.content, prompts);
+        let leaf = directory.category(&intake.category).and_then(|c| c.leaf.as_ref());
+        intake.title = derive_title(&intake.content, leaf.map_or(&[], |l| l.prompts.as_slice()));
     } else if intake.title.chars().count() > 100 {
         errs.add("title", "must be at most 100 characters");
     }
@@ -206,8 +207,7 @@ pub fn register(
         Some(_) => {}
     }
     resolve_place(ctx.directory, &mut intake.location, true, &mut errs);
-    let prompts = ctx.directory.category(&intake.category).and_then(|c| c.leaf.as_ref()).map(|l| l.prompts.clone());
-    check_text(&mut intake, prompts.as_deref().unwrap_or_default(), &mut errs);
+    check_text(&mut intake, ctx.directory, &mut errs);
     errs.finish()?;
     intake.caller.phone = intake.caller.phone.map(|p| p.normalized());
     Ok(Event {
@@ -290,8 +290,7 @@ pub fn import(ctx: &Context, past: PastOrder, number: OrderNumber, actor: &Actor
     } else if source_ref.chars().count() > 100 {
         errs.add("source_ref", "must be at most 100 characters");
     }
-    let prompts = ctx.directory.category(&intake.category).and_then(|c| c.leaf.as_ref()).map(|l| l.prompts.clone());
-    check_text(&mut intake, prompts.as_deref().unwrap_or_default(), &mut errs);
+    check_text(&mut intake, ctx.directory, &mut errs);
     if let Some(u) = &lead_unit {
         match ctx.directory.unit(u) {
             None => errs.add("lead_unit", format!("unknown unit `{u}`")),

@@ -50,9 +50,26 @@ pub struct Store {
     writer: tokio::sync::mpsc::Sender<writer::Job>,
     /// The local time offset that dates KPI rollups.
     offset: DayOffset,
-    /// Where the store connected (with its credentials: never logged, see [`redact`]), for
-    /// the rare connection outside the pool (`db copy`'s COPY on PostgreSQL).
-    url: std::sync::Arc<str>,
+    /// Where the store connected, for the rare connection outside the pool (`db copy`'s
+    /// COPY on PostgreSQL). It carries the credentials, so its `Debug` is [`redact`]ed.
+    url: Url,
+}
+
+/// A connection URL whose password never reaches a log or a `Debug` print.
+#[derive(Clone)]
+struct Url(std::sync::Arc<str>);
+
+impl std::fmt::Debug for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
+
+impl std::ops::Deref for Url {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
 /// The UTC offset (minutes) of the hotline's local days, shared by every clone of a store.
@@ -127,7 +144,7 @@ impl Store {
         let (writer, rx) = tokio::sync::mpsc::channel(writer::QUEUE);
         let offset = DayOffset(std::sync::Arc::new(std::sync::atomic::AtomicI32::new(8 * 60)));
         tokio::spawn(writer::run(pool.clone(), backend, write_gate.clone(), offset.clone(), rx));
-        let store = Store { pool, backend, write_gate, writer, offset, url: url.into() };
+        let store = Store { pool, backend, write_gate, writer, offset, url: Url(url.into()) };
         store.migrate().await?;
         Ok(store)
     }
@@ -300,5 +317,17 @@ pub fn redact(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stores_url_never_shows_its_password_in_debug() {
+        let url = Url("postgres://lianxin:s3cret@db.example:5432/city".into());
+        assert_eq!(format!("{url:?}"), "postgres://lianxin:***@db.example:5432/city");
+        assert_eq!(&*url, "postgres://lianxin:s3cret@db.example:5432/city");
     }
 }

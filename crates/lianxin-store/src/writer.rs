@@ -141,33 +141,18 @@ pub(crate) async fn run(
             None => None,
         };
         let cal = offset.calendar();
-        let r = match own(&pool, &mut conn).await {
-            Ok(c) => commit(c, backend, &jobs, &cal).await,
-            Err(e) => Err(e),
-        };
-        match r {
+        match commit_on_own(&pool, &mut conn, backend, &jobs, &cal).await {
             Ok(done) => {
                 for (job, d) in jobs.into_iter().zip(done) {
                     job.answer(Ok(d));
                 }
             }
-            Err(e) => {
-                // The connection may be what failed: the pool checks it before lending it again.
-                conn = None;
-                if jobs.len() == 1 {
-                    jobs.into_iter().for_each(|j| j.answer(Err(e.clone())));
-                    continue;
-                }
+            Err(e) if jobs.len() == 1 => jobs.into_iter().for_each(|j| j.answer(Err(e.clone()))),
+            Err(_) => {
                 // Something in the batch failed and the whole transaction rolled back:
                 // each change goes again on its own, and only a failing one hears of it.
                 for job in jobs {
-                    let r = match own(&pool, &mut conn).await {
-                        Ok(c) => commit(c, backend, std::slice::from_ref(&job), &cal).await,
-                        Err(e) => Err(e),
-                    };
-                    if r.is_err() {
-                        conn = None;
-                    }
+                    let r = commit_on_own(&pool, &mut conn, backend, std::slice::from_ref(&job), &cal).await;
                     job.answer(r.map(|mut d| d.remove(0)));
                 }
             }
@@ -175,16 +160,26 @@ pub(crate) async fn run(
     }
 }
 
-/// The writer's own connection, taken from the pool once and kept: a batch never waits
-/// behind the readers for a connection (nor for the pool's liveness check).
-async fn own<'c>(
+/// [`commit`] on the writer's own connection, taken from the pool once and kept: a batch
+/// never waits behind the readers for a connection (nor for the pool's liveness check).
+/// After a failure the connection goes back to the pool, which checks it before lending it
+/// again, since the connection may be what failed.
+async fn commit_on_own(
     pool: &AnyPool,
-    conn: &'c mut Option<PoolConnection<Any>>,
-) -> Result<&'c mut AnyConnection, StoreError> {
-    if conn.is_none() {
-        *conn = Some(pool.acquire().await?);
+    conn: &mut Option<PoolConnection<Any>>,
+    backend: Backend,
+    jobs: &[Job],
+    cal: &Calendar,
+) -> Result<Vec<Done>, StoreError> {
+    let c = match conn {
+        Some(c) => c,
+        None => conn.insert(pool.acquire().await?),
+    };
+    let r = commit(c, backend, jobs, cal).await;
+    if r.is_err() {
+        *conn = None;
     }
-    conn.as_mut().map(|c| &mut **c).ok_or_else(stopped)
+    r
 }
 
 /// Writes `jobs` in one transaction, with one multi-row statement per table where it can:

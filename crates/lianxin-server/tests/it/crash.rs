@@ -38,16 +38,7 @@ dual! {
         let (_dir, db_url) = fresh_database().await;
         let (mut child, base) = serve_child(&db_url);
         let http = reqwest::Client::new();
-        let login: Value = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"username": "operator", "password": "demo"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = login["token"].as_str().unwrap().to_owned();
+        let token = sign_in_at(&http, &base, "operator").await;
         let mut targets = Vec::new();
         for _ in 0..16 {
             let r = http.post(format!("{base}/api/v1/orders")).bearer_auth(&token).json(&sample_order()).send().await.unwrap();

@@ -184,6 +184,20 @@ async fn to_resp(r: reqwest::Response) -> Resp {
     Resp { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
 }
 
+/// A bearer token for demo account `user` (password `demo`) on the server at `base`, for a
+/// server the test started itself rather than a [`TestApp`].
+pub async fn sign_in_at(http: &reqwest::Client, base: &str, user: &str) -> String {
+    let r = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": user, "password": "demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "login {user}");
+    let body: Value = r.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
 pub fn sample_order() -> Value {
     json!({
         "channel": "phone", "request_type": "complaint",

@@ -68,17 +68,7 @@ async fn db_copy_moves_a_live_sqlite_demo_to_postgres_and_the_chains_still_verif
     .await
     .unwrap();
     let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{}/api/v1/auth/login", copy.url()))
-        .header("content-type", "application/json")
-        .body(r#"{"username":"handler.d440106","password":"demo"}"#)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap();
+    let token = &sign_in_at(&http, &copy.url(), "handler.d440106").await;
     let r = http
         .post(format!("{}/api/v1/orders/{n}/actions/reply", copy.url()))
         .bearer_auth(token)
@@ -137,17 +127,7 @@ async fn when_postgres_dies_requests_fail_fast_with_503_and_recover_by_themselve
     .unwrap();
     let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     let base = server.url();
-    let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .header("content-type", "application/json")
-        .body(r#"{"username":"operator","password":"demo"}"#)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    let token = sign_in_at(&http, &base, "operator").await;
     let list = || http.get(format!("{base}/api/v1/orders")).bearer_auth(&token).send();
     let create = || http.post(format!("{base}/api/v1/orders")).bearer_auth(&token).json(&sample_order()).send();
     assert_eq!(create().await.unwrap().status(), StatusCode::CREATED);
