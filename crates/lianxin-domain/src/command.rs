@@ -2,7 +2,7 @@
 
 use crate::Millis;
 use crate::model::*;
-use crate::order::Intake;
+use crate::order::{Caller, Intake, Location};
 use serde::{Deserialize, Serialize};
 
 /// Who acts: a signed-in user, or the system itself.
@@ -101,6 +101,23 @@ pub enum Command {
     Note {
         text: String,
     },
+    /// A reviewer's or dispatcher's correction of the order's classification before
+    /// dispatch (改派前更正): the facts given replace the order's own; `location` replaces the
+    /// whole place.
+    Correct {
+        category: Option<CategoryCode>,
+        request_type: Option<RequestType>,
+        urgency: Option<Urgency>,
+        location: Option<Location>,
+        note: Option<String>,
+    },
+    /// Another contact of a resident about the same matter, added to the open order instead
+    /// of registering a new one: a repeat contact (重复来电).
+    AddContact {
+        content: String,
+        channel: Option<Channel>,
+        caller: Option<Caller>,
+    },
     /// Draw a closed order for quality assurance.
     QaSample,
     QaPass {
@@ -136,6 +153,8 @@ impl Command {
             Command::QaPass { .. } => Action::QaPass,
             Command::QaFail { .. } => Action::QaFail,
             Command::Note { .. } => Action::Note,
+            Command::Correct { .. } => Action::Correct,
+            Command::AddContact { .. } => Action::AddContact,
         }
     }
 }

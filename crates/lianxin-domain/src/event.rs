@@ -2,7 +2,7 @@
 
 use crate::Millis;
 use crate::model::*;
-use crate::order::Intake;
+use crate::order::{Caller, Correction, Intake};
 use serde::{Deserialize, Serialize};
 
 /// What changed. Each variant carries every fact `apply` needs, so replaying events
@@ -106,6 +106,19 @@ pub enum Change {
     Noted {
         text: String,
     },
+    /// A correction before dispatch: the corrected facts as they were and as they are.
+    Corrected {
+        before: Correction,
+        after: Correction,
+        note: Option<String>,
+    },
+    /// Another contact about the order's matter (a repeat contact, no new order).
+    ContactAdded {
+        content: String,
+        channel: Option<Channel>,
+        /// Who called this time, when not the order's own caller (never shown in comments).
+        caller: Option<Caller>,
+    },
     QaSampled,
     QaPassed {
         note: Option<String>,
@@ -138,6 +151,8 @@ impl Change {
             Change::Cancelled { .. } => Action::Cancel,
             Change::Urged { .. } => Action::Urge,
             Change::Noted { .. } => Action::Note,
+            Change::Corrected { .. } => Action::Correct,
+            Change::ContactAdded { .. } => Action::AddContact,
             Change::QaSampled => Action::QaSample,
             Change::QaPassed { .. } => Action::QaPass,
             Change::QaFailed { .. } => Action::QaFail,
@@ -157,6 +172,8 @@ impl Change {
             Change::Replied { content, .. } => Some(content.clone()),
             Change::Urged { note, .. } => Some(note.clone()),
             Change::Noted { text } => Some(text.clone()),
+            Change::ContactAdded { content, .. } => Some(content.clone()),
+            Change::Corrected { note, .. } => note.clone(),
             Change::Dispatched { note, .. }
             | Change::Subdispatched { note, .. }
             | Change::ExtensionDecided { note, .. }

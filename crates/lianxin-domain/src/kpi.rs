@@ -5,7 +5,8 @@
 //! transaction as every event, so rollups always equal a recount.
 //!
 //! Each counter is dated by its own anchor (the local day of): registration for
-//! `registered`, `first_contact`, `repeat`, `dispatched`, `returned`, `extended`; the reply for
+//! `registered`, `first_contact`, `repeat`, `contacts`, `dispatched`, `returned`, `extended`
+//! (a contact added to an open order counts in `contacts` and `repeat` on its own day); the reply for
 //! `replied`, `replied_on_time`, `handling_ms` and `called_back` (a reply that has been
 //! called back); signing for `signed`, `signed_on_time`; the callback for `rated`,
 //! `satisfied`, `asked`, `solved`; the handling deadline for `due`
@@ -26,8 +27,10 @@
 //! - resolution 解决率 = `solved / asked` (callbacks saying solved, over callbacks that
 //!   reached the resident and recorded whether it was solved: an imported history may not
 //!   say, and then counts in satisfaction only)
-//! - repeat-contact rate 重复来电率 = `repeat / registered` (the caller had an order in the
-//!   same category within the 30 days before)
+//! - repeat-contact rate 重复来电率 = `repeat / contacts`: of all contacts (each registered
+//!   order, and each later call an operator added to an open order instead of registering
+//!   it again), those about a matter already raised (a registration whose caller had an
+//!   order in the same category within the 30 days before, and every added contact)
 //! - average handling time = `handling_ms / replied`, in hours (registration → reply)
 //! - connection rate and service level need call records (F-7) and are `None` until then.
 
@@ -45,6 +48,8 @@ pub enum Counter {
     Registered,
     FirstContact,
     Repeat,
+    /// Contacts: registered orders plus contacts added to open orders.
+    Contacts,
     Dispatched,
     Returned,
     Extended,
@@ -67,6 +72,7 @@ impl Counter {
         Counter::Registered,
         Counter::FirstContact,
         Counter::Repeat,
+        Counter::Contacts,
         Counter::Dispatched,
         Counter::Returned,
         Counter::Extended,
@@ -89,6 +95,7 @@ impl Counter {
             Counter::Registered => "registered",
             Counter::FirstContact => "first_contact",
             Counter::Repeat => "repeat",
+            Counter::Contacts => "contacts",
             Counter::Dispatched => "dispatched",
             Counter::Returned => "returned",
             Counter::Extended => "extended",
@@ -174,8 +181,13 @@ pub fn contributions(o: &Order, cal: &Calendar) -> Vec<Contribution> {
     if o.first_contact.is_some() && o.status == Status::Closed {
         add(created, Counter::FirstContact, 1);
     }
+    add(created, Counter::Contacts, 1);
     if o.repeat_contact {
         add(created, Counter::Repeat, 1);
+    }
+    for at in &o.added_contacts {
+        add(*at, Counter::Contacts, 1);
+        add(*at, Counter::Repeat, 1);
     }
     if matches!(o.status, Status::Merged | Status::Cancelled) {
         return out;
@@ -312,7 +324,7 @@ pub fn kpis(t: &Totals) -> Kpis {
         first_contact_resolution_rate: ratio(t.get(FirstContact), t.get(Registered)),
         return_rate: ratio(t.get(Returned), t.get(Dispatched)),
         extension_rate: ratio(t.get(Extended), t.get(Dispatched)),
-        repeat_contact_rate: ratio(t.get(Repeat), t.get(Registered)),
+        repeat_contact_rate: ratio(t.get(Repeat), t.get(Contacts)),
         avg_handling_hours: ratio(t.get(HandlingMs), t.get(Replied)).map(|ms| ms / 3_600_000.0),
         connection_rate: None,
         service_level: None,

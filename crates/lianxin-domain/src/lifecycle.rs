@@ -163,15 +163,32 @@ fn check_text(intake: &mut Intake, directory: &Directory, errs: &mut FieldErrors
     if intake.caller.name.as_ref().is_some_and(|n| n.chars().count() > 50) {
         errs.add("caller.name", "must be at most 50 characters");
     }
-    if intake.location.address.as_ref().is_some_and(|a| a.chars().count() > 200) {
+    check_location_text(&intake.location, errs);
+}
+
+/// The address's length and the coordinates of a place (its text is checked by the caller).
+fn check_location_text(loc: &Location, errs: &mut FieldErrors) {
+    if loc.address.as_ref().is_some_and(|a| a.chars().count() > 200) {
         errs.add("location.address", "must be at most 200 characters");
     }
-    match (intake.location.lat, intake.location.lon) {
+    match (loc.lat, loc.lon) {
         (Some(lat), _) if !(-90.0..=90.0).contains(&lat) => errs.add("location.lat", "must be between -90 and 90"),
         (_, Some(lon)) if !(-180.0..=180.0).contains(&lon) => errs.add("location.lon", "must be between -180 and 180"),
         (Some(_), None) => errs.add("location.lon", "is required with location.lat"),
         (None, Some(_)) => errs.add("location.lat", "is required with location.lon"),
         _ => {}
+    }
+}
+
+/// Checks a category an order is registered under or corrected to: a leaf still in use.
+fn check_live_category(dir: &Directory, code: &CategoryCode, errs: &mut FieldErrors) {
+    match dir.category(code) {
+        None => errs.add("category", format!("unknown category `{code}`")),
+        Some(c) if c.leaf.is_none() => {
+            errs.add("category", format!("`{code}` is a group; choose one of its leaf categories"))
+        }
+        Some(c) if !c.active => errs.add("category", format!("`{code}` is no longer in use")),
+        Some(_) => {}
     }
 }
 
@@ -198,14 +215,7 @@ pub fn register(
 ) -> Result<Event, DomainError> {
     authorize_register(actor)?;
     let mut errs = FieldErrors::new();
-    match ctx.directory.category(&intake.category) {
-        None => errs.add("category", format!("unknown category `{}`", intake.category)),
-        Some(c) if c.leaf.is_none() => {
-            errs.add("category", format!("`{}` is a group; choose one of its leaf categories", intake.category))
-        }
-        Some(c) if !c.active => errs.add("category", format!("`{}` is no longer in use", intake.category)),
-        Some(_) => {}
-    }
+    check_live_category(ctx.directory, &intake.category, &mut errs);
     resolve_place(ctx.directory, &mut intake.location, true, &mut errs);
     check_text(&mut intake, ctx.directory, &mut errs);
     errs.finish()?;
@@ -395,6 +405,10 @@ pub fn authorize(order: &Order, action: Action, actor: &Actor) -> Result<(), Dom
             need(&[Role::Supervisor, Role::System], "only a supervisor (or the supervision sweeper) may urge")
         }
         Action::Note => Ok(()),
+        Action::Correct => {
+            need(&[Role::Reviewer, Role::Dispatcher], "only a reviewer or dispatcher may correct an order")
+        }
+        Action::AddContact => need(&[Role::Operator], "only an operator may add a contact to an order"),
         Action::QaSample => need(&[Role::Supervisor, Role::System], "only a supervisor may sample orders for QA"),
         Action::QaPass | Action::QaFail => need(&[Role::Supervisor], "only a supervisor may decide a QA sample"),
     }
@@ -470,6 +484,35 @@ fn validate(ctx: &Context, order: &Order, cmd: &Command, now: Millis) -> Result<
             }
         }
         Command::Note { text } => non_empty(&mut errs, "text", text, MAX_SHORT_TEXT),
+        Command::Correct { category, request_type, urgency, location, note } => {
+            if category.is_none() && request_type.is_none() && urgency.is_none() && location.is_none() {
+                errs.add("category", "give at least one of category, request_type, urgency or location to correct");
+            }
+            if let Some(c) = category {
+                check_live_category(dir, c, &mut errs);
+            }
+            if let Some(loc) = location {
+                let mut loc = loc.clone();
+                resolve_place(dir, &mut loc, true, &mut errs);
+                if let Some(Err(m)) = loc.address.as_ref().map(|a| crate::text::check(a)) {
+                    errs.add("location.address", m);
+                }
+                check_location_text(&loc, &mut errs);
+            }
+            if note.as_ref().is_some_and(|n| n.chars().count() > MAX_SHORT_TEXT) {
+                errs.add("note", format!("must be at most {MAX_SHORT_TEXT} characters"));
+            }
+        }
+        Command::AddContact { content, caller, .. } => {
+            non_empty(&mut errs, "content", content, MAX_TEXT);
+            if let Some(name) = caller.as_ref().and_then(|c| c.name.as_ref()) {
+                if let Err(m) = crate::text::check(name) {
+                    errs.add("caller.name", m);
+                } else if name.chars().count() > 50 {
+                    errs.add("caller.name", "must be at most 50 characters");
+                }
+            }
+        }
         Command::SystemUrge { .. } | Command::QaSample => {}
         Command::QaPass { note } => {
             if note.as_ref().is_some_and(|n| n.chars().count() > MAX_SHORT_TEXT) {
@@ -644,6 +687,23 @@ pub fn decide(ctx: &Context, order: &Order, cmd: &Command, actor: &Actor, now: M
             open()?;
             (from, Change::Noted { text: text.trim().into() })
         }
+        Command::Correct { category, request_type, urgency, location, note } => {
+            require(&[InReview, PendingDispatch], "an order is corrected in review or before dispatch")?;
+            let (before, after) = correction(ctx.directory, order, category, request_type, urgency, location)?;
+            let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+            (from, Change::Corrected { before, after, note })
+        }
+        Command::AddContact { content, channel, caller } => {
+            open()?;
+            let caller = caller.map(|mut c| {
+                c.phone = c.phone.map(|p| p.normalized());
+                c.name = c.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+                c
+            });
+            // The order's own caller calling again is recorded as that, not as a second copy.
+            let caller = caller.filter(|c| c.phone.is_some() && c.phone != order.intake.caller.phone);
+            (from, Change::ContactAdded { content: content.trim().into(), channel, caller })
+        }
     };
     Ok(Event {
         order: order.number.clone(),
@@ -655,6 +715,54 @@ pub fn decide(ctx: &Context, order: &Order, cmd: &Command, actor: &Actor, now: M
         to_status: to,
         change,
     })
+}
+
+/// The facts of a correction that differ from the order's, as they were and as they will be;
+/// refused when nothing differs.
+fn correction(
+    dir: &Directory,
+    order: &Order,
+    category: Option<CategoryCode>,
+    request_type: Option<RequestType>,
+    urgency: Option<Urgency>,
+    location: Option<Location>,
+) -> Result<(Correction, Correction), DomainError> {
+    let i = &order.intake;
+    let given = [
+        category.as_ref().map(|_| "category"),
+        request_type.map(|_| "request_type"),
+        urgency.map(|_| "urgency"),
+        location.as_ref().map(|_| "location"),
+    ];
+    let mut before = Correction::default();
+    let mut after = Correction::default();
+    if let Some(c) = category.filter(|c| *c != i.category) {
+        before.category = Some(i.category.clone());
+        after.category = Some(c);
+    }
+    if let Some(r) = request_type.filter(|r| *r != i.request_type) {
+        before.request_type = Some(i.request_type);
+        after.request_type = Some(r);
+    }
+    if let Some(u) = urgency.filter(|u| *u != i.urgency) {
+        before.urgency = Some(i.urgency);
+        after.urgency = Some(u);
+    }
+    if let Some(mut loc) = location {
+        let mut errs = FieldErrors::new();
+        resolve_place(dir, &mut loc, true, &mut errs);
+        errs.finish()?;
+        loc.address = loc.address.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
+        if loc != i.location {
+            before.location = Some(i.location.clone());
+            after.location = Some(loc);
+        }
+    }
+    if after.is_empty() {
+        let field = given.into_iter().flatten().next().unwrap_or("category");
+        return Err(DomainError::invalid(field, "is already the order's own: nothing to correct"));
+    }
+    Ok((before, after))
 }
 
 /// The statuses an action may lead to; replay checks events against this.
@@ -673,7 +781,12 @@ fn may_lead_to(action: Action, to: Status) -> bool {
         Action::Callback => matches!(to, Closed | InProgress),
         Action::Merge => to == Merged,
         Action::Cancel => to == Cancelled,
-        Action::RequestExtension | Action::DecideExtension | Action::Urge | Action::Note => true,
+        Action::RequestExtension
+        | Action::DecideExtension
+        | Action::Urge
+        | Action::Note
+        | Action::Correct
+        | Action::AddContact => true,
     }
 }
 
@@ -774,6 +887,8 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             | Change::ExtensionDecided { .. }
             | Change::Urged { .. }
             | Change::Noted { .. }
+            | Change::Corrected { .. }
+            | Change::ContactAdded { .. }
             | Change::QaSampled
             | Change::QaPassed { .. }
     );
@@ -805,6 +920,22 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
         | Change::Approved
         | Change::SentBack { .. } => {}
         Change::Noted { .. } => {}
+        Change::Corrected { after, .. } => {
+            let i = &mut o.intake;
+            if let Some(c) = &after.category {
+                i.category = c.clone();
+            }
+            if let Some(r) = after.request_type {
+                i.request_type = r;
+            }
+            if let Some(u) = after.urgency {
+                i.urgency = u;
+            }
+            if let Some(l) = &after.location {
+                i.location = l.clone();
+            }
+        }
+        Change::ContactAdded { .. } => o.added_contacts.push(ev.at),
         Change::ClosedAtIntake { kind, resolution } => {
             o.first_contact = Some(FirstContactClose { kind: *kind, resolution: resolution.clone() });
             o.closed_at = Some(ev.at);
@@ -820,7 +951,13 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             o.pending_extension = None;
         }
         Change::Signed => o.signed_at = Some(ev.at),
-        Change::Returned { .. } => {
+        Change::Returned { reason } => {
+            o.returned.push(ReturnNote {
+                unit: o.lead_unit.clone().or_else(|| ev.unit.clone()),
+                by: ev.actor.clone(),
+                reason: reason.clone(),
+                at: ev.at,
+            });
             o.returns += 1;
             o.lead_unit = None;
             o.assisting_units.clear();
@@ -952,11 +1089,13 @@ fn new_order(ev: &Event, intake: &Intake) -> Order {
         warned: None,
         qa: None,
         repeat_contact: false,
+        added_contacts: Vec::new(),
         dispatched_at: None,
         signed_at: None,
         pending_extension: None,
         extensions_granted: 0,
         returns: 0,
+        returned: Vec::new(),
         reopens: 0,
         urges: 0,
         reply: None,

@@ -228,6 +228,8 @@ vocabulary!(
         QaSample => "qa_sample",
         QaPass => "qa_pass",
         QaFail => "qa_fail",
+        Correct => "correct",
+        AddContact => "add_contact",
     }
 );
 

@@ -74,6 +74,13 @@ pub fn notifications(after: &Order, ev: &Event) -> Vec<Draft> {
                 to(Recipient::Role(Role::Supervisor), kind, format!("工单 {n}：{note}"));
             }
         }
+        // The resident pressing again while a unit handles the order reminds that unit (催办).
+        Change::ContactAdded { content, .. } => {
+            if let (Some(u), Status::Dispatched | Status::InProgress) = (&after.lead_unit, after.status) {
+                let k = after.added_contacts.len() + 1;
+                to(Recipient::Unit(u.clone()), "contact", format!("工单 {n} 来电人第 {k} 次来电催问：{content}"));
+            }
+        }
         Change::Reopened { reason } | Change::QaFailed { reason } => {
             to(Recipient::Role(Role::Dispatcher), "reopen", format!("工单 {n} 已重新打开，待派单：{reason}"))
         }

@@ -16,7 +16,7 @@ pub struct Caller {
 
 /// Where the matter is. A street is optional (a consultation, a city-wide matter); a
 /// district may stand alone; with neither the order belongs to the whole city.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Location {
     pub address: Option<String>,
     /// A `street` node of the jurisdiction tree.
@@ -39,6 +39,35 @@ pub struct Intake {
     pub content: String,
     pub caller: Caller,
     pub location: Location,
+}
+
+/// The facts of an order a reviewer or dispatcher corrected before dispatch (更正): each is
+/// `None` where that fact was not corrected.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Correction {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<CategoryCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_type: Option<RequestType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<Urgency>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+impl Correction {
+    pub fn is_empty(&self) -> bool {
+        *self == Correction::default()
+    }
+}
+
+/// A unit's return of an order as not its own (退单): who, why, when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnNote {
+    pub unit: Option<UnitCode>,
+    pub by: String,
+    pub reason: String,
+    pub at: Millis,
 }
 
 /// A handling unit's request for more time (延期).
@@ -126,11 +155,18 @@ pub struct Order {
     /// The caller had an order in the same category within 30 days before this one.
     #[serde(default)]
     pub repeat_contact: bool,
+    /// When residents contacted the hotline again about this open order (each a repeat
+    /// contact added to it rather than a new order).
+    #[serde(default)]
+    pub added_contacts: Vec<Millis>,
     pub dispatched_at: Option<Millis>,
     pub signed_at: Option<Millis>,
     pub pending_extension: Option<ExtensionRequest>,
     pub extensions_granted: u32,
     pub returns: u32,
+    /// Every return of the order, oldest first: the units that said it is not theirs.
+    #[serde(default)]
+    pub returned: Vec<ReturnNote>,
     pub reopens: u32,
     pub urges: u32,
     pub reply: Option<Reply>,
@@ -149,6 +185,11 @@ pub struct Order {
 }
 
 impl Order {
+    /// The units that returned this order, which a suggestion should not name again.
+    pub fn returned_by(&self) -> Vec<UnitCode> {
+        self.returned.iter().filter_map(|r| r.unit.clone()).collect()
+    }
+
     /// When the yellow warning is due: stored when the deadline was set, or (for older
     /// data) `percent` of the wall-clock time from dispatch to the deadline.
     pub fn yellow_at(&self, percent: u8) -> Option<Millis> {

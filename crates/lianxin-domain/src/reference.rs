@@ -290,8 +290,22 @@ impl Directory {
         street: Option<&JurisdictionCode>,
         district: Option<&JurisdictionCode>,
     ) -> Option<&Unit> {
+        self.suggest_lead_avoiding(category, street, district, &[])
+    }
+
+    /// [`Directory::suggest_lead`], passing over the units in `avoid` (those that returned
+    /// the order as not theirs): the next row, or nothing rather than one of them again.
+    pub fn suggest_lead_avoiding(
+        &self,
+        category: &CategoryCode,
+        street: Option<&JurisdictionCode>,
+        district: Option<&JurisdictionCode>,
+        avoid: &[UnitCode],
+    ) -> Option<&Unit> {
         let district = district.cloned().or_else(|| street.and_then(|s| self.district_of(s)).map(|d| d.code.clone()));
-        let usable = |code: &UnitCode| self.units.get(code).filter(|u| u.active && u.kind.can_handle());
+        let usable = |code: &UnitCode| {
+            self.units.get(code).filter(|u| u.active && u.kind.can_handle() && !avoid.contains(&u.code))
+        };
         let mut places: Vec<Option<&JurisdictionCode>> = Vec::new();
         places.extend(street.map(Some));
         places.extend(district.as_ref().map(Some));
@@ -306,7 +320,9 @@ impl Directory {
             }
         }
         let own = |j: &JurisdictionCode, kind: UnitKind| {
-            self.units.values().find(|u| u.active && u.kind == kind && u.jurisdiction.as_ref() == Some(j))
+            self.units
+                .values()
+                .find(|u| u.active && u.kind == kind && u.jurisdiction.as_ref() == Some(j) && !avoid.contains(&u.code))
         };
         street.and_then(|s| own(s, UnitKind::Street)).or_else(|| own(district.as_ref()?, UnitKind::District))
     }

@@ -169,17 +169,32 @@ fn each_fixture_order_contributes_what_its_history_says() {
     let d = |s: &str, c: Counter, v: i64| (s.to_owned(), c, v);
     let mut got: Vec<_> = kpi::contributions(&fcr_consultation(&w), cal).iter().map(day).collect();
     got.sort();
-    assert_eq!(got, vec![d("2026-11-23", Counter::Registered, 1), d("2026-11-23", Counter::FirstContact, 1)]);
+    assert_eq!(
+        got,
+        vec![
+            d("2026-11-23", Counter::Registered, 1),
+            d("2026-11-23", Counter::FirstContact, 1),
+            d("2026-11-23", Counter::Contacts, 1)
+        ]
+    );
 
     // Cancelled after dispatch: registered and (stamped at intake) repeat, nothing else.
     let mut got: Vec<_> = kpi::contributions(&repeat_then_cancelled(&w), cal).iter().map(day).collect();
     got.sort();
-    assert_eq!(got, vec![d("2026-11-23", Counter::Registered, 1), d("2026-11-23", Counter::Repeat, 1)]);
+    assert_eq!(
+        got,
+        vec![
+            d("2026-11-23", Counter::Registered, 1),
+            d("2026-11-23", Counter::Repeat, 1),
+            d("2026-11-23", Counter::Contacts, 1)
+        ]
+    );
 
     let mut got: Vec<_> = kpi::contributions(&late_then_basically_satisfied(&w), cal).iter().map(day).collect();
     got.sort();
     let mut want = vec![
         d("2026-11-23", Counter::Registered, 1),
+        d("2026-11-23", Counter::Contacts, 1),
         d("2026-11-23", Counter::Dispatched, 1),
         // Signed at 14:30 against a sign deadline of 11:00: signed, not on time.
         d("2026-11-23", Counter::Signed, 1),
@@ -214,6 +229,7 @@ fn kpis_of_the_whole_period_match_the_hand_count() {
             (Registered, 6),    // A B C D E F
             (FirstContact, 1),  // A
             (Repeat, 1),        // E (cancelled, but the repeat contact happened)
+            (Contacts, 6),      // one contact per order: none was added to an open order
             (Dispatched, 4),    // B C D F (E is cancelled: registered only)
             (Returned, 1),      // D
             (Extended, 1),      // D
@@ -264,6 +280,7 @@ fn each_counter_is_dated_by_its_own_anchor() {
             (Registered, 6),
             (FirstContact, 1),
             (Repeat, 1),
+            (Contacts, 6),
             (Dispatched, 4),
             (Returned, 1),
             (Extended, 1),
@@ -533,10 +550,47 @@ mod walk {
             ],
             Status::Merged | Status::Cancelled => vec![(leader(), Command::Note { text: reason("归档") })],
         };
+        if matches!(o.status, Status::InReview | Status::PendingDispatch) {
+            // Corrections move the order between category and district cells.
+            let who = if o.status == Status::InReview { reviewer() } else { dispatcher() };
+            let other = if o.intake.category.as_str() == "urban.noise" { "water.outage" } else { "urban.noise" };
+            let street = if o.intake.location.district.as_ref().is_some_and(|d| d.as_str() == "440104") {
+                "440106001"
+            } else {
+                "440104001"
+            };
+            c.push((
+                who.clone(),
+                Command::Correct {
+                    category: Some(category(other)),
+                    request_type: None,
+                    urgency: None,
+                    location: None,
+                    note: None,
+                },
+            ));
+            c.push((
+                who,
+                Command::Correct {
+                    category: None,
+                    request_type: None,
+                    urgency: Some(Urgency::Urgent),
+                    location: Some(lianxin_domain::order::Location {
+                        street: Some(place(street)),
+                        ..Default::default()
+                    }),
+                    note: Some(reason("地点有误")),
+                },
+            ));
+        }
         if o.status.is_open() {
             c.push(merge);
             c.push(cancel);
             c.push((leader(), Command::Note { text: reason("阅") }));
+            c.push((
+                operator(),
+                Command::AddContact { content: reason("再次来电"), channel: Some(Channel::Phone), caller: None },
+            ));
         }
         c
     }

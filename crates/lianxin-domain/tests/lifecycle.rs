@@ -80,6 +80,13 @@ mod table {
             Action::Cancel => r(roles(&[Role::Reviewer, Role::Dispatcher]), OPEN, Some(&[Cancelled]), &["reason"]),
             Action::Urge => r(roles(&[Role::Supervisor, Role::System]), OPEN, None, &["level", "note"]),
             Action::Note => r(Who::Anyone, OPEN, None, &["text"]),
+            Action::Correct => r(
+                roles(&[Role::Reviewer, Role::Dispatcher]),
+                &[InReview, PendingDispatch],
+                None,
+                &["category", "location", "location.street", "note", "request_type", "urgency"],
+            ),
+            Action::AddContact => r(roles(&[Role::Operator]), OPEN, None, &["content"]),
             Action::QaSample => r(roles(&[Role::Supervisor, Role::System]), &[Closed], None, &[]),
             Action::QaPass => r(roles(&[Role::Supervisor]), &[Closed], None, &["note"]),
             Action::QaFail => r(roles(&[Role::Supervisor]), &[Closed], Some(&[PendingDispatch]), &["reason"]),
@@ -233,6 +240,10 @@ mod walk {
         QaSample,
         QaPass(Option<String>),
         QaFail(String),
+        /// A correction: a category (an index into the fixture's, or a group), an urgency
+        /// (an index, or none), a street (an index, or none).
+        Correct(usize, Option<usize>, Option<usize>),
+        AddContact(String),
     }
 
     #[derive(Debug, Clone)]
@@ -343,6 +354,9 @@ mod walk {
             1 => Just(Op::QaSample),
             1 => proptest::option::of(text()).prop_map(Op::QaPass),
             1 => text().prop_map(Op::QaFail),
+            3 => (0usize..5, proptest::option::of(0..Urgency::ALL.len()), proptest::option::of(0usize..4))
+                .prop_map(|(c, u, s)| Op::Correct(c, u, s)),
+            2 => text().prop_map(Op::AddContact),
         ]
     }
 
@@ -377,6 +391,14 @@ mod walk {
             Command::Callback { .. } => callback_agent(),
             Command::Reopen { .. } | Command::Urge { .. } => supervisor(),
             Command::Note { .. } => leader(),
+            Command::Correct { .. } => {
+                if order.status == Status::InReview {
+                    reviewer()
+                } else {
+                    dispatcher()
+                }
+            }
+            Command::AddContact { .. } => operator(),
             Command::SystemUrge { .. } | Command::QaSample => system(),
             Command::QaPass { .. } | Command::QaFail { .. } => supervisor(),
             Command::Sign
@@ -520,6 +542,24 @@ mod walk {
             Op::QaSample => Command::QaSample,
             Op::QaPass(note) => Command::QaPass { note: note.clone() },
             Op::QaFail(t) => Command::QaFail { reason: t.clone() },
+            Op::Correct(c, u, st) => {
+                // The last pick is a group, which a correction refuses.
+                let cats = ["urban.streetlight", "urban.noise", "water.outage", "urban.streetlight", "urban"];
+                let streets = ["440106001", "440106002", "440104001", "4401"];
+                Command::Correct {
+                    category: Some(category(cats[*c % cats.len()])),
+                    request_type: None,
+                    urgency: u.map(|i| Urgency::ALL[i % Urgency::ALL.len()]),
+                    location: st.map(|i| lianxin_domain::order::Location {
+                        street: Some(place(streets[i % streets.len()])),
+                        ..Default::default()
+                    }),
+                    note: None,
+                }
+            }
+            Op::AddContact(t) => {
+                Command::AddContact { content: t.clone(), channel: Some(Channel::Phone), caller: None }
+            }
         };
         let actor = match step.who {
             Who::Any(i) => all_actors()[i].clone(),
@@ -1916,4 +1956,129 @@ fn a_derived_title_comes_from_the_callers_words_never_from_the_prompt_lines() {
     let content = "具体地址和路灯杆编号：天河路12号\n故障范围（单盏还是整段）：整段";
     assert_eq!(lifecycle::derive_title(content, &prompts), "天河路12号，整段");
     assert!(!lifecycle::derive_title(content, &prompts).contains("编号"));
+}
+
+fn correct(category_code: Option<&str>, urgency: Option<Urgency>, street: Option<&str>) -> Command {
+    Command::Correct {
+        category: category_code.map(category),
+        request_type: None,
+        urgency,
+        location: street.map(|s| lianxin_domain::order::Location { street: Some(place(s)), ..Default::default() }),
+        note: Some("分类有误".into()),
+    }
+}
+
+#[test]
+fn a_correction_records_before_and_after_and_the_deadline_follows_it() {
+    let w = world();
+    // A streetlight (5 working days) in review, corrected to a water outage (1 working day)
+    // in another district, made urgent (4 working hours).
+    let mut f = Flow::register(&w, streetlight(), number(1));
+    f.ok(&operator(), Command::Submit);
+    let ev = f.ok(&reviewer(), correct(Some("water.outage"), Some(Urgency::Urgent), Some("440104001")));
+    assert_eq!(ev.to_status, Status::InReview, "a correction changes no status");
+    let Change::Corrected { before, after, note } = &ev.change else { panic!("{:?}", ev.change) };
+    assert_eq!(before.category, Some(category("urban.streetlight")));
+    assert_eq!(after.category, Some(category("water.outage")));
+    assert_eq!((before.urgency, after.urgency), (Some(Urgency::Normal), Some(Urgency::Urgent)));
+    let (b, a) = (before.location.as_ref().unwrap(), after.location.as_ref().unwrap());
+    assert_eq!(b.district, Some(place("440106")));
+    assert_eq!(a.district, Some(place("440104")), "the corrected street's district is resolved");
+    assert_eq!(before.request_type, None, "facts not corrected are left out");
+    assert_eq!(note.as_deref(), Some("分类有误"));
+    assert_eq!(f.order.intake.category, category("water.outage"));
+    assert_eq!(f.order.intake.location.street, Some(place("440104001")));
+    // Dispatched Monday 10:00: the deadline is the water outage's urgent limit from then,
+    // never the streetlight's 5 working days.
+    f.ok(&reviewer(), Command::Approve);
+    f.set_time(DISPATCHED_AT);
+    let ev = f.ok(&dispatcher(), dispatch_to("co-water", &[]));
+    let Change::Dispatched { deadline, .. } = ev.change else { panic!() };
+    let limit = w.directory.leaf(&category("water.outage")).unwrap().1.time_limits.urgent;
+    assert_eq!(deadline, w.calendar.deadline(at(DISPATCHED_AT), limit));
+    assert!(deadline < at("2026-11-24T10:00:00+08:00"));
+}
+
+#[test]
+fn a_correction_is_for_reviewers_and_dispatchers_before_dispatch_and_must_change_something() {
+    let w = world();
+    let mut f = Flow::register(&w, streetlight(), number(1));
+    assert_forbidden(&f.refused(&operator(), correct(Some("urban.noise"), None, None)), Action::Correct);
+    // Registered: not yet in review.
+    assert_illegal(
+        &f.refused(&reviewer(), correct(Some("urban.noise"), None, None)),
+        Action::Correct,
+        Status::Registered,
+    );
+    f.ok(&operator(), Command::Submit);
+    let nothing = Command::Correct { category: None, request_type: None, urgency: None, location: None, note: None };
+    assert_invalid(&f.refused(&reviewer(), nothing), &["category"]);
+    assert_invalid(&f.refused(&reviewer(), correct(Some("urban"), None, None)), &["category"]);
+    assert_invalid(&f.refused(&reviewer(), correct(None, None, Some("440106"))), &["location.street"]);
+    // The order's own values: nothing to correct.
+    assert_invalid(
+        &f.refused(&reviewer(), correct(Some("urban.streetlight"), Some(Urgency::Normal), None)),
+        &["category"],
+    );
+    f.ok(&reviewer(), Command::Approve);
+    let ev = f.ok(&dispatcher(), correct(Some("urban.streetlight"), Some(Urgency::Urgent), None));
+    let Change::Corrected { after, .. } = &ev.change else { panic!() };
+    assert_eq!(after.category, None, "an unchanged fact given along is left out");
+    f.ok(&dispatcher(), dispatch_to("s440106001", &[]));
+    assert_illegal(
+        &f.refused(&dispatcher(), correct(Some("urban.noise"), None, None)),
+        Action::Correct,
+        Status::Dispatched,
+    );
+}
+
+#[test]
+fn a_contact_added_to_an_open_order_is_a_repeat_contact_and_no_new_order() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &[]);
+    assert_forbidden(
+        &f.refused(&dispatcher(), Command::AddContact { content: "又来电".into(), channel: None, caller: None }),
+        Action::AddContact,
+    );
+    assert_invalid(
+        &f.refused(&operator(), Command::AddContact { content: " ".into(), channel: None, caller: None }),
+        &["content"],
+    );
+    let own = f.order.intake.caller.clone();
+    let ev = f.ok(
+        &operator(),
+        Command::AddContact {
+            content: " 路灯还是不亮 ".into(), channel: Some(Channel::Phone), caller: Some(own)
+        },
+    );
+    assert_eq!(
+        ev.change,
+        Change::ContactAdded { content: "路灯还是不亮".into(), channel: Some(Channel::Phone), caller: None },
+        "the order's own caller is not copied"
+    );
+    assert_eq!(f.order.status, Status::Dispatched);
+    assert_eq!(f.order.added_contacts, vec![ev.at]);
+    let notes = lianxin_domain::notify::notifications(&f.order, &ev);
+    assert_eq!(notes.len(), 1, "the lead unit hears that the resident pressed again: {notes:?}");
+    let c = lianxin_domain::kpi::contributions(&f.order, &w.calendar);
+    let sum = |k| c.iter().filter(|x| x.counter == k).map(|x| x.value).sum::<i64>();
+    use lianxin_domain::kpi::Counter;
+    assert_eq!((sum(Counter::Registered), sum(Counter::Contacts), sum(Counter::Repeat)), (1, 2, 1));
+}
+
+#[test]
+fn a_returned_orders_suggestion_passes_over_the_unit_that_returned_it() {
+    let w = world();
+    let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &[]);
+    let dir = &w.directory;
+    let loc = f.order.intake.location.clone();
+    let suggest = |o: &lianxin_domain::Order| {
+        dir.suggest_lead_avoiding(&o.intake.category, loc.street.as_ref(), loc.district.as_ref(), &o.returned_by())
+            .map(|u| u.code.to_string())
+    };
+    assert_eq!(suggest(&f.order).as_deref(), Some("s440106001"));
+    f.ok(&handler("s440106001"), Command::Return { reason: "不属本街道".into() });
+    assert_eq!(f.order.returned.last().map(|r| r.reason.as_str()), Some("不属本街道"));
+    assert_eq!(f.order.returned_by(), vec![unit("s440106001")]);
+    assert_ne!(suggest(&f.order).as_deref(), Some("s440106001"), "never the unit that just returned it");
 }

@@ -113,7 +113,12 @@ pub struct OrderIn {
 /// `request_extension`: `until`, `reason`; `decide_extension`: `approve`, `note`?;
 /// `reply`: `content`, `solved`; `callback`: `satisfaction`, `solved` (not recorded when
 /// `satisfaction` is `unreachable`), `note`?;
-/// `merge`: `into`; `urge`: `note`, `level`?; `note`: `text`; `qa_pass`: `note`?.
+/// `merge`: `into`; `urge`: `note`, `level`?; `note`: `text`; `qa_pass`: `note`?;
+/// `correct`: at least one of `category`, `request_type`, `urgency`, `location` (the whole
+/// place, replacing the order's), `note`? (why); a fact equal to the order's own is left out
+/// of the correction, and a correction that changes nothing is a 422;
+/// `add_contact`: `content`, `channel`?, `caller`? (when someone other than the order's
+/// caller called).
 /// A missing required field is a 422 naming it.
 #[derive(Debug, ToSchema)]
 pub struct ActionIn {
@@ -155,6 +160,24 @@ pub struct ActionIn {
     pub level: Option<i64>,
     #[schema(nullable = false, min_length = 1, max_length = 500, pattern = r"\S")]
     pub text: Option<String>,
+    /// `correct`: a leaf category in use.
+    #[schema(nullable = false, pattern = "^[a-z0-9._-]{1,64}$")]
+    pub category: Option<String>,
+    /// `correct`.
+    #[schema(nullable = false)]
+    pub request_type: Option<String>,
+    /// `correct`.
+    #[schema(nullable = false)]
+    pub urgency: Option<String>,
+    /// `correct`: the corrected place, replacing the order's whole place.
+    #[schema(nullable = false)]
+    pub location: Option<LocationIn>,
+    /// `add_contact`: how the resident reached the hotline this time.
+    #[schema(nullable = false)]
+    pub channel: Option<String>,
+    /// `add_contact`: who called this time, when not the order's own caller.
+    #[schema(nullable = false)]
+    pub caller: Option<CallerIn>,
 }
 
 /// A QA sample: closed orders in `[from, to)`.
@@ -271,6 +294,9 @@ fn vocabularies() -> Vec<(&'static str, &'static str, Vec<Value>)> {
         ("OrderIn", "urgency", urgency.clone()),
         ("ActionIn", "kind", names(CloseKind::ALL, CloseKind::as_str)),
         ("ActionIn", "satisfaction", satisfaction.clone()),
+        ("ActionIn", "request_type", request_type.clone()),
+        ("ActionIn", "urgency", urgency.clone()),
+        ("ActionIn", "channel", channel.clone()),
         ("OrderOut", "status", status.clone()),
         ("OrderOut", "channel", channel),
         ("OrderOut", "request_type", request_type),

@@ -67,35 +67,39 @@ fn parse_intake(obj: &Map<String, Value>) -> Result<Intake, ApiError> {
     let urgency = f.vocab("urgency", true, &mut errs, Urgency::parse, Urgency::allowed());
     let title = f.string("title", false, &mut errs).unwrap_or_default();
     let content = f.string("content", true, &mut errs);
-    let caller = f.object("caller", true, &mut errs);
-    let phone = caller.as_ref().and_then(|c| c.parsed("phone", true, &mut errs, PhoneNumber::parse));
-    let name = caller.as_ref().and_then(|c| c.string("name", false, &mut errs)).filter(|n| !n.trim().is_empty());
-    let confidential = caller.as_ref().and_then(|c| c.boolean("confidential", false, &mut errs)).unwrap_or(false);
+    let caller = parse_caller(&f, true, &mut errs);
     // A place is optional: a consultation or a city-wide matter has no street, and a
     // district may stand alone.
-    let location = f.object("location", false, &mut errs);
-    let street = location.as_ref().and_then(|l| l.parsed("street", false, &mut errs, JurisdictionCode::parse));
-    let district = location.as_ref().and_then(|l| l.parsed("district", false, &mut errs, JurisdictionCode::parse));
-    let address =
-        location.as_ref().and_then(|l| l.string("address", false, &mut errs)).filter(|a| !a.trim().is_empty());
-    let lat = location.as_ref().and_then(|l| l.number("lat", &mut errs));
-    let lon = location.as_ref().and_then(|l| l.number("lon", &mut errs));
+    let location = parse_location(&f, &mut errs).unwrap_or_else(Location::default);
     if !errs.is_empty() {
         return Err(ApiError::invalid(errs.into_map()));
     }
-    match (channel, request_type, category, urgency, content, phone) {
-        (Some(channel), Some(request_type), Some(category), Some(urgency), Some(content), Some(phone)) => Ok(Intake {
-            channel: Some(channel),
-            request_type,
-            category,
-            urgency,
-            title,
-            content,
-            caller: Caller { phone: Some(phone), name: name.map(|n| n.trim().to_owned()), confidential },
-            location: Location { address: address.map(|a| a.trim().to_owned()), street, district, lat, lon },
-        }),
+    match (channel, request_type, category, urgency, content, caller) {
+        (Some(channel), Some(request_type), Some(category), Some(urgency), Some(content), Some(caller)) => {
+            Ok(Intake { channel: Some(channel), request_type, category, urgency, title, content, caller, location })
+        }
         _ => Err(ApiError::invalid(errs.into_map())),
     }
+}
+
+/// The `caller` object (`phone`, `name`?, `confidential`?); `None` when absent or bad.
+fn parse_caller(f: &Fields, required: bool, errs: &mut FieldErrors) -> Option<Caller> {
+    let caller = f.object("caller", required, errs)?;
+    let phone = caller.parsed("phone", true, errs, PhoneNumber::parse);
+    let name = caller.string("name", false, errs).map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let confidential = caller.boolean("confidential", false, errs).unwrap_or(false);
+    Some(Caller { phone: Some(phone?), name, confidential })
+}
+
+/// The `location` object (`street`?, `district`?, `address`?, `lat`?, `lon`?); `None` when absent.
+fn parse_location(f: &Fields, errs: &mut FieldErrors) -> Option<Location> {
+    let l = f.object("location", false, errs)?;
+    let street = l.parsed("street", false, errs, JurisdictionCode::parse);
+    let district = l.parsed("district", false, errs, JurisdictionCode::parse);
+    let address = l.string("address", false, errs).map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
+    let lat = l.number("lat", errs);
+    let lon = l.number("lon", errs);
+    Some(Location { address, street, district, lat, lon })
 }
 
 /// Registers an order from a JSON object (API body or console form).
@@ -338,6 +342,18 @@ fn parse_command(
             Command::Urge { note: text(&mut errs, "note"), level: u8::try_from(level).unwrap_or(0) }
         }
         Action::Note => Command::Note { text: text(&mut errs, "text") },
+        Action::Correct => Command::Correct {
+            category: f.parsed("category", false, &mut errs, CategoryCode::parse),
+            request_type: f.vocab("request_type", false, &mut errs, RequestType::parse, RequestType::allowed()),
+            urgency: f.vocab("urgency", false, &mut errs, Urgency::parse, Urgency::allowed()),
+            location: parse_location(&f, &mut errs),
+            note: f.string("note", false, &mut errs),
+        },
+        Action::AddContact => Command::AddContact {
+            content: text(&mut errs, "content"),
+            channel: f.vocab("channel", false, &mut errs, Channel::parse, Channel::allowed()),
+            caller: parse_caller(&f, false, &mut errs),
+        },
         Action::QaSample => Command::QaSample,
         Action::QaPass => Command::QaPass { note: f.string("note", false, &mut errs) },
         Action::QaFail => Command::QaFail { reason: text(&mut errs, "reason") },

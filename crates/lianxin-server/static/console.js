@@ -60,25 +60,146 @@
     $("#login-submit").focus();
   }));
 
-  // ---- Unit pickers: type to filter a select's options (names and pinyin initials). ---
+  // ---- Pickers: type to filter a select's options (names and pinyin initials). -------
+  // Filtering never changes what is chosen: Enter takes the first match, and a filter that
+  // matches nothing says so.
   $$(".unit-filter").forEach((input) => {
     const select = document.getElementById(input.dataset.for);
     if (!select) return;
+    const none = document.createElement("p");
+    none.className = "filter-none";
+    none.id = select.id + "-none";
+    none.setAttribute("role", "status");
+    none.hidden = true;
+    none.textContent = input.dataset.none || "";
+    input.after(none);
+    let first = null;
     input.addEventListener("input", () => {
       const q = input.value.trim().toLowerCase();
-      let first = null;
+      first = null;
       $$("option", select).forEach((o) => {
-        const hit = !q || o.textContent.toLowerCase().includes(q) || (o.dataset.i || "").startsWith(q) || o.value.includes(q);
+        const hit = !q || o.selected || o.textContent.toLowerCase().includes(q) || (o.dataset.i || "").startsWith(q) || o.value.includes(q);
         o.hidden = !hit;
-        if (hit && !first) first = o;
+        if (hit && !first && !o.selected && q) first = o;
       });
       $$("optgroup", select).forEach((g) => { g.hidden = !$$("option", g).some((o) => !o.hidden); });
-      if (!select.multiple && first && select.selectedOptions[0] && select.selectedOptions[0].hidden) first.selected = true;
+      none.hidden = !q || !!first;
     });
     input.addEventListener("keydown", (e) => {
-      if (e.key === "Enter") { e.preventDefault(); select.focus(); }
+      if (e.key === "Enter") {
+        e.preventDefault();
+        if (first) { first.selected = true; select.dispatchEvent(new Event("change", { bubbles: true })); }
+        select.focus();
+      }
     });
   });
+
+  // ---- Several units picked by typing (assisting units): chips over a hidden multiple
+  // select, which stays what the form submits (and what works without scripts).
+  $$("select[multiple].chips").forEach((select) => {
+    const box = document.createElement("div");
+    box.className = "chip-box";
+    const chips = document.createElement("span");
+    chips.className = "chip-list";
+    const input = document.createElement("input");
+    input.type = "search";
+    input.id = select.id + "-q";
+    input.placeholder = select.dataset.placeholder || "";
+    input.setAttribute("aria-label", select.dataset.placeholder || "");
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.autocomplete = "off";
+    const list = document.createElement("ul");
+    list.className = "listbox";
+    list.id = select.id + "-list";
+    list.setAttribute("role", "listbox");
+    list.hidden = true;
+    const none = document.createElement("p");
+    none.className = "filter-none";
+    none.id = select.id + "-none";
+    none.hidden = true;
+    none.textContent = select.dataset.none || "";
+    box.append(chips, input, list, none);
+    select.after(box);
+    select.hidden = true;
+    const label = document.querySelector('label[for="' + select.id + '"]');
+    if (label) label.htmlFor = input.id;
+    let shown = [];
+    let active = -1;
+    function renderChips() {
+      chips.textContent = "";
+      $$("option", select).filter((o) => o.selected).forEach((o) => {
+        const c = document.createElement("span");
+        c.className = "chip";
+        c.dataset.code = o.value;
+        c.textContent = o.textContent;
+        const x = document.createElement("button");
+        x.type = "button";
+        x.className = "chip-x";
+        x.textContent = "×";
+        x.setAttribute("aria-label", (select.dataset.remove || "×") + " " + o.textContent);
+        x.addEventListener("click", () => { o.selected = false; renderChips(); input.focus(); });
+        c.append(x);
+        chips.append(c);
+      });
+    }
+    function renderList() {
+      list.textContent = "";
+      shown.forEach((o, i) => {
+        const li = document.createElement("li");
+        li.setAttribute("role", "option");
+        li.dataset.code = o.value;
+        if (i === active) li.className = "active";
+        const n = document.createElement("span"); n.className = "n"; n.textContent = o.textContent;
+        const p = document.createElement("span"); p.className = "p"; p.textContent = o.parentElement.label || "";
+        li.append(n, p);
+        li.addEventListener("mousedown", (e) => { e.preventDefault(); pick(o); });
+        list.append(li);
+      });
+      list.hidden = shown.length === 0;
+    }
+    function search() {
+      const q = input.value.trim().toLowerCase();
+      shown = q ? $$("option", select).filter((o) => !o.selected && !o.disabled &&
+        (o.textContent.toLowerCase().includes(q) || (o.dataset.i || "").startsWith(q) || o.value.includes(q))).slice(0, 8) : [];
+      active = shown.length ? 0 : -1;
+      none.hidden = !q || shown.length > 0;
+      renderList();
+    }
+    function pick(o) {
+      o.selected = true;
+      input.value = "";
+      shown = []; active = -1; none.hidden = true;
+      renderList(); renderChips();
+      input.focus();
+    }
+    input.addEventListener("input", search);
+    input.addEventListener("blur", () => setTimeout(() => { shown = []; renderList(); }, 120));
+    input.addEventListener("keydown", (e) => {
+      if ((e.key === "ArrowDown" || e.key === "ArrowUp") && shown.length) {
+        e.preventDefault();
+        active = (active + (e.key === "ArrowDown" ? 1 : -1) + shown.length) % shown.length;
+        renderList();
+      } else if (e.key === "Enter") {
+        e.preventDefault();
+        if (active >= 0 && shown[active]) pick(shown[active]);
+      } else if (e.key === "Backspace" && !input.value) {
+        const last = $$("option", select).filter((o) => o.selected).pop();
+        if (last) { last.selected = false; renderChips(); }
+      }
+    });
+    renderChips();
+  });
+
+  // ---- Correction form: a street picked in another district takes its district. -----
+  const correctStreet = $("#correct-street");
+  if (correctStreet) {
+    correctStreet.addEventListener("change", () => {
+      const opt = correctStreet.selectedOptions[0];
+      const group = opt && opt.parentElement && opt.parentElement.dataset.d;
+      if (group) $("#correct-district").value = group;
+    });
+  }
 
   // ---- Combobox: a text box that searches a list as you type. -----------------------
   function combo(root, opts) {
@@ -298,6 +419,18 @@
     phone.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(lookUp, 250); });
     phone.addEventListener("blur", lookUp);
     if (phone.value) lookUp();
+
+    // Adding this call to an open order needs only what the caller said.
+    history.addEventListener("click", (e) => {
+      const b = e.target.closest("button.add-contact");
+      if (!b) return;
+      if (!content.value.trim()) {
+        e.preventDefault();
+        content.required = true;
+        content.reportValidity();
+        content.focus();
+      }
+    });
 
     // The answer is needed only to close at once.
     const resolution = $("#resolution");

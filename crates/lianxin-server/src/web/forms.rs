@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 const BOOLEANS: &[&str] = &["solved", "approve", "confidential"];
 /// Fields that are integers in the API.
 const INTEGERS: &[&str] = &["level", "version"];
+/// Fields that are decimal numbers in the API.
+const NUMBERS: &[&str] = &["lat", "lon"];
 /// Fields that are lists in the API.
 const LISTS: &[&str] = &["assisting_units"];
 /// Fields that are times in the API, entered as local `datetime-local` values.
@@ -50,6 +52,11 @@ pub fn to_json(fields: &[(String, String)], offset_minutes: i32) -> Map<String, 
             boolean(v)
         } else if INTEGERS.contains(&leaf) {
             v.trim().parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::String(v.clone()))
+        } else if NUMBERS.contains(&leaf) {
+            match v.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                Some(n) => Value::Number(n),
+                None => Value::String(v.clone()),
+            }
         } else if TIMES.contains(&leaf) {
             time(v, offset_minutes)
         } else {

@@ -102,6 +102,9 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("common.at_risk", "临期", "At risk"),
     ("common.on_time", "正常", "On time"),
     ("common.filter_units", "输入以筛选单位…", "Type to filter units…"),
+    ("common.filter_none", "没有匹配项，请换个词或拼音首字母", "Nothing matches; try another word"),
+    ("common.type_to_add_units", "输入单位名称或拼音首字母添加", "Type a unit's name to add it"),
+    ("common.remove", "移除", "Remove"),
     ("common.suggested", "建议", "Suggested"),
     // Columns.
     ("col.number", "工单号", "Number"),
@@ -267,6 +270,29 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("btn.cancel", "作废", "Cancel the order"),
     ("btn.urge", "督办", "Urge"),
     ("btn.note", "添加备注", "Add a note"),
+    ("btn.correct", "保存更正", "Save the correction"),
+    ("btn.add_contact", "追加到此工单", "Add to this order"),
+    ("btn.add_contact_urge", "追加到此工单并催办承办单位", "Add to this order and remind its unit"),
+    (
+        "hint.add_contact_intake",
+        "同一事项再次来电：把左侧填写的内容追加到原工单（计为重复来电，不新建工单）；不同事项请照常登记。",
+        "The same matter again: add what you typed to that order (a repeat contact, no new order); a different matter is registered as usual.",
+    ),
+    (
+        "hint.correct",
+        "分类、诉求类型、紧急程度或地点有误时在派单前更正",
+        "Fix the category, type, urgency or place before dispatch",
+    ),
+    (
+        "hint.add_contact",
+        "来电人就此事再次来电：记为重复来电，不新建工单。",
+        "The resident called again about this matter: counted as a repeat contact, no new order.",
+    ),
+    ("f.correct_note", "更正说明", "Why (optional)"),
+    ("f.contact_content", "本次来电内容", "What the caller said this time"),
+    ("contact.other_caller", "另一来电人", "another caller"),
+    ("common.filter_categories", "输入分类名称或拼音首字母筛选", "Type a category name to filter"),
+    ("order.limit_from_dispatch", "（按当前分类，自派单起算）", "(for the current category, from dispatch)"),
     // Outcomes.
     ("done.submit", "已提交审核", "Submitted for review"),
     ("done.approve", "已审核通过", "Approved"),
@@ -285,6 +311,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("done.cancel", "已作废", "Cancelled"),
     ("done.urge", "已督办", "Urged"),
     ("done.note", "已添加备注", "Note added"),
+    ("done.correct", "已更正", "Corrected"),
+    ("done.add_contact", "已追加来电", "Contact added"),
     // Errors.
     ("err.title", "操作未执行", "Not done"),
     ("err.title_not_found", "未找到", "Not found"),
@@ -618,6 +646,8 @@ const ACTION: Vocab = &[
     ("qa_sample", "质检抽样", "QA sample"),
     ("qa_pass", "质检通过", "QA passed"),
     ("qa_fail", "质检不合格", "QA failed"),
+    ("correct", "更正", "Correct"),
+    ("add_contact", "追加来电", "Add a contact"),
 ];
 
 const REQUEST_TYPE: Vocab = &[
@@ -692,6 +722,7 @@ const FIELD: Vocab = &[
     ("caller.confidential", "保密", "confidential"),
     ("location", "地点", "place"),
     ("location.street", "街道", "street"),
+    ("location.district", "区", "district"),
     ("location.address", "详细地址", "address"),
     ("location.lat", "纬度", "latitude"),
     ("location.lon", "经度", "longitude"),
@@ -717,6 +748,11 @@ const FIELD: Vocab = &[
 const MESSAGE_ZH: &[(&str, &str)] = &[
     ("is required", "必填"),
     ("must not be empty", "不能为空"),
+    ("is already the order's own: nothing to correct", "与工单现有内容相同，没有需要更正的内容"),
+    (
+        "give at least one of category, request_type, urgency or location to correct",
+        "请至少更正分类、诉求类型、紧急程度或地点中的一项",
+    ),
     ("must be in the future", "必须晚于当前时间"),
     ("must be later than the current deadline", "必须晚于当前办理期限"),
     ("must be 1, 2 or 3", "只能是 1、2 或 3"),

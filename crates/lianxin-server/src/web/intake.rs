@@ -251,6 +251,8 @@ fn intake_page(state: &AppState, c: &Console, v: Values, error: Option<ErrorBox>
 pub struct Done {
     done: Option<String>,
     then: Option<String>,
+    /// The order an action from the repeat warning went to (`done` names the action).
+    n: Option<String>,
 }
 
 /// `GET /console/intake`.
@@ -260,7 +262,12 @@ pub async fn form(State(state): State<AppState>, c: Console, Query(q): Query<Don
     }
     let t = c.t();
     let mut page = intake_page(&state, &c, Values::default(), None);
-    if let Some(n) = q.done.filter(|n| OrderNumber::parse(n).is_ok()) {
+    if let (Some(a), Some(n)) =
+        (q.done.as_deref().and_then(Action::parse), q.n.filter(|n| OrderNumber::parse(n).is_ok()))
+    {
+        page.done_message = t.s(&format!("done.{a}")).to_owned();
+        page.done_number = n;
+    } else if let Some(n) = q.done.filter(|n| OrderNumber::parse(n).is_ok()) {
         let key = match q.then.as_deref() {
             Some("close") => "intake.done_close",
             Some("save") => "intake.done_save",
@@ -327,6 +334,8 @@ struct CallerHistory {
     open: Vec<Row>,
     name: String,
     error: String,
+    /// Whether the user may add this call to an open order (an operator).
+    can_add: bool,
 }
 
 /// `GET /console/callers?phone=`: the caller's past orders, a fragment for the intake
@@ -341,12 +350,13 @@ pub async fn caller_history(State(state): State<AppState>, c: Console, Query(q):
             let open: Vec<Row> =
                 page.items.iter().zip(all.iter()).filter(|(o, _)| o.status.is_open()).map(|(_, r)| r.clone()).collect();
             let name = all.first().map(|r| r.caller_name.clone()).unwrap_or_default();
-            CallerHistory { t, rows: all, open, name, error: String::new() }
+            let can_add = c.user.actor.has(Role::Operator);
+            CallerHistory { t, rows: all, open, name, error: String::new(), can_add }
         }
         Err(e) => {
             let eb = error_box(t, &e, None);
             let msg = eb.fields.first().map(|(k, v)| format!("{k}: {v}")).unwrap_or(eb.message);
-            CallerHistory { t, rows: Vec::new(), open: Vec::new(), name: String::new(), error: msg }
+            CallerHistory { t, rows: Vec::new(), open: Vec::new(), name: String::new(), error: msg, can_add: false }
         }
     };
     html(StatusCode::OK, &frag)

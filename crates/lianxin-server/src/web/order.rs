@@ -6,7 +6,8 @@ use super::page::{ErrorBox, error_box, html, page_error};
 use super::session::{Console, Posted};
 use super::supervision::{Mark, mark};
 use super::view::{
-    Names, TimelineEntry, UnitGroup, UnitOpt, caller_text, fmt_dt, fmt_input, initials, timeline, unit_groups,
+    Names, TimelineEntry, UnitGroup, UnitOpt, caller_text, category_groups, fmt_dt, fmt_input, initials, street_groups,
+    timeline, unit_groups,
 };
 use super::{forms, page_for};
 use crate::error::ApiError;
@@ -18,7 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lianxin_domain::command::MergeTarget;
 use lianxin_domain::lifecycle::decide;
-use lianxin_domain::reference::Directory;
+use lianxin_domain::reference::{Directory, TimeLimits};
 use lianxin_domain::*;
 use std::collections::BTreeMap;
 
@@ -38,6 +39,8 @@ const OFFERED: &[Action] = &[
     Action::Callback,
     Action::Reopen,
     Action::Urge,
+    Action::Correct,
+    Action::AddContact,
     Action::Merge,
     Action::Cancel,
     Action::Note,
@@ -84,6 +87,14 @@ fn probe(action: Action, order: &Order, dir: &Directory, now: Millis) -> Option<
         }
         Action::Urge => Command::Urge { note: x(), level: 1 },
         Action::Note => Command::Note { text: x() },
+        Action::Correct => Command::Correct {
+            category: None,
+            request_type: None,
+            urgency: Some(if order.intake.urgency == Urgency::Normal { Urgency::Urgent } else { Urgency::Normal }),
+            location: None,
+            note: None,
+        },
+        Action::AddContact => Command::AddContact { content: x(), channel: None, caller: None },
         // Actions this page does not offer.
         #[allow(unreachable_patterns)]
         _ => return None,
@@ -122,8 +133,10 @@ struct Facts {
     title: String,
     content: String,
     category: String,
+    category_code: String,
     category_parents: String,
     channel: String,
+    request_type_wire: String,
     request_type: String,
     urgency_wire: String,
     urgency: String,
@@ -131,12 +144,18 @@ struct Facts {
     caller_hidden: bool,
     confidential: bool,
     place: String,
+    street_code: String,
+    district_code: String,
+    lat: String,
+    lon: String,
     address: String,
     lead: String,
     assisting: String,
     created: String,
     created_by: String,
     deadline: String,
+    /// The handling limit of the order's category and urgency, before dispatch.
+    limit: String,
     sign_deadline: String,
     mark: String,
     closed_at: String,
@@ -181,6 +200,13 @@ struct OrderPage {
     ext_default: String,
     satisfactions: Vec<Choice>,
     close_kinds: Vec<Choice>,
+    /// The correction form's pickers (filled only when the user may correct).
+    cat_groups: Vec<UnitGroup>,
+    street_groups: Vec<UnitGroup>,
+    districts: Vec<UnitOpt>,
+    request_types: Vec<Choice>,
+    urgencies: Vec<Choice>,
+    channels: Vec<Choice>,
 }
 
 impl OrderPage {
@@ -190,7 +216,7 @@ impl OrderPage {
 
     /// Whether any of the less frequent actions is open.
     fn has_more(&self) -> bool {
-        ["merge", "cancel", "note"].iter().any(|a| self.can(a))
+        ["merge", "cancel", "note", "add_contact"].iter().any(|a| self.can(a))
     }
 
     /// The value the user had typed into `field` of the refused `action`'s form.
@@ -203,6 +229,12 @@ impl OrderPage {
 
     fn checked(&self, action: &str, field: &str, value: &str) -> bool {
         self.val(action, field) == value
+    }
+
+    /// What a prefilled form's `field` shows: what was typed into the refused form, or else
+    /// the order's `current` value.
+    fn pick(&self, action: &str, field: &str, current: &str) -> String {
+        if self.posted_action == action { self.val(action, field) } else { current.to_owned() }
     }
 }
 
@@ -221,8 +253,10 @@ fn facts(t: Tr, names: &Names, state: &AppState, o: &Order, caller: &crate::view
         title: o.intake.title.clone(),
         content: o.intake.content.clone(),
         category: names.category(&o.intake.category),
+        category_code: o.intake.category.to_string(),
         category_parents: names.category_parents(&o.intake.category),
         channel: o.intake.channel.map(|c| t.channel(c.as_str()).to_owned()).unwrap_or_default(),
+        request_type_wire: o.intake.request_type.to_string(),
         request_type: t.request_type(o.intake.request_type.as_str()),
         urgency_wire: o.intake.urgency.to_string(),
         urgency: t.urgency(o.intake.urgency.as_str()),
@@ -230,6 +264,10 @@ fn facts(t: Tr, names: &Names, state: &AppState, o: &Order, caller: &crate::view
         caller_hidden: caller.phone.is_none(),
         confidential: caller.confidential,
         place: names.place(&o.intake.location),
+        street_code: o.intake.location.street.as_ref().map(|s| s.to_string()).unwrap_or_default(),
+        district_code: o.intake.location.district.as_ref().map(|s| s.to_string()).unwrap_or_default(),
+        lat: o.intake.location.lat.map(|v| v.to_string()).unwrap_or_default(),
+        lon: o.intake.location.lon.map(|v| v.to_string()).unwrap_or_default(),
         address: o.intake.location.address.clone().unwrap_or_default(),
         lead: o.lead_unit.as_ref().map(|u| names.unit(u)).unwrap_or_default(),
         assisting: o.assisting_units.iter().map(|u| names.unit(u)).collect::<Vec<_>>().join(if t.is_en() {
@@ -240,6 +278,14 @@ fn facts(t: Tr, names: &Names, state: &AppState, o: &Order, caller: &crate::view
         created: fmt_dt(cal, o.created_at),
         created_by: o.created_by.clone(),
         deadline: o.deadline.map(|d| fmt_dt(cal, d)).unwrap_or_default(),
+        limit: match o.status {
+            Status::Registered | Status::InReview | Status::PendingDispatch => {
+                let dir = names.0;
+                let limits = dir.leaf(&o.intake.category).map(|(_, l)| l.time_limits).unwrap_or(TimeLimits::DEFAULT);
+                t.limit(limits.for_urgency(o.intake.urgency))
+            }
+            _ => String::new(),
+        },
         sign_deadline: o.sign_deadline.map(|d| fmt_dt(cal, d)).unwrap_or_default(),
         mark: match m {
             Some(Mark::Red) => "red".into(),
@@ -326,14 +372,20 @@ async fn order_page(
     let opt = |u: &UnitCode| UnitOpt { code: u.to_string(), name: names.unit(u), initials: initials(&names.unit(u)) };
     let suggested = names.suggested_lead(&order).map(|u| opt(&u));
     let subs = order.lead_unit.as_ref().map(|l| sub_units(&dir, l).iter().map(opt).collect()).unwrap_or_default();
-    let last_return = events
-        .iter()
-        .rev()
-        .find(|e| e.event.action() == Action::Return)
-        .map(|e| {
-            let unit = e.event.unit.as_ref().map(|u| names.unit(u)).unwrap_or_default();
-            format!("{unit} · {}", e.comment.clone().unwrap_or_default())
+    let last_return = order
+        .returned
+        .last()
+        .map(|r| {
+            let unit = r.unit.as_ref().map(|u| names.unit(u)).unwrap_or_default();
+            format!("{unit}（{}）· {}", who(&r.by), r.reason)
         })
+        // Orders returned before returns were kept on the order: the latest return event.
+        .or_else(|| {
+            let e = events.iter().rev().find(|e| e.event.action() == Action::Return)?;
+            let unit = e.event.unit.as_ref().map(|u| names.unit(u)).unwrap_or_default();
+            Some(format!("{unit}（{}）· {}", who(&e.event.actor), e.comment.clone().unwrap_or_default()))
+        })
+        .filter(|_| order.status == Status::PendingDispatch)
         .unwrap_or_default();
     let cal = state.calendar();
     let ext_default = fmt_input(&cal, order.deadline.unwrap_or(state.now()).max(state.now()) + 3 * 86_400_000);
@@ -347,6 +399,9 @@ async fn order_page(
         None => (String::new(), Vec::new()),
     };
     let groups = if avail.contains(&"dispatch") { unit_groups(&dir, t) } else { Vec::new() };
+    let correcting = avail.contains(&"correct");
+    let (cat_groups, street_groups) =
+        if correcting { (category_groups(&dir), street_groups(&dir)) } else { (Vec::new(), Vec::new()) };
     Ok(OrderPage {
         p,
         t,
@@ -370,6 +425,25 @@ async fn order_page(
         close_kinds: CloseKind::ALL
             .iter()
             .map(|s| Choice { value: s.as_str(), label: t.close_kind(s.as_str()) })
+            .collect(),
+        cat_groups,
+        street_groups,
+        districts: if correcting {
+            dir.jurisdictions()
+                .filter(|j| j.level == JurisdictionLevel::District && j.active)
+                .map(|j| UnitOpt { code: j.code.to_string(), name: j.name.clone(), initials: String::new() })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        request_types: RequestType::ALL
+            .iter()
+            .map(|s| Choice { value: s.as_str(), label: t.request_type(s.as_str()) })
+            .collect(),
+        urgencies: Urgency::ALL.iter().map(|s| Choice { value: s.as_str(), label: t.urgency(s.as_str()) }).collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|s| Choice { value: s.as_str(), label: t.channel(s.as_str()).to_owned() })
             .collect(),
     })
 }

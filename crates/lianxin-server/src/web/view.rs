@@ -10,6 +10,7 @@ use crate::state::AppState;
 use crate::views::{CallerOut, OrderOut};
 use chrono::{FixedOffset, TimeZone, Utc};
 use lianxin_domain::calendar::Calendar;
+use lianxin_domain::order;
 use lianxin_domain::reference::Directory;
 use lianxin_domain::*;
 use lianxin_store::StoredEvent;
@@ -95,7 +96,10 @@ impl Names<'_> {
     /// The lead unit the routing catalogue suggests for an order (`Directory::suggest_lead`).
     pub fn suggested_lead(&self, o: &lianxin_domain::Order) -> Option<UnitCode> {
         let loc = &o.intake.location;
-        self.0.suggest_lead(&o.intake.category, loc.street.as_ref(), loc.district.as_ref()).map(|u| u.code.clone())
+        let avoid = o.returned_by();
+        self.0
+            .suggest_lead_avoiding(&o.intake.category, loc.street.as_ref(), loc.district.as_ref(), &avoid)
+            .map(|u| u.code.clone())
     }
 }
 
@@ -236,7 +240,62 @@ pub struct UnitOpt {
 #[derive(Debug, Clone)]
 pub struct UnitGroup {
     pub label: String,
+    /// The group's own code where it has one (a district of streets).
+    pub code: String,
     pub units: Vec<UnitOpt>,
+}
+
+/// Leaf categories in use, grouped under their top-level category, for a picker.
+pub fn category_groups(dir: &Directory) -> Vec<UnitGroup> {
+    let names = Names(dir);
+    let mut tops: Vec<&lianxin_domain::reference::Category> = dir.categories().filter(|c| c.parent.is_none()).collect();
+    tops.sort_by_key(|c| (c.position, c.code.clone()));
+    let mut leaves: Vec<&lianxin_domain::reference::Category> =
+        dir.categories().filter(|c| c.leaf.is_some() && c.active).collect();
+    leaves.sort_by_key(|c| (c.position, c.code.clone()));
+    let top_of = |c: &lianxin_domain::reference::Category| {
+        let mut code = c.code.clone();
+        while let Some(p) = dir.category(&code).and_then(|x| x.parent.clone()) {
+            code = p;
+        }
+        code
+    };
+    tops.iter()
+        .map(|top| UnitGroup {
+            label: top.name.clone(),
+            code: top.code.to_string(),
+            units: leaves
+                .iter()
+                .filter(|l| top_of(l) == top.code)
+                .map(|l| {
+                    let parents = names.category_parents(&l.code);
+                    UnitOpt {
+                        code: l.code.to_string(),
+                        name: l.name.clone(),
+                        initials: initials(&format!("{parents}{}", l.name)),
+                    }
+                })
+                .collect(),
+        })
+        .filter(|g| !g.units.is_empty())
+        .collect()
+}
+
+/// Streets in use, grouped by district, for a picker.
+pub fn street_groups(dir: &Directory) -> Vec<UnitGroup> {
+    dir.jurisdictions()
+        .filter(|d| d.level == JurisdictionLevel::District && d.active)
+        .map(|d| UnitGroup {
+            label: d.name.clone(),
+            code: d.code.to_string(),
+            units: dir
+                .jurisdictions()
+                .filter(|s| s.level == JurisdictionLevel::Street && s.active && s.parent.as_ref() == Some(&d.code))
+                .map(|s| UnitOpt { code: s.code.to_string(), name: s.name.clone(), initials: initials(&s.name) })
+                .collect(),
+        })
+        .filter(|g| !g.units.is_empty())
+        .collect()
 }
 
 pub fn unit_groups(dir: &Directory, t: Tr) -> Vec<UnitGroup> {
@@ -249,7 +308,7 @@ pub fn unit_groups(dir: &Directory, t: Tr) -> Vec<UnitGroup> {
     for kind in [UnitKind::Department, UnitKind::District, UnitKind::Company] {
         let units: Vec<UnitOpt> = dir.units().filter(|u| u.kind == kind && u.active).map(opt).collect();
         if !units.is_empty() {
-            groups.push(UnitGroup { label: t.unit_kind(kind.as_str()), units });
+            groups.push(UnitGroup { label: t.unit_kind(kind.as_str()), code: String::new(), units });
         }
     }
     let districts: Vec<_> = dir.units().filter(|u| u.kind == UnitKind::District).collect();
@@ -263,6 +322,7 @@ pub fn unit_groups(dir: &Directory, t: Tr) -> Vec<UnitGroup> {
             let district_name = d.jurisdiction.as_ref().and_then(|j| dir.jurisdiction(j)).map(|j| j.name.clone());
             groups.push(UnitGroup {
                 label: format!("{} · {}", t.unit_kind("street"), district_name.unwrap_or_else(|| d.name.clone())),
+                code: String::new(),
                 units,
             });
         }
@@ -277,7 +337,7 @@ pub fn unit_groups(dir: &Directory, t: Tr) -> Vec<UnitGroup> {
         .map(opt)
         .collect();
     if !orphans.is_empty() {
-        groups.push(UnitGroup { label: t.unit_kind("street"), units: orphans });
+        groups.push(UnitGroup { label: t.unit_kind("street"), code: String::new(), units: orphans });
     }
     groups
 }
@@ -398,8 +458,43 @@ fn change_detail(t: Tr, names: &Names, cal: &Calendar, c: &Change) -> String {
         Change::ClosedAtIntake { kind, .. } => t.close_kind(kind.as_str()),
         Change::Urged { level, .. } => kv(t.s("f.level"), level.to_string()),
         Change::Merged { into } => kv(t.s("order.merged_into"), into.to_string()),
+        Change::Corrected { before, after, .. } => correction_detail(t, names, before, after).join(sep),
+        Change::ContactAdded { channel, caller, .. } => {
+            let mut parts = Vec::new();
+            if let Some(c) = channel {
+                parts.push(kv(t.s("order.channel"), t.channel(c.as_str()).to_owned()));
+            }
+            if caller.is_some() {
+                parts.push(t.s("contact.other_caller").to_owned());
+            }
+            parts.join(sep)
+        }
         _ => String::new(),
     }
+}
+
+/// "fact: before → after" for each corrected fact, and the time limit when it moved.
+fn correction_detail(t: Tr, names: &Names, before: &order::Correction, after: &order::Correction) -> Vec<String> {
+    let colon = if t.is_en() { ": " } else { "：" };
+    let change = |k: &str, b: String, a: String| format!("{k}{colon}{b} → {a}");
+    let mut parts = Vec::new();
+    if let (Some(b), Some(a)) = (&before.category, &after.category) {
+        parts.push(change(t.s("order.category"), names.category(b), names.category(a)));
+    }
+    if let (Some(b), Some(a)) = (before.request_type, after.request_type) {
+        parts.push(change(t.s("order.request_type"), t.request_type(b.as_str()), t.request_type(a.as_str())));
+    }
+    if let (Some(b), Some(a)) = (before.urgency, after.urgency) {
+        parts.push(change(t.s("order.urgency"), t.urgency(b.as_str()), t.urgency(a.as_str())));
+    }
+    if let (Some(b), Some(a)) = (&before.location, &after.location) {
+        let place = |l: &order::Location| match &l.address {
+            Some(addr) => format!("{} · {addr}", names.place(l)),
+            None => names.place(l),
+        };
+        parts.push(change(t.s("order.place"), place(b), place(a)));
+    }
+    parts
 }
 
 #[cfg(test)]
