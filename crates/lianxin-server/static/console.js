@@ -434,9 +434,11 @@
 
     // The answer is needed only to close at once.
     const resolution = $("#resolution");
-    $("#btn-close").addEventListener("click", () => { resolution.required = true; });
-    $("#btn-submit").addEventListener("click", () => { resolution.required = false; });
-    $("#btn-save").addEventListener("click", () => { resolution.required = false; });
+    const kind = $("#kind");
+    const closing = (on) => { resolution.required = on; kind.required = on; };
+    $("#btn-close").addEventListener("click", () => closing(true));
+    $("#btn-submit").addEventListener("click", () => closing(false));
+    $("#btn-save").addEventListener("click", () => closing(false));
 
     intake.addEventListener("submit", () => {
       // A typed but unpicked category or street takes its best match.
@@ -446,7 +448,7 @@
     intake.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
-        resolution.required = false;
+        closing(false);
         intake.requestSubmit($("#btn-submit"));
       }
     });

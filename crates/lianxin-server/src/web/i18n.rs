@@ -232,7 +232,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("f.resolution", "答复内容", "Answer"),
     ("f.kind", "办结方式", "Closed as"),
     ("f.lead_unit", "主办单位", "Lead unit"),
-    ("f.assisting_units", "协办单位（可多选，Ctrl+单击）", "Assisting units (several with Ctrl+click)"),
+    ("f.assisting_units", "协办单位（可多个，输入名称添加）", "Assisting units (type a name to add one)"),
     ("f.unit", "下级单位", "Sub-unit"),
     ("f.until", "延期至", "Extend until"),
     ("f.reply_content", "办理结果", "What was done"),

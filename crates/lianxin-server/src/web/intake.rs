@@ -148,7 +148,8 @@ impl Default for Values {
             title: String::new(),
             content: String::new(),
             resolution: String::new(),
-            kind: "answered".into(),
+            // How a call was closed is chosen, never preset: it is reported.
+            kind: String::new(),
         }
     }
 }
@@ -285,6 +286,22 @@ pub async fn submit(State(state): State<AppState>, posted: Posted) -> Response {
     let t = c.t();
     let then = posted.get("then").unwrap_or("submit").to_owned();
     let offset = state.calendar().utc_offset_minutes;
+    // Closing at once needs the answer and how it was closed, checked before anything is
+    // registered so that a refused close leaves no half-done order behind.
+    if then == "close" {
+        let mut missing = std::collections::BTreeMap::new();
+        for field in ["resolution", "kind"] {
+            if posted.get(field).is_none_or(|v| v.trim().is_empty()) {
+                missing.insert(field.to_owned(), "is required".to_owned());
+            }
+        }
+        if !missing.is_empty() {
+            let e = crate::error::ApiError::invalid(missing);
+            let values = Values::from_posted(&posted, &state.directory());
+            let eb = error_box(t, &e, None);
+            return html(e.status, &intake_page(&state, c, values, Some(eb)));
+        }
+    }
     let intake_fields: Vec<(String, String)> =
         posted.fields.iter().filter(|(k, _)| k != "resolution" && k != "kind").cloned().collect();
     let obj = forms::to_json(&intake_fields, offset);

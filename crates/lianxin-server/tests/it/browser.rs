@@ -299,6 +299,13 @@ async fn operator_registers_a_call_from_the_keyboard() {
         ui.el("#street-list li.active").await;
         ui.keys("#street-q", ENTER).await;
         ui.keys("#resolution", "厨余垃圾沥干水分后投放到绿色桶，每天 7–9 点、18–21 点定时投放。").await;
+        // How the call was closed is chosen, never preset: without it nothing is registered.
+        assert_eq!(ui.value("#kind").await, "", "no close kind is chosen in advance");
+        let before = app.order_count().await;
+        ui.click("#btn-close").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(app.order_count().await, before, "a close without its kind registers nothing");
+        ui.el("#kind").await.select_by_value("answered").await.unwrap();
         ui.click("#btn-close").await;
         let closed = ui.text("#done-number").await;
         let o = order_as(&app, &op, &closed).await;
@@ -349,9 +356,15 @@ async fn dispatcher_dispatches_to_the_suggested_unit() {
         ui.wait_path(&format!("/console/orders/{n}")).await;
         assert_eq!(ui.attr("#suggested-lead", "data-code").await, "d440106");
         assert_eq!(ui.value("#lead_unit").await, "d440106", "the suggestion is preselected");
-        // An assisting unit, found by typing in the unit filter.
-        ui.keys("input.unit-filter[data-for='assisting_units']", "供电").await;
-        ui.click("#assisting_units option[value='co-power']").await;
+        // A filter that matches nothing says so and leaves the chosen unit alone.
+        ui.keys("input.unit-filter[data-for='lead_unit']", "zzzq").await;
+        assert!(ui.text("#lead_unit-none").await.contains("没有匹配项"), "the filter says nothing matches");
+        assert_eq!(ui.value("#lead_unit").await, "d440106", "filtering never changes the chosen unit");
+        ui.el("input.unit-filter[data-for='lead_unit']").await.clear().await.unwrap();
+        // An assisting unit, picked by typing its name: a chip, not a Ctrl+click list.
+        ui.keys("#assisting_units-q", "供电").await;
+        ui.click("#assisting_units-list li[data-code='co-power']").await;
+        assert!(ui.text(".chip-list").await.contains("供电"), "the picked unit shows as a chip");
         ui.shot("06-dispatcher-order").await;
         ui.click("#btn-dispatch").await;
         ui.el("#flash").await;
@@ -598,6 +611,100 @@ async fn the_console_switches_to_english_and_back() {
         ui.click("#lang-switch").await;
         ui.wait_path("/console/orders?lang=zh").await;
         assert!(ui.text("h1").await.contains("工单查询"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewers_correction_shows_in_the_timeline_and_moves_the_deadline() {
+    with_browser(|app, ui| async move {
+        let s = team(&app).await;
+        let n = app.create(&s, sample_order()).await;
+        app.must(&n, "submit", &s.operator, json!({})).await;
+
+        ui.login("reviewer").await;
+        ui.goto(&format!("/console/orders/{n}")).await;
+        let before = ui.text("#order-limit").await;
+        assert!(before.contains("5个工作日"), "the streetlight's limit before dispatch: {before}");
+        ui.click("#correct-box summary").await;
+        // The form starts from the order's own values.
+        assert_eq!(ui.value("#correct-category").await, "urban.facilities.streetlight-out");
+        ui.keys("input.unit-filter[data-for='correct-category']", "井盖").await;
+        ui.el("#correct-category").await.select_by_value("urban.facilities.manhole-cover").await.unwrap();
+        ui.el("#correct-urgency").await.select_by_value("urgent").await.unwrap();
+        ui.keys("#correct-note", "实为井盖缺失").await;
+        ui.shot("20-reviewer-correction").await;
+        ui.click("#btn-correct").await;
+        ui.el("#flash").await;
+        assert_eq!(ui.status().await, "in_review", "a correction changes no status");
+        let tl = ui.text("#timeline tr.ev-correct").await;
+        assert!(tl.contains("路灯不亮 → 井盖缺失破损"), "before → after in the timeline: {tl}");
+        assert!(tl.contains("一般 → 紧急"), "{tl}");
+        assert!(tl.contains("实为井盖缺失"), "{tl}");
+        let after = ui.text("#order-limit").await;
+        assert!(after.contains("4个工作小时"), "the corrected category's urgent limit: {after}");
+        ui.shot("21-corrected-order").await;
+        // Dispatched Monday 10:00, the order is due within the day, not in 5 working days.
+        app.must(&n, "approve", &s.reviewer, json!({})).await;
+        app.must(&n, "dispatch", &s.dispatcher, json!({"lead_unit": "d440106"})).await;
+        ui.goto(&format!("/console/orders/{n}")).await;
+        assert!(ui.text("#order-deadline").await.contains("2026-11-23"), "{}", ui.text("#order-deadline").await);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_returned_order_suggests_another_unit_and_says_who_returned_it_and_why() {
+    with_browser(|app, ui| async move {
+        let s = team(&app).await;
+        let n = app.dispatched_order(&s, "d440106", &[]).await;
+        let h = app.login("handler.d440106").await;
+        app.must(&n, "return", &h, json!({"reason": "该路段属市政设施管护单位管辖"})).await;
+
+        ui.login("dispatcher").await;
+        ui.goto(&format!("/console/orders/{n}")).await;
+        let back = ui.text("#last-return").await;
+        assert!(back.contains("天河区人民政府") && back.contains("该路段属市政设施管护单位管辖"), "{back}");
+        if ui.has("#suggested-lead").await {
+            assert_ne!(ui.attr("#suggested-lead", "data-code").await, "d440106", "never the unit that returned it");
+        }
+        assert_ne!(ui.value("#lead_unit").await, "d440106", "the returning unit is not preselected");
+        ui.shot("22-returned-order-dispatch").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeat_call_added_from_the_warning_counts_as_a_repeat_contact_and_writes_no_order() {
+    with_browser(|app, ui| async move {
+        let s = team(&app).await;
+        let n = app.dispatched_order(&s, "d440106", &[]).await;
+        let kpis = || async {
+            let r = app.get("/api/v1/stats/kpis?from=2026-11-01&to=2026-12-31", &s.leader).await;
+            r.body["rows"][0]["kpis"]["counts"].clone()
+        };
+        let before = kpis().await;
+        let orders = app.order_count().await;
+
+        ui.login("operator").await;
+        ui.keys("#phone", "13800001234").await;
+        let warning = ui.text("#repeat-warning").await;
+        assert!(warning.contains(&n), "{warning}");
+        ui.keys("#content", "路灯还是不亮，催问进度。").await;
+        ui.shot("23-repeat-call-warning").await;
+        ui.click(&format!("#repeat-warning li[data-number='{n}'] button.add-contact")).await;
+        let done = ui.text("#done").await;
+        assert!(done.contains("已追加来电") && done.contains(&n), "{done}");
+        assert!(ui.path().await.starts_with("/console/intake"), "back on the intake screen");
+        assert_eq!(ui.attr("#phone", "value").await, "", "clean for the next call");
+        assert_eq!(app.order_count().await, orders, "no new order");
+        let events = app.events(&n, &s.operator).await;
+        assert_eq!(events.last().unwrap()["action"], "add_contact");
+        assert_eq!(events.last().unwrap()["comment"], "路灯还是不亮，催问进度。");
+        let after = kpis().await;
+        assert_eq!(after["repeat"].as_i64().unwrap(), before["repeat"].as_i64().unwrap() + 1);
+        assert_eq!(after["contacts"].as_i64().unwrap(), before["contacts"].as_i64().unwrap() + 1);
+        assert_eq!(after["registered"], before["registered"]);
     })
     .await;
 }

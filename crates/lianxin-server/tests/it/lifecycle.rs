@@ -993,3 +993,92 @@ async fn a_derived_title_is_what_the_caller_said_never_a_prompt_line() {
     assert_eq!(r.body["title"], "天河路1号，整段");
 }
 }
+
+/// Milliseconds of an RFC 3339 field.
+fn ms(v: &Value) -> i64 {
+    lianxin_domain::calendar::Calendar::parse_rfc3339(v.as_str().expect("a time")).expect("RFC 3339")
+}
+
+dual! {
+async fn a_correction_before_dispatch_is_one_event_with_before_and_after_and_the_deadline_follows_it() {
+    let app = spawn_app().await;
+    let s = app.staff().await;
+    let n = app.pending_order(&s, sample_order()).await;
+    let plain = app.pending_order(&s, sample_order()).await;
+    let fix = json!({"category": "urban.facilities.manhole-cover", "urgency": "urgent",
+                     "location": {"street": "440106002", "address": "员村二横路"}, "note": "实为井盖缺失"});
+    app.refused(&n, "correct", &s.operator, fix.clone(), StatusCode::FORBIDDEN, "forbidden_role").await;
+    app.refused(&n, "correct", &s.dispatcher, json!({"note": "x"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_values").await;
+    let same = json!({"category": "urban.facilities.streetlight-out", "urgency": "normal"});
+    app.refused(&n, "correct", &s.dispatcher, same, StatusCode::UNPROCESSABLE_ENTITY, "invalid_values").await;
+    app.refused(&n, "correct", &s.dispatcher, json!({"category": "urban.facilities"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_values").await;
+    assert_eq!(app.events(&n, &s.dispatcher).await.len(), 3, "refusals append nothing");
+
+    let o = app.must(&n, "correct", &s.dispatcher, fix).await;
+    assert_eq!(o["status"], "pending_dispatch", "a correction changes no status");
+    assert_eq!(o["category"], "urban.facilities.manhole-cover");
+    assert_eq!(o["urgency"], "urgent");
+    assert_eq!(o["location"]["street"], "440106002");
+    assert_eq!(o["location"]["address"], "员村二横路");
+    let events = app.events(&n, &s.dispatcher).await;
+    assert_eq!(events.len(), 4, "one event");
+    let last = &events[3];
+    assert_eq!((last["action"].as_str(), last["from_status"].as_str(), last["to_status"].as_str()),
+               (Some("correct"), Some("pending_dispatch"), Some("pending_dispatch")));
+    assert_eq!(last["comment"], "实为井盖缺失");
+    // Lists filter on the corrected facts.
+    let r = app.get("/api/v1/orders?category=urban.facilities.manhole-cover", &s.dispatcher).await;
+    let found: Vec<&str> = r.body["items"].as_array().unwrap().iter().filter_map(|o| o["number"].as_str()).collect();
+    assert!(found.contains(&n.as_str()), "{found:?}");
+    // Dispatched at the same moment: the corrected order's limit is the manhole's urgent
+    // 4 working hours, the other's the streetlight's 5 working days.
+    let a = app.must(&n, "dispatch", &s.dispatcher, json!({"lead_unit": "d440106"})).await;
+    let b = app.must(&plain, "dispatch", &s.dispatcher, json!({"lead_unit": "d440106"})).await;
+    let (da, db) = (ms(&a["deadline"]), ms(&b["deadline"]));
+    assert!(da < db, "corrected {} vs plain {}", a["deadline"], b["deadline"]);
+    assert!(da - ms(&a["updated_at"]) <= 3 * 86_400_000, "4 working hours end within 3 days: {}", a["deadline"]);
+    // After dispatch there is nothing left to correct.
+    app.refused(&n, "correct", &s.dispatcher, json!({"urgency": "normal"}), StatusCode::CONFLICT, "illegal_transition").await;
+}
+}
+
+dual! {
+async fn a_repeat_call_added_to_an_open_order_counts_as_a_repeat_contact_and_writes_no_order() {
+    let app = spawn_app().await;
+    let s = app.staff().await;
+    let n = app.dispatched_order(&s, "d440106", &[]).await;
+    let kpis = || async {
+        let r = app.get("/api/v1/stats/kpis?from=2026-11-01&to=2026-12-31", &s.leader).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        r.body["rows"][0]["kpis"].clone()
+    };
+    let before = kpis().await;
+    let orders = app.order_count().await;
+    let call = json!({"content": "居民再次来电：路灯仍未修好。", "channel": "phone"});
+    app.refused(&n, "add_contact", &s.dispatcher, call.clone(), StatusCode::FORBIDDEN, "forbidden_role").await;
+    app.refused(&n, "add_contact", &s.operator, json!({"channel": "phone"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_values").await;
+    let o = app.must(&n, "add_contact", &s.operator, call).await;
+    assert_eq!(o["status"], "dispatched");
+    assert_eq!(app.order_count().await, orders, "no new order");
+    let events = app.events(&n, &s.operator).await;
+    let last = events.last().unwrap();
+    assert_eq!((last["action"].as_str(), last["comment"].as_str()), (Some("add_contact"), Some("居民再次来电：路灯仍未修好。")));
+    let after = kpis().await;
+    let count = |k: &Value, c: &str| k["counts"][c].as_i64().unwrap_or(0);
+    assert_eq!(count(&after, "registered"), count(&before, "registered"));
+    assert_eq!(count(&after, "contacts"), count(&before, "contacts") + 1);
+    assert_eq!(count(&after, "repeat"), count(&before, "repeat") + 1);
+    let rate = after["repeat_contact_rate"].as_f64().unwrap();
+    let want = count(&after, "repeat") as f64 / count(&after, "contacts") as f64;
+    assert!((rate - want).abs() < 1e-9, "{rate} vs {want}");
+    // The lead unit hears the resident pressed again.
+    let h = app.login("handler.d440106").await;
+    let r = app.get("/api/v1/notifications", &h).await;
+    let kinds: Vec<&str> = r.body["items"].as_array().map(|a| a.iter().filter_map(|x| x["kind"].as_str()).collect()).unwrap_or_default();
+    assert!(kinds.contains(&"contact"), "{:?}", r.body);
+    // A closed order takes no more contacts: that is a new order.
+    let hc = app.login("handler.city-urban").await;
+    let closed = app.closed_order(&s, "city-urban", &hc).await;
+    app.refused(&closed, "add_contact", &s.operator, json!({"content": "又来电"}), StatusCode::CONFLICT, "illegal_transition").await;
+}
+}
