@@ -70,7 +70,7 @@ fn parse_intake(obj: &Map<String, Value>) -> Result<Intake, ApiError> {
     let caller = parse_caller(&f, true, &mut errs);
     // A place is optional: a consultation or a city-wide matter has no street, and a
     // district may stand alone.
-    let location = parse_location(&f, &mut errs).unwrap_or_else(Location::default);
+    let location = parse_location(&f, &mut errs).unwrap_or_default();
     if !errs.is_empty() {
         return Err(ApiError::invalid(errs.into_map()));
     }

@@ -7,6 +7,7 @@
 //! an HttpOnly, SameSite=Strict cookie; every form carries a per-session CSRF token.
 
 mod admin;
+mod batch;
 mod forms;
 mod i18n;
 mod intake;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/registered", get(queues::registered))
         .route("/console/review", get(queues::review))
         .route("/console/dispatch", get(queues::dispatch))
+        .route("/console/dispatch/batch", post(batch::dispatch))
         .route("/console/inbox", get(queues::inbox))
         .route("/console/callback", get(queues::callback))
         .route("/console/supervise", get(queues::supervise))
