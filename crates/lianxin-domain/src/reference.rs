@@ -105,6 +105,10 @@ pub struct CategorySpec {
     /// The questions to ask at intake.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prompts: Vec<String>,
+    /// Other words callers use for this matter (吵, 广场舞 for noise): the intake's category
+    /// search finds the category by them too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
 }
 
 /// What a leaf category carries beyond its name, with inheritance resolved.

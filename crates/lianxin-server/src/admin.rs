@@ -148,6 +148,7 @@ pub fn item_object(state: &AppState, kind: Kind, code: &str) -> Option<Map<Strin
             m.insert("limit_emergency".into(), opt(l.emergency.map(|x| x.to_string())));
             m.insert("request_type".into(), opt(c.spec.request_type.map(|x| x.to_string())));
             m.insert("prompts".into(), Value::Array(c.spec.prompts.iter().map(|p| text(p)).collect()));
+            m.insert("keywords".into(), Value::Array(c.spec.keywords.iter().map(|p| text(p)).collect()));
             m.insert("active".into(), Value::Bool(c.active));
         }
         Kind::Routes | Kind::Users | Kind::Orders => return None,

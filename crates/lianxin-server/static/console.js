@@ -230,12 +230,21 @@
         if (el && el.scrollIntoView) el.scrollIntoView({ block: "nearest" });
       } else input.removeAttribute("aria-activedescendant");
     }
+    const none = document.createElement("p");
+    none.className = "filter-none";
+    none.id = list.id + "-none";
+    none.setAttribute("role", "status");
+    none.hidden = true;
+    none.textContent = root.dataset.none || "";
+    list.after(none);
     function search() {
-      shown = opts.search(input.value.trim().toLowerCase());
+      const q = input.value.trim().toLowerCase();
+      shown = opts.search(q);
       active = shown.length ? 0 : -1;
+      none.hidden = !q || shown.length > 0 || !none.textContent;
       render();
     }
-    function close() { shown = []; active = -1; render(); }
+    function close() { shown = []; active = -1; none.hidden = true; render(); }
     function pick(it, advance) {
       hidden.value = it.c;
       input.value = opts.label(it);
@@ -362,8 +371,9 @@
     urgency.addEventListener("change", () => { if (current) showCategory(current); });
 
     const catBox = combo($("#cat-combo"), {
+      // The name first, then its initials and path, then the words callers use (吵 → 噪音).
       search: (q) => q ? best(cats, q, (c) => [
-        { v: c.n }, { v: c.i, contains: false }, { v: c.p + c.n }, { v: c.pi + c.i, contains: false }, { v: c.c },
+        { v: c.n }, { v: c.i, contains: false }, { v: c.p + c.n }, { v: c.pi + c.i, contains: false }, { v: c.k }, { v: c.c },
       ], 12) : [],
       name: (c) => c.n,
       context: (c) => c.p,

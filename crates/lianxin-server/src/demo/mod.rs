@@ -59,6 +59,8 @@ struct CNode {
     #[serde(default)]
     prompts: Vec<String>,
     #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
     samples: Vec<String>,
 }
 
@@ -157,6 +159,7 @@ pub fn city() -> anyhow::Result<City> {
                     emergency: limit("emergency")?,
                 },
                 prompts: n.prompts.clone(),
+                keywords: n.keywords.clone(),
             }
         } else {
             CategorySpec::default()

@@ -77,6 +77,7 @@ impl Kind {
                 "limit_emergency",
                 "request_type",
                 "prompts",
+                "keywords",
                 "active",
             ],
             Kind::Routes => &["category", "jurisdiction", "unit"],
@@ -287,6 +288,13 @@ fn parse_categories(rows: &[Row]) -> Result<Vec<(usize, Category)>, Vec<RowError
         if prompts.iter().any(|p| p.chars().count() > 200) {
             e.add(r, "prompts", "each prompt must be at most 200 characters");
         }
+        let keywords: Vec<String> = r
+            .get("keywords")
+            .map(|p| p.split('|').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default();
+        if keywords.iter().any(|k| k.chars().count() > 50) {
+            e.add(r, "keywords", "each keyword must be at most 50 characters");
+        }
         let active = e.cell(r, "active", flag).unwrap_or(true);
         if let (Some(code), Some(name)) = (code, name) {
             out.push((
@@ -296,7 +304,7 @@ fn parse_categories(rows: &[Row]) -> Result<Vec<(usize, Category)>, Vec<RowError
                     name,
                     parent,
                     position: 0,
-                    spec: CategorySpec { request_type, time_limits, prompts },
+                    spec: CategorySpec { request_type, time_limits, prompts, keywords },
                     active,
                     leaf: None,
                 },
@@ -510,7 +518,7 @@ fn category_json(c: &Category) -> serde_json::Value {
     serde_json::json!({"code": c.code, "name": c.name, "parent": c.parent,
         "limit_normal": c.spec.time_limits.normal, "limit_urgent": c.spec.time_limits.urgent,
         "limit_emergency": c.spec.time_limits.emergency, "request_type": c.spec.request_type,
-        "prompts": c.spec.prompts, "active": c.active})
+        "prompts": c.spec.prompts, "keywords": c.spec.keywords, "active": c.active})
 }
 
 fn route_code(r: &RouteRule) -> String {
@@ -813,6 +821,7 @@ pub async fn export(
                         s(c.spec.time_limits.emergency),
                         s(c.spec.request_type),
                         c.spec.prompts.join("|"),
+                        c.spec.keywords.join("|"),
                         c.active.to_string(),
                     ]
                 })

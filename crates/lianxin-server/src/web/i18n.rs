@@ -141,6 +141,12 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("intake.district_any", "（全市，不限区）", "(whole city)"),
     ("intake.street", "街道（可不填）", "Street (optional)"),
     ("intake.street_ph", "输入街道名或拼音首字母", "Type a street name or pinyin initials"),
+    (
+        "intake.category_none",
+        "没有匹配的分类：换个说法试试（如「噪音」「路灯」），或按上级分类查找",
+        "No category matches: try another word (noise, streetlight) or a broader group",
+    ),
+    ("intake.street_none", "没有匹配的街道：换个名称或拼音首字母", "No street matches: try another name or initials"),
     ("intake.address", "详细地址", "Address"),
     ("intake.title_field", "标题（可空，自动取内容首句）", "Title (optional, taken from the content)"),
     ("intake.content", "诉求内容", "What the caller says"),
@@ -456,6 +462,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("adm.f.limit_emergency", "办理时限（特急）", "Time limit (emergency)"),
     ("adm.f.request_type", "默认诉求类型", "Default request type"),
     ("adm.f.prompts", "登记要点（每行一条）", "Intake prompts (one per line)"),
+    ("adm.f.keywords", "俗称与同义词（每行一个）", "Other words callers use (one per line)"),
     ("adm.f.category", "分类", "Category"),
     ("adm.f.unit", "单位", "Unit"),
     ("adm.f.username", "用户名", "Username"),
@@ -477,6 +484,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "adm.hint.prompts",
         "受理时提示话务员询问的问题，每行一条；留空则继承上级。",
         "Questions the operator asks at intake, one per line; empty inherits the parent's.",
+    ),
+    (
+        "adm.hint.keywords",
+        "来电人常说的词，如噪音类填「吵」「广场舞」：受理时搜这些词也能找到本分类。",
+        "Words callers say (noise: \"loud\", \"square dancing\"): the intake's search finds this category by them.",
     ),
     ("adm.hint.route_category", "选分类组则适用于组内所有具体分类。", "A group applies to all its leaf categories."),
     (

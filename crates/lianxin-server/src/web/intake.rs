@@ -35,6 +35,8 @@ struct CatJson {
     l: [String; 3],
     /// prompts for the operator
     pr: Vec<String>,
+    /// other words callers use for it, space-separated
+    k: String,
 }
 
 /// A street as the picker's script sees it.
@@ -77,6 +79,7 @@ fn categories_json(dir: &Directory, t: Tr) -> String {
                     t.limit(leaf.time_limits.emergency),
                 ],
                 pr: leaf.prompts.clone(),
+                k: c.spec.keywords.join(" ").to_lowercase(),
             })
         })
         .collect();

@@ -708,3 +708,25 @@ async fn a_repeat_call_added_from_the_warning_counts_as_a_repeat_contact_and_wri
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn category_search_understands_callers_words_and_says_when_nothing_matches() {
+    with_browser(|_app, ui| async move {
+        ui.login("operator").await;
+        // Colloquial words find the category: 吵 and 广场舞 are noise.
+        for word in ["吵", "广场舞"] {
+            ui.el("#cat-q").await.clear().await.unwrap();
+            ui.keys("#cat-q", word).await;
+            let list = ui.text("#cat-list").await;
+            assert!(list.contains("社会生活噪音扰民"), "{word}: {list}");
+        }
+        ui.keys("#cat-q", ENTER).await;
+        assert_eq!(ui.value("#category").await, "urban.order.social-noise");
+        // A word nothing answers to says so.
+        ui.el("#cat-q").await.clear().await.unwrap();
+        ui.keys("#cat-q", "qqxxzz").await;
+        assert!(ui.text("#cat-list-none").await.contains("没有匹配的分类"), "the search says nothing matches");
+        ui.shot("24-category-no-match").await;
+    })
+    .await;
+}

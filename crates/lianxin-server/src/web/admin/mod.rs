@@ -359,6 +359,7 @@ fn column_rank(k: &str) -> (usize, String) {
         "limit_emergency",
         "request_type",
         "prompts",
+        "keywords",
         "active",
         "has_password",
     ];

@@ -295,6 +295,7 @@ fn fields(
             types.extend(RequestType::ALL.iter().map(|r| Opt::new(r.as_str(), t.request_type(r.as_str()))));
             out.push(f("request_type", "select").options(types));
             out.push(f("prompts", "textarea").hint(t.s("adm.hint.prompts")));
+            out.push(f("keywords", "textarea").hint(t.s("adm.hint.keywords")));
         }
         _ => {}
     }
@@ -331,13 +332,13 @@ fn stored_values(item: &Map<String, Value>) -> BTreeMap<String, String> {
 }
 
 /// The posted form as the item object `admin::save_item` reads: every column of `kind`
-/// as text (empty = not given), the prompts one per line.
+/// as text (empty = not given), the prompts and keywords one per line.
 fn item_from_form(kind: Kind, posted: &Posted, code: Option<&str>) -> Map<String, Value> {
     let mut m = Map::new();
     for col in kind.columns() {
         let v = posted.get(col).unwrap_or("").trim();
         let value = match *col {
-            "prompts" => Value::Array(
+            "prompts" | "keywords" => Value::Array(
                 v.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| Value::String(l.to_owned())).collect(),
             ),
             "active" if v.is_empty() => continue,
