@@ -35,10 +35,28 @@
     window.location.href = tr.dataset.href;
   });
 
-  // A refused form: focus the first field the server named.
+  // A refused form: each message also next to its field, and the first field focused.
   const errorBox = $("#error-box[data-fields]");
   if (errorBox && errorBox.dataset.fields) {
     const scope = (errorBox.dataset.form && document.getElementById(errorBox.dataset.form)) || document;
+    $$(".inline-error", errorBox).forEach((span) => {
+      const name = (span.dataset.field || "").replace(/"/g, "");
+      let el = scope.querySelector('[name="' + name + '"]');
+      if (el && el.type === "hidden") {
+        const combo = el.closest(".combo");
+        el = combo ? $("input[role=combobox]", combo) : null;
+      }
+      if (!el) return;
+      const id = "err-" + name.replace(/[^a-z0-9_-]/gi, "-");
+      const msg = document.createElement("p");
+      msg.className = "field-error";
+      msg.id = id;
+      msg.textContent = span.textContent;
+      const anchor = el.closest("label") || el.closest("fieldset") || el;
+      anchor.after(msg);
+      el.setAttribute("aria-invalid", "true");
+      el.setAttribute("aria-describedby", id);
+    });
     for (const name of errorBox.dataset.fields.split(",")) {
       let el = scope.querySelector('[name="' + name.replace(/"/g, "") + '"]');
       if (el && el.type === "hidden") {

@@ -26,9 +26,11 @@ fn boolean(v: &str) -> Value {
     }
 }
 
-/// A `datetime-local` value (`2026-11-30T17:30`) in the calendar's offset (`+08:00`).
+/// A local date-time (`2026-11-30T17:30` or `2026-11-30 17:30`) in the calendar's offset
+/// (`+08:00`).
 fn time(v: &str, offset_minutes: i32) -> Value {
-    let v = v.trim();
+    let v = v.trim().replacen(' ', "T", 1);
+    let v = v.as_str();
     let has_offset = v.ends_with('Z') || v.get(19..).is_some_and(|tail| tail.contains(['+', '-']));
     if has_offset {
         return Value::String(v.to_owned());
@@ -115,7 +117,7 @@ mod tests {
                 ("assisting_units", "co-power"),
                 ("assisting_units", "city-urban"),
                 ("version", "4"),
-                ("until", "2026-11-30T17:30"),
+                ("until", "2026-11-30 17:30"),
                 ("solved", "false"),
                 ("level", "x"),
             ]),

@@ -295,6 +295,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "The resident called again about this matter: counted as a repeat contact, no new order.",
     ),
     ("f.correct_note", "更正说明", "Why (optional)"),
+    (
+        "f.datetime_hint",
+        "格式：年-月-日 时:分，如 2026-11-30 17:30",
+        "As year-month-day hour:minute, e.g. 2026-11-30 17:30",
+    ),
     ("f.contact_content", "本次来电内容", "What the caller said this time"),
     ("contact.other_caller", "另一来电人", "another caller"),
     ("common.filter_categories", "输入分类名称或拼音首字母筛选", "Type a category name to filter"),

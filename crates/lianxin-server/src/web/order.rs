@@ -388,7 +388,10 @@ async fn order_page(
         .filter(|_| order.status == Status::PendingDispatch)
         .unwrap_or_default();
     let cal = state.calendar();
-    let ext_default = fmt_input(&cal, order.deadline.unwrap_or(state.now()).max(state.now()) + 3 * 86_400_000);
+    // Typed as the console writes times (`2026-11-30 17:30`): a browser's date picker speaks
+    // the browser's language, not the console's.
+    let ext_default =
+        fmt_input(&cal, order.deadline.unwrap_or(state.now()).max(state.now()) + 3 * 86_400_000).replacen('T', " ", 1);
     let mut p = page_for(state, c, &format!("{} {}", t.s("order.title"), order.number));
     p.flash = flash;
     let (posted_action, posted) = match refused {

@@ -30,6 +30,8 @@ pub struct ErrorBox {
     pub fields: Vec<(String, String)>,
     /// The API names of the fields, for the page to focus the first.
     pub keys: String,
+    /// Each field's API name and message, which the page shows next to the field itself.
+    pub inline: Vec<(String, String)>,
     /// The id of the form the error is about, if any.
     pub form: String,
     pub code: String,
@@ -159,12 +161,17 @@ pub fn error_box(t: Tr, e: &ApiError, context: Option<(&str, &str)>) -> ErrorBox
         .map(|f| f.iter().map(|(k, v)| (t.field(k), t.field_message(v))).collect())
         .unwrap_or_default();
     let keys = e.fields.as_ref().map(|f| f.keys().cloned().collect::<Vec<_>>().join(",")).unwrap_or_default();
+    let inline =
+        e.fields.as_ref().map(|f| f.iter().map(|(k, v)| (k.clone(), t.field_message(v))).collect()).unwrap_or_default();
+    // A missing order is said in the page's language; the API's English adds nothing.
+    let detail = if e.code == "not_found" { String::new() } else { e.message.clone() };
     ErrorBox {
         title: t.s("err.title").to_owned(),
         message,
-        detail: e.message.clone(),
+        detail,
         fields,
         keys,
+        inline,
         form: String::new(),
         code: e.code.to_owned(),
     }

@@ -627,8 +627,14 @@ async fn a_reviewers_correction_shows_in_the_timeline_and_moves_the_deadline() {
         let before = ui.text("#order-limit").await;
         assert!(before.contains("5个工作日"), "the streetlight's limit before dispatch: {before}");
         ui.click("#correct-box summary").await;
-        // The form starts from the order's own values.
+        // The form starts from the order's own values; saving them unchanged is refused, and
+        // the message stands next to the field it is about, in the page's language.
         assert_eq!(ui.value("#correct-category").await, "urban.facilities.streetlight-out");
+        ui.click("#btn-correct").await;
+        let msg = ui.text("#act-correct .field-error").await;
+        assert!(msg.contains("没有需要更正的内容"), "{msg}");
+        assert_eq!(ui.attr("#correct-category", "aria-invalid").await, "true");
+        assert_eq!(app.events(&n, &s.reviewer).await.len(), 2, "nothing was recorded");
         ui.keys("input.unit-filter[data-for='correct-category']", "井盖").await;
         ui.el("#correct-category").await.select_by_value("urban.facilities.manhole-cover").await.unwrap();
         ui.el("#correct-urgency").await.select_by_value("urgent").await.unwrap();
