@@ -110,6 +110,7 @@ fn leaves_inherit_limits_request_type_and_prompts_from_the_nearest_group_then_th
             request_type: Some(RequestType::Help),
             time_limits: PartialLimits { normal: Some(TimeLimit::WorkingDays(3)), ..Default::default() },
             prompts: vec!["在哪里".into()],
+            keywords: Vec::new(),
         };
         cats.push(Category {
             code: category("urban.dust"),

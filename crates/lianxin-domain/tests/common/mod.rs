@@ -104,6 +104,7 @@ pub fn directory_with(water_outage: bool) -> Directory {
         request_type: Some(request_type),
         time_limits: PartialLimits { normal: Some(l.normal), urgent: Some(l.urgent), emergency: Some(l.emergency) },
         prompts,
+        keywords: Vec::new(),
     };
     let cat = |code: &str, name: &str, parent: Option<&str>, position: i64, spec: CategorySpec| Category {
         code: category(code),
