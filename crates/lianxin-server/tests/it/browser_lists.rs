@@ -296,8 +296,8 @@ async fn every_queue_fits_a_1440_pixel_window() {
             ui.login(user).await;
             ui.goto(path).await;
             ui.el("section.queue").await;
-            assert_fits(&ui, path).await;
             ui.shot(shot).await;
+            assert_fits(&ui, path).await;
             ui.logout().await;
         }
     })
