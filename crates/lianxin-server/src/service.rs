@@ -13,7 +13,7 @@ use lianxin_domain::lifecycle::{self, authorize, authorize_register};
 use lianxin_domain::order::{Caller, Intake, Location};
 use lianxin_domain::scope::{Scope, scope_of};
 use lianxin_domain::*;
-use lianxin_store::{ActError, AuditEntry, OrderFilter, OrderPage, StoredEvent};
+use lianxin_store::{ActError, AuditEntry, OrderFilter, OrderPage, OrderSort, StoredEvent};
 use serde_json::{Map, Value};
 
 fn act_error(e: ActError<ApiError>, number: &str) -> ApiError {
@@ -257,8 +257,50 @@ pub async fn caller_orders(
     let (mut filter, cursor, limit) = parse_filter(&paging, &dir)?;
     filter.phone = Some(phone.normalized());
     let scope = scope_of(&user.actor, &dir);
-    filter.hide_confidential = !matches!(scope, Scope::All);
+    by_phone_within(&mut filter, &scope);
     Ok(state.store().list_orders(&scope, &filter, cursor.as_deref(), limit).await?)
+}
+
+/// A lookup by phone number within `scope`: outside the hotline-wide scope (a handling
+/// unit, a district) it never finds a confidential caller's orders.
+fn by_phone_within(filter: &mut OrderFilter, scope: &Scope) {
+    if filter.phone.is_some() && !matches!(scope, Scope::All) {
+        filter.hide_confidential = true;
+    }
+}
+
+/// Rows of a page of the console's lists.
+pub const PAGE_ROWS: i64 = 50;
+
+/// One page of a list with the true number of orders it holds.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub items: Vec<Order>,
+    /// Every order within scope that matches, not only those on the page.
+    pub total: i64,
+    /// The page shown, from 1 (a page past the end shows the last).
+    pub page: i64,
+    pub pages: i64,
+}
+
+/// Page `page` (from 1, [`PAGE_ROWS`] a page) of the orders within the user's scope that
+/// match `filter`, in `sort` order, with their total. A filter by phone is scoped as
+/// [`caller_orders`] is.
+pub async fn listed(
+    state: &AppState,
+    user: &CurrentUser,
+    mut filter: OrderFilter,
+    sort: OrderSort,
+    page: i64,
+) -> Result<Listed, ApiError> {
+    let scope = scope_of(&user.actor, &state.directory());
+    by_phone_within(&mut filter, &scope);
+    let store = state.store();
+    let total = store.count_orders(&scope, &filter).await?;
+    let pages = ((total + PAGE_ROWS - 1) / PAGE_ROWS).max(1);
+    let page = page.clamp(1, pages);
+    let items = store.page_orders(&scope, &filter, sort, (page - 1) * PAGE_ROWS, PAGE_ROWS).await?;
+    Ok(Listed { items, total, page, pages })
 }
 
 /// Builds the command of `action` from its body.
@@ -442,6 +484,10 @@ pub enum Queue {
     Qa,
     /// Every order being handled (dispatched or in progress).
     Handled,
+    /// Being handled, neither overdue nor at risk (green).
+    OnTime,
+    /// Being handled, overdue or at risk (red or yellow).
+    Marked,
 }
 
 impl Queue {
@@ -455,7 +501,8 @@ impl Queue {
         }
     }
 
-    fn filter(self, state: &AppState) -> OrderFilter {
+    /// The store filter of the queue at the server's current time.
+    pub fn filter(self, state: &AppState) -> OrderFilter {
         let now = state.now();
         let mut f = OrderFilter::default();
         match self {
@@ -463,6 +510,8 @@ impl Queue {
             Queue::AtRisk => f.at_risk_at = Some(now),
             Queue::Qa => f.qa = Some(QaResult::Pending),
             Queue::Handled => f.statuses = vec![Status::Dispatched, Status::InProgress],
+            Queue::OnTime => f.on_time_at = Some(now),
+            Queue::Marked => f.marked_at = Some(now),
         }
         f
     }

@@ -20,7 +20,7 @@ pub use copy::CopyReport;
 pub use error::StoreError;
 pub use logins::{LoginAttempt, LoginFilter, LoginOutcome, LoginRecord, NewSession};
 pub use notify::Notification;
-pub use orders::{ActError, OrderFilter, OrderPage, StoredEvent};
+pub use orders::{ActError, OrderFilter, OrderPage, OrderSort, StoredEvent};
 pub use reference::{AdminChange, ReferenceWrite};
 pub use rollup::Grouping;
 pub use scan::Progress;

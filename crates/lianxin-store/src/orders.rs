@@ -41,6 +41,38 @@ pub struct OrderFilter {
     pub at_risk_at: Option<Millis>,
     /// Only orders whose QA sample stands so.
     pub qa: Option<QaResult>,
+    /// Only orders being handled that are neither overdue nor at risk at this time.
+    pub on_time_at: Option<Millis>,
+    /// Only orders being handled that are overdue or at risk at this time.
+    pub marked_at: Option<Millis>,
+    /// Only orders whose number starts with these digits.
+    pub number_prefix: Option<String>,
+    /// Only orders whose address contains this text (letters compared case-blind).
+    pub address: Option<String>,
+    /// Only orders led by this unit.
+    pub lead_unit: Option<UnitCode>,
+    /// Only orders not led by this unit (another unit, or none).
+    pub not_lead_unit: Option<UnitCode>,
+    /// Only orders with an extension request awaiting a decision.
+    pub extension_pending: bool,
+}
+
+/// The order in which a page of orders is read; every one ends with the order number, so
+/// pages never overlap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderSort {
+    /// Newest first (the API's lists).
+    Newest,
+    /// Most urgent first, then oldest first: the order intake, review and dispatch work in.
+    Urgency,
+    /// Waiting to be signed for first, then by deadline (soonest first, none last).
+    SignThenDeadline,
+    /// Oldest reply first (the callback queue).
+    OldestReply,
+    /// Oldest extension request first.
+    OldestExtension,
+    /// Overdue, then at risk, then within the limit at this time; each by deadline.
+    Supervision(Millis),
 }
 
 /// One page of orders, newest first.
@@ -177,8 +209,9 @@ pub(crate) async fn insert_order_row(
     sqlx::query(
         "INSERT INTO orders (number, status, channel, request_type, category, urgency, caller_phone, confidential, \
          street, district, lead_unit, deadline, sign_deadline, created_at, updated_at, closed_at, version, last_hash, data, \
-         dispatched_at, callback_deadline, warn_level, qa_status, warn_at, source_ref) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+         dispatched_at, callback_deadline, warn_level, qa_status, warn_at, source_ref, address, replied_at, extension_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, \
+         $26, $27, $28)",
     )
     .bind(o.number.as_str())
     .bind(o.status.as_str())
@@ -197,7 +230,7 @@ pub(crate) async fn insert_order_row(
     .bind(o.updated_at)
     .bind(o.closed_at)
     .bind(o.version)
-        .bind(last_hash)
+    .bind(last_hash)
     .bind(data)
     .bind(o.dispatched_at)
     .bind(o.callback_deadline)
@@ -205,9 +238,27 @@ pub(crate) async fn insert_order_row(
     .bind(qa_status(o))
     .bind(o.yellow_at(75))
     .bind(o.source_ref.clone())
+    .bind(address(o))
+    .bind(replied_at(o))
+    .bind(extension_at(o))
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The `address` column: the caller's address as given, `None` when there is none.
+pub(crate) fn address(o: &Order) -> Option<String> {
+    o.intake.location.address.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned)
+}
+
+/// The `replied_at` column: when the current reply was given.
+pub(crate) fn replied_at(o: &Order) -> Option<Millis> {
+    o.reply.as_ref().map(|r| r.at)
+}
+
+/// The `extension_at` column: when the pending extension was requested, `None` when none is.
+pub(crate) fn extension_at(o: &Order) -> Option<Millis> {
+    o.pending_extension.as_ref().map(|e| e.requested_at)
 }
 
 /// The `warn_level` column: the warning given for the current deadline.
@@ -328,6 +379,45 @@ impl Store {
             None
         };
         Ok(OrderPage { items, next_cursor })
+    }
+
+    /// Up to `limit` orders within `scope` matching `filter` in `sort` order, after the
+    /// first `offset`. The console's queues page this way: their orders are sorted by
+    /// urgency, deadline or age rather than by number, and a queue's length bounds the
+    /// offset.
+    pub async fn page_orders(
+        &self,
+        scope: &Scope,
+        filter: &OrderFilter,
+        sort: OrderSort,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Order>, StoreError> {
+        let mut q = Sql::new("SELECT o.data, o.last_hash FROM orders o WHERE 1 = 1");
+        push_filter(&mut q, scope, filter);
+        q.push(" ORDER BY ");
+        match sort {
+            OrderSort::Newest => q.push("o.number DESC"),
+            OrderSort::Urgency => q.push(
+                "CASE o.urgency WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END, o.created_at, o.number",
+            ),
+            OrderSort::SignThenDeadline => q.push(
+                "CASE WHEN o.status = 'dispatched' THEN 0 ELSE 1 END, \
+                 CASE WHEN o.deadline IS NULL THEN 1 ELSE 0 END, o.deadline, o.number",
+            ),
+            OrderSort::OldestReply => q.push("CASE WHEN o.replied_at IS NULL THEN 1 ELSE 0 END, o.replied_at, o.number"),
+            OrderSort::OldestExtension => {
+                q.push("CASE WHEN o.extension_at IS NULL THEN 1 ELSE 0 END, o.extension_at, o.number")
+            }
+            OrderSort::Supervision(now) => {
+                q.push("CASE WHEN o.deadline <= ").int(now);
+                q.push(" THEN 0 WHEN o.warn_at <= ").int(now);
+                q.push(" THEN 1 ELSE 2 END, CASE WHEN o.deadline IS NULL THEN 1 ELSE 0 END, o.deadline, o.number")
+            }
+        };
+        q.push(" LIMIT ").int(limit.max(0)).push(" OFFSET ").int(offset.max(0));
+        let rows = q.query().fetch_all(&self.pool).await?;
+        rows.iter().map(|r| order_from_row(r).map(|(o, _)| o)).collect()
     }
 
     /// How many orders within `scope` match `filter`.
@@ -472,7 +562,7 @@ pub(crate) async fn insert_order_rows<'a>(
     let mut q = Sql::for_backend(
         "INSERT INTO orders (number, status, channel, request_type, category, urgency, caller_phone, confidential, \
          street, district, lead_unit, deadline, sign_deadline, created_at, updated_at, closed_at, version, last_hash, data, \
-         dispatched_at, callback_deadline, warn_level, qa_status, warn_at, source_ref) VALUES ",
+         dispatched_at, callback_deadline, warn_level, qa_status, warn_at, source_ref, address, replied_at, extension_at) VALUES ",
         backend,
     );
     for (i, (o, h)) in rows.enumerate() {
@@ -492,7 +582,8 @@ pub(crate) async fn insert_order_rows<'a>(
         q.int(o.updated_at).push(", ").opt_int(o.closed_at).push(", ").int(o.version).push(", ").text(h).push(", ");
         q.text(data).push(", ").opt_int(o.dispatched_at).push(", ").opt_int(o.callback_deadline).push(", ");
         q.int(warn_level(o)).push(", ").opt_text(qa_status(o)).push(", ").opt_int(o.yellow_at(75)).push(", ");
-        q.opt_text(o.source_ref.clone()).push(")");
+        q.opt_text(o.source_ref.clone()).push(", ").opt_text(address(o)).push(", ");
+        q.opt_int(replied_at(o)).push(", ").opt_int(extension_at(o)).push(")");
     }
     q.query().execute(&mut **tx).await?;
     Ok(())
@@ -697,6 +788,60 @@ fn push_filter(q: &mut Sql, scope: &Scope, filter: &OrderFilter) {
     if let Some(qa) = filter.qa {
         q.push(" AND o.qa_status = ").text(qa.as_str());
     }
+    // Within the limit: the complement of overdue and at risk among the orders handled
+    // (a missing deadline or yellow point has not passed).
+    if let Some(now) = filter.on_time_at {
+        q.push(" AND o.status IN ('dispatched', 'in_progress') AND (o.deadline IS NULL OR o.deadline > ").int(now);
+        q.push(") AND (o.warn_at IS NULL OR o.warn_at > ").int(now).push(")");
+    }
+    if let Some(now) = filter.marked_at {
+        q.push(" AND o.status IN ('dispatched', 'in_progress') AND (o.deadline <= ").int(now);
+        q.push(" OR o.warn_at <= ").int(now).push(")");
+    }
+    if let Some(p) = &filter.number_prefix {
+        // A range, so the primary key serves it: from `p` up to the next digit string of
+        // its length (digits only, so no collation puts anything else in between).
+        q.push(" AND o.number >= ").text(p.as_str());
+        if let Some(end) = next_digits(p) {
+            q.push(" AND o.number < ").text(end);
+        }
+    }
+    if let Some(a) = &filter.address {
+        // A substring can use no b-tree order; the narrow partial index on the address
+        // is scanned instead of the rows and their JSON.
+        let escaped: String = a
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        q.push(" AND o.number IN (SELECT a.number FROM orders a WHERE a.address IS NOT NULL AND LOWER(a.address) LIKE ");
+        q.text(format!("%{escaped}%")).push(" ESCAPE '\\')");
+    }
+    if let Some(u) = &filter.lead_unit {
+        q.push(" AND o.lead_unit = ").text(u.as_str());
+    }
+    if let Some(u) = &filter.not_lead_unit {
+        q.push(" AND (o.lead_unit IS NULL OR o.lead_unit <> ").text(u.as_str()).push(")");
+    }
+    if filter.extension_pending {
+        q.push(" AND o.extension_at IS NOT NULL");
+    }
+}
+
+/// The digit string after every string that starts with `p` (`2026119` → `202612`);
+/// `None` for all nines (or none).
+fn next_digits(p: &str) -> Option<String> {
+    let mut digits: Vec<u8> = p.bytes().collect();
+    while let Some(last) = digits.pop() {
+        if last < b'9' {
+            digits.push(last + 1);
+            return String::from_utf8(digits).ok();
+        }
+    }
+    None
 }
 
 /// Restricts a query over `orders o` to a scope.
@@ -722,5 +867,18 @@ fn push_scope(q: &mut Sql, scope: &Scope) {
             }
             q.push(")");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_digits;
+
+    #[test]
+    fn a_number_prefix_ends_at_the_next_digit_string() {
+        assert_eq!(next_digits("2026112").as_deref(), Some("2026113"));
+        assert_eq!(next_digits("2026119").as_deref(), Some("202612"));
+        assert_eq!(next_digits("999"), None);
+        assert_eq!(next_digits(""), None);
     }
 }

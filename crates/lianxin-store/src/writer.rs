@@ -327,7 +327,8 @@ async fn update(tx: &mut Transaction<'_, Any>, p: &Prepared) -> Result<bool, Sto
         "UPDATE orders SET status = $1, lead_unit = $2, deadline = $3, sign_deadline = $4, updated_at = $5, \
          closed_at = $6, version = $7, last_hash = $8, data = $9, dispatched_at = $12, callback_deadline = $13, \
          warn_level = $14, qa_status = $15, warn_at = $16, category = $17, request_type = $18, urgency = $19, \
-         street = $20, district = $21 WHERE number = $10 AND version = $11",
+         street = $20, district = $21, address = $22, replied_at = $23, extension_at = $24 \
+         WHERE number = $10 AND version = $11",
     )
     .bind(new.status.as_str())
     .bind(new.lead_unit.as_ref().map(|d| d.to_string()))
@@ -345,12 +346,16 @@ async fn update(tx: &mut Transaction<'_, Any>, p: &Prepared) -> Result<bool, Sto
     .bind(warn_level(new))
     .bind(qa_status(new))
     .bind(new.yellow_at(75))
-    // A correction before dispatch changes these (the columns lists and statistics filter on).
+    // The intake's columns too: the queues sort and filter on them, and a correction may
+    // change them.
     .bind(new.intake.category.as_str())
     .bind(new.intake.request_type.as_str())
     .bind(new.intake.urgency.as_str())
     .bind(new.intake.location.street.as_ref().map(|s| s.as_str()).unwrap_or(""))
     .bind(new.intake.location.district.as_ref().map(|d| d.to_string()))
+    .bind(crate::orders::address(new))
+    .bind(crate::orders::replied_at(new))
+    .bind(crate::orders::extension_at(new))
     .execute(&mut **tx)
     .await?;
     Ok(updated.rows_affected() == 1)

@@ -1,40 +1,88 @@
-//! The work queues of each role, the supervisor board and the order search. Each is a
-//! `service::list` query (scoped like the API) shown as rows with quick actions.
+//! The work queues of each role, the supervisor board and the order search. Each table is
+//! one page (`service::PAGE_ROWS`) of a `service::listed` query, scoped like the API and
+//! sorted by the store in the queue's own work order, with the true total of the queue.
+//!
+//! Pages are numbered (`?page=2`) rather than cursored: the queues are sorted by urgency,
+//! deadline or age, not by number, orders leave a queue as they are worked, and a queue's
+//! length bounds the offset.
 
 use super::i18n::Tr;
 use super::page::{Page, html, page_error, refuse_page};
 use super::page_for;
 use super::session::{Console, enc};
-use super::supervision::{Mark, mark};
-use super::view::{Row, rows};
+use super::view::{Row, local_midnight, rows};
 use crate::error::ApiError;
 use crate::service;
-use crate::service::Queue;
+use crate::service::{Listed, Queue};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lianxin_domain::*;
+use lianxin_store::{OrderFilter, OrderSort};
+
+/// The true total of a table and the links to its neighbouring pages.
+#[derive(Default)]
+struct Pager {
+    /// `共 120 条`.
+    total: String,
+    /// `第 2 / 3 页`; empty when everything fits on one page.
+    label: String,
+    prev: String,
+    next: String,
+}
+
+impl Pager {
+    /// The pager of `l`; `href(n)` is the address of page `n`.
+    fn new(t: Tr, l: &Listed, href: impl Fn(i64) -> String) -> Pager {
+        let n = l.total.to_string();
+        Pager {
+            total: t.s("list.total").replace("{n}", &n),
+            label: if l.pages > 1 {
+                t.s("list.page").replace("{p}", &l.page.to_string()).replace("{n}", &l.pages.to_string())
+            } else {
+                String::new()
+            },
+            prev: if l.page > 1 { href(l.page - 1) } else { String::new() },
+            next: if l.page < l.pages { href(l.page + 1) } else { String::new() },
+        }
+    }
+}
 
 /// One table of a queue page.
 struct Section {
     title: String,
     kind: &'static str,
     rows: Vec<Row>,
+    pager: Pager,
 }
 
-/// Filters of the order search, as given.
+/// The order search's form: the values as given and what was wrong with them.
 #[derive(Default)]
 struct Filters {
     status: String,
     request_type: String,
     category: String,
     channel: String,
+    number: String,
+    phone: String,
+    address: String,
+    created_from: String,
+    created_to: String,
     statuses: Vec<(String, String)>,
     request_types: Vec<(String, String)>,
     categories: Vec<(String, String)>,
     channels: Vec<(String, String)>,
+    /// (field, message) in the console's language.
+    errors: Vec<(&'static str, String)>,
+}
+
+impl Filters {
+    /// The message about `field`, empty when it is fine.
+    fn err(&self, field: &str) -> &str {
+        self.errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str()).unwrap_or("")
+    }
 }
 
 #[derive(Template)]
@@ -45,65 +93,74 @@ struct QueuePage {
     heading: String,
     sections: Vec<Section>,
     filters: Option<Filters>,
-    next_href: String,
-    first_href: String,
     return_to: &'static str,
     hint: String,
-}
-
-/// Up to `max` orders of a list query, following cursors.
-async fn fetch(state: &AppState, c: &Console, params: &[(&str, &str)], max: usize) -> Result<Vec<Order>, ApiError> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut p: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        p.push(("limit".into(), "200".into()));
-        if let Some(cur) = &cursor {
-            p.push(("cursor".into(), cur.clone()));
-        }
-        let page = service::list(state, &c.user, &p).await?;
-        out.extend(page.items);
-        match page.next_cursor {
-            Some(n) if out.len() < max => cursor = Some(n),
-            _ => break,
-        }
-    }
-    out.truncate(max);
-    Ok(out)
-}
-
-fn urgency_rank(u: Urgency) -> u8 {
-    match u {
-        Urgency::Emergency => 0,
-        Urgency::Urgent => 1,
-        Urgency::Normal => 2,
-    }
-}
-
-/// Most urgent first, then oldest first: the order work is taken in.
-fn work_order(orders: &mut [Order]) {
-    orders.sort_by(|a, b| {
-        (urgency_rank(a.intake.urgency), a.created_at, &a.number).cmp(&(
-            urgency_rank(b.intake.urgency),
-            b.created_at,
-            &b.number,
-        ))
-    });
 }
 
 #[derive(serde::Deserialize, Default)]
 pub struct DoneQuery {
     done: Option<String>,
     n: Option<String>,
+    /// The page of the queue's main table.
+    page: Option<String>,
+    /// The page of its second table (extension requests, other units' orders).
+    xpage: Option<String>,
 }
 
-fn flash(t: Tr, q: &DoneQuery) -> Option<String> {
-    let a = q.done.as_deref().filter(|a| Action::parse(a).is_some())?;
-    let n = q.n.as_deref().filter(|n| OrderNumber::parse(n).is_ok()).unwrap_or("");
+/// A page number as given; anything else is the first page.
+fn page_no(v: &Option<String>) -> i64 {
+    v.as_deref().and_then(|v| v.trim().parse::<i64>().ok()).filter(|n| *n >= 1).unwrap_or(1)
+}
+
+fn flash(t: Tr, done: &Option<String>, n: &Option<String>) -> Option<String> {
+    let a = done.as_deref().filter(|a| Action::parse(a).is_some())?;
+    let n = n.as_deref().filter(|n| OrderNumber::parse(n).is_ok()).unwrap_or("");
     Some(format!("{} · {} {n}", t.s(&format!("done.{a}")), t.s("order.title")))
 }
 
-async fn queue(
+/// `path?k=v&…` of the non-empty parameters.
+fn href(path: &str, params: &[(&str, String)]) -> String {
+    let q: Vec<String> =
+        params.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", enc(v))).collect();
+    if q.is_empty() { path.to_owned() } else { format!("{path}?{}", q.join("&")) }
+}
+
+fn failed(state: &AppState, c: &Console, e: &ApiError) -> Response {
+    page_error(&page_for(state, c, ""), e)
+}
+
+fn only(statuses: &[Status]) -> OrderFilter {
+    OrderFilter { statuses: statuses.to_vec(), ..OrderFilter::default() }
+}
+
+const HANDLED: &[Status] = &[Status::Dispatched, Status::InProgress];
+
+/// A table of a queue page: page `page` of `filter` in `sort` order; `page_key` names its
+/// page parameter in the links, `keep` the parameters the links keep.
+#[allow(clippy::too_many_arguments)]
+async fn section(
+    state: &AppState,
+    c: &Console,
+    (kind, title_key): (&'static str, &str),
+    filter: OrderFilter,
+    sort: OrderSort,
+    page: i64,
+    (path, page_key, keep): (&str, &'static str, &[(&'static str, String)]),
+) -> Result<(Section, Vec<Order>), ApiError> {
+    let t = c.t();
+    let l = service::listed(state, &c.user, filter, sort, page).await?;
+    let pager = Pager::new(t, &l, |n| {
+        let mut p: Vec<(&str, String)> = keep.iter().filter(|(k, _)| *k != page_key).cloned().collect();
+        if n > 1 {
+            p.push((page_key, n.to_string()));
+        }
+        href(path, &p)
+    });
+    let rows = rows(state, c, &l.items, "list_orders").await;
+    Ok((Section { title: t.s(title_key).into(), kind, rows, pager }, l.items))
+}
+
+async fn queue_page(
     state: &AppState,
     c: &Console,
     q: &DoneQuery,
@@ -114,72 +171,101 @@ async fn queue(
 ) -> Response {
     let t = c.t();
     let mut p = page_for(state, c, t.s(heading_key));
-    p.flash = flash(t, q);
-    let page = QueuePage {
-        p,
-        t,
-        heading: t.s(heading_key).to_owned(),
-        sections,
-        filters: None,
-        next_href: String::new(),
-        first_href: String::new(),
-        return_to,
-        hint,
-    };
+    p.flash = flash(t, &q.done, &q.n);
+    let page = QueuePage { p, t, heading: t.s(heading_key).to_owned(), sections, filters: None, return_to, hint };
     html(StatusCode::OK, &page)
 }
 
-fn failed(state: &AppState, c: &Console, e: &ApiError) -> Response {
-    page_error(&page_for(state, c, ""), e)
+/// The paging parameters of a queue page, to keep in the links of its other table.
+fn keep(q: &DoneQuery) -> Vec<(&'static str, String)> {
+    vec![("page", q.page.clone().unwrap_or_default()), ("xpage", q.xpage.clone().unwrap_or_default())]
+}
+
+/// A queue of one table in the work order (most urgent first, then oldest).
+async fn work_queue(
+    state: AppState,
+    c: Console,
+    q: DoneQuery,
+    (path, kind, status): (&'static str, &'static str, Status),
+    hint_key: Option<&str>,
+) -> Response {
+    if let Some(e) = refuse_page(&c.user, path) {
+        return failed(&state, &c, &e);
+    }
+    let title = format!("queue.{kind}");
+    let (s, _) = match section(
+        &state,
+        &c,
+        (kind, &title),
+        only(&[status]),
+        OrderSort::Urgency,
+        page_no(&q.page),
+        (path, "page", &keep(&q)),
+    )
+    .await
+    {
+        Ok(s) => s,
+        Err(e) => return failed(&state, &c, &e),
+    };
+    let hint = hint_key.map(|k| c.t().s(k).to_owned()).unwrap_or_default();
+    queue_page(&state, &c, &q, &title, path, vec![s], hint).await
 }
 
 /// `GET /console/registered`: the operator's orders not yet submitted (or sent back).
 pub async fn registered(State(state): State<AppState>, c: Console, Query(q): Query<DoneQuery>) -> Response {
-    if let Some(e) = refuse_page(&c.user, "/console/registered") {
-        return failed(&state, &c, &e);
-    }
-    let mut orders = match fetch(&state, &c, &[("status", "registered")], 200).await {
-        Ok(o) => o,
-        Err(e) => return failed(&state, &c, &e),
-    };
-    work_order(&mut orders);
-    let rows = rows(&state, &c, &orders, "list_orders").await;
-    let t = c.t();
-    let sections = vec![Section { title: t.s("queue.registered").into(), kind: "registered", rows }];
-    queue(&state, &c, &q, "queue.registered", "/console/registered", sections, String::new()).await
+    work_queue(state, c, q, ("/console/registered", "registered", Status::Registered), None).await
 }
 
 /// `GET /console/review`: orders in review.
 pub async fn review(State(state): State<AppState>, c: Console, Query(q): Query<DoneQuery>) -> Response {
-    if let Some(e) = refuse_page(&c.user, "/console/review") {
-        return failed(&state, &c, &e);
-    }
-    let mut orders = match fetch(&state, &c, &[("status", "in_review")], 200).await {
-        Ok(o) => o,
-        Err(e) => return failed(&state, &c, &e),
-    };
-    work_order(&mut orders);
-    let rows = rows(&state, &c, &orders, "list_orders").await;
-    let t = c.t();
-    let sections = vec![Section { title: t.s("queue.review").into(), kind: "review", rows }];
-    queue(&state, &c, &q, "queue.review", "/console/review", sections, t.s("queue.open_to_send_back").into()).await
+    work_queue(state, c, q, ("/console/review", "review", Status::InReview), Some("queue.open_to_send_back")).await
+}
+
+/// The extension requests awaiting a decision, oldest first: a table of the dispatch
+/// queue and of the supervisor board, paged by `xpage`.
+async fn extensions(
+    state: &AppState,
+    c: &Console,
+    page: i64,
+    (path, keep): (&str, &[(&'static str, String)]),
+) -> Result<Section, ApiError> {
+    let filter = OrderFilter { extension_pending: true, ..only(HANDLED) };
+    let (s, _) = section(
+        state,
+        c,
+        ("extensions", "queue.extensions"),
+        filter,
+        OrderSort::OldestExtension,
+        page,
+        (path, "xpage", keep),
+    )
+    .await?;
+    Ok(s)
 }
 
 /// `GET /console/dispatch`: orders awaiting dispatch (returned ones marked) and extension
 /// requests awaiting a decision.
 pub async fn dispatch(State(state): State<AppState>, c: Console, Query(q): Query<DoneQuery>) -> Response {
-    if let Some(e) = refuse_page(&c.user, "/console/dispatch") {
+    let path = "/console/dispatch";
+    if let Some(e) = refuse_page(&c.user, path) {
         return failed(&state, &c, &e);
     }
-    let t = c.t();
-    let mut pending = match fetch(&state, &c, &[("status", "pending_dispatch")], 200).await {
-        Ok(o) => o,
+    let keep = keep(&q);
+    let pending = section(
+        &state,
+        &c,
+        ("dispatch", "queue.dispatch"),
+        only(&[Status::PendingDispatch]),
+        OrderSort::Urgency,
+        page_no(&q.page),
+        (path, "page", &keep),
+    );
+    let (mut s, orders) = match pending.await {
+        Ok(s) => s,
         Err(e) => return failed(&state, &c, &e),
     };
-    work_order(&mut pending);
-    let mut prows = rows(&state, &c, &pending, "list_orders").await;
-    // The reason of the latest return, for orders a unit sent back.
-    for (o, r) in pending.iter().zip(prows.iter_mut()) {
+    // The reason of the latest return, for orders a unit sent back (one page of them).
+    for (o, r) in orders.iter().zip(s.rows.iter_mut()) {
         if o.returns > 0
             && let Ok(events) = service::events(&state, &c.user, o.number.as_str()).await
             && let Some(e) = events.iter().rev().find(|e| e.event.action() == Action::Return)
@@ -187,56 +273,87 @@ pub async fn dispatch(State(state): State<AppState>, c: Console, Query(q): Query
             r.note = e.comment.clone().unwrap_or_default();
         }
     }
-    let mut sections = vec![Section { title: t.s("queue.dispatch").into(), kind: "dispatch", rows: prows }];
+    let mut sections = vec![s];
     if c.user.actor.has_any(&[Role::Dispatcher, Role::Supervisor]) {
-        let handling = match fetch(&state, &c, &[("status", "dispatched,in_progress")], 1000).await {
-            Ok(o) => o,
+        match extensions(&state, &c, page_no(&q.xpage), (path, &keep)).await {
+            Ok(x) if !x.rows.is_empty() => sections.push(x),
+            Ok(_) => {}
             Err(e) => return failed(&state, &c, &e),
-        };
-        let ext: Vec<Order> = handling.into_iter().filter(|o| o.pending_extension.is_some()).collect();
-        if !ext.is_empty() {
-            let rows = rows(&state, &c, &ext, "list_orders").await;
-            sections.push(Section { title: t.s("queue.extensions").into(), kind: "extensions", rows });
         }
     }
-    queue(&state, &c, &q, "queue.dispatch", "/console/dispatch", sections, String::new()).await
+    queue_page(&state, &c, &q, "queue.dispatch", path, sections, String::new()).await
 }
 
-/// `GET /console/inbox`: the signed-in unit's orders being handled.
+/// `GET /console/inbox`: the signed-in unit's orders being handled, waiting to be signed
+/// for first, then by deadline; those it leads first, then the rest of its scope.
 pub async fn inbox(State(state): State<AppState>, c: Console, Query(q): Query<DoneQuery>) -> Response {
-    if let Some(e) = refuse_page(&c.user, "/console/inbox") {
+    let path = "/console/inbox";
+    if let Some(e) = refuse_page(&c.user, path) {
         return failed(&state, &c, &e);
     }
-    let t = c.t();
-    let mut orders = match fetch(&state, &c, &[("status", "dispatched,in_progress")], 1000).await {
-        Ok(o) => o,
+    let keep = keep(&q);
+    let unit = c.user.actor.unit.clone();
+    let sort = OrderSort::SignThenDeadline;
+    let lead = OrderFilter { lead_unit: unit.clone(), ..only(HANDLED) };
+    let mine = async {
+        match unit {
+            Some(_) => section(&state, &c, ("inbox", "queue.inbox_lead"), lead, sort, page_no(&q.page), (path, "page", &keep))
+                .await
+                .map(|(s, _)| s),
+            // A user of no unit leads nothing.
+            None => Ok(Section {
+                title: c.t().s("queue.inbox_lead").into(),
+                kind: "inbox",
+                rows: Vec::new(),
+                pager: Pager { total: c.t().s("list.total").replace("{n}", "0"), ..Pager::default() },
+            }),
+        }
+    };
+    let other = OrderFilter { not_lead_unit: c.user.actor.unit.clone(), ..only(HANDLED) };
+    let others =
+        section(&state, &c, ("inbox_other", "queue.inbox_other"), other, sort, page_no(&q.xpage), (path, "xpage", &keep));
+    let (mine, others) = match tokio::try_join!(mine, others) {
+        Ok(x) => x,
         Err(e) => return failed(&state, &c, &e),
     };
-    // Waiting to be signed first, then by deadline.
-    orders.sort_by_key(|o| (o.status != Status::Dispatched, o.deadline.unwrap_or(i64::MAX), o.number.clone()));
-    let all = rows(&state, &c, &orders, "list_orders").await;
-    let (mine, other): (Vec<Row>, Vec<Row>) = all.into_iter().partition(|r| r.lead_is_mine);
-    let mut sections = vec![Section { title: t.s("queue.inbox_lead").into(), kind: "inbox", rows: mine }];
-    if !other.is_empty() {
-        sections.push(Section { title: t.s("queue.inbox_other").into(), kind: "inbox_other", rows: other });
+    let mut sections = vec![mine];
+    if !others.0.rows.is_empty() {
+        sections.push(others.0);
     }
-    queue(&state, &c, &q, "nav.inbox", "/console/inbox", sections, String::new()).await
+    queue_page(&state, &c, &q, "nav.inbox", path, sections, String::new()).await
 }
 
-/// `GET /console/callback`: replied orders awaiting a callback.
+/// `GET /console/callback`: replied orders awaiting a callback, oldest reply first.
 pub async fn callback(State(state): State<AppState>, c: Console, Query(q): Query<DoneQuery>) -> Response {
-    if let Some(e) = refuse_page(&c.user, "/console/callback") {
+    let path = "/console/callback";
+    if let Some(e) = refuse_page(&c.user, path) {
         return failed(&state, &c, &e);
     }
-    let t = c.t();
-    let mut orders = match fetch(&state, &c, &[("status", "replied")], 200).await {
-        Ok(o) => o,
+    let keep = keep(&q);
+    let s = section(
+        &state,
+        &c,
+        ("callback", "queue.callback"),
+        only(&[Status::Replied]),
+        OrderSort::OldestReply,
+        page_no(&q.page),
+        (path, "page", &keep),
+    );
+    let (s, _) = match s.await {
+        Ok(s) => s,
         Err(e) => return failed(&state, &c, &e),
     };
-    orders.sort_by_key(|o| (o.reply.as_ref().map(|r| r.at).unwrap_or(o.updated_at), o.number.clone()));
-    let rows = rows(&state, &c, &orders, "list_orders").await;
-    let sections = vec![Section { title: t.s("queue.callback").into(), kind: "callback", rows }];
-    queue(&state, &c, &q, "queue.callback", "/console/callback", sections, String::new()).await
+    queue_page(&state, &c, &q, "queue.callback", path, vec![s], String::new()).await
+}
+
+/// A count of the supervisor board, as a link to the orders it counts.
+struct Tally {
+    /// `red`, `yellow`, `green`.
+    mark: &'static str,
+    label: &'static str,
+    count: i64,
+    href: String,
+    active: bool,
 }
 
 #[derive(Template)]
@@ -244,143 +361,292 @@ pub async fn callback(State(state): State<AppState>, c: Console, Query(q): Query
 struct SupervisePage {
     p: Page,
     t: Tr,
-    rows: Vec<Row>,
-    extensions: Vec<Row>,
-    red: usize,
-    yellow: usize,
-    green: usize,
-    show_all: bool,
+    tallies: Vec<Tally>,
+    /// Which orders the board lists: `marked` (red and yellow), `red`, `yellow`, `green`
+    /// or `all`.
+    view: &'static str,
+    list: Section,
+    extensions: Section,
 }
 
 #[derive(serde::Deserialize, Default)]
 pub struct BoardQuery {
+    /// The former "show all" switch, the same as `mark=all`.
     all: Option<String>,
+    mark: Option<String>,
+    page: Option<String>,
+    xpage: Option<String>,
     done: Option<String>,
     n: Option<String>,
 }
 
-/// `GET /console/supervise`: overdue (red) and at-risk (yellow) orders, worst first.
+/// `GET /console/supervise`: overdue (red) and at-risk (yellow) orders, worst first; each
+/// count a link to its own orders, and every order being handled on request.
 pub async fn supervise(State(state): State<AppState>, c: Console, Query(q): Query<BoardQuery>) -> Response {
-    if let Some(e) = refuse_page(&c.user, "/console/supervise") {
+    let path = "/console/supervise";
+    if let Some(e) = refuse_page(&c.user, path) {
         return failed(&state, &c, &e);
     }
     let t = c.t();
-    let show_all = q.all.is_some();
-    // Counts and rows come from the store's queue queries, so the board scales with the
-    // number of marked orders, not with everything being handled.
-    let board = async {
-        let red = service::queue_len(&state, &c.user, Queue::Overdue).await? as usize;
-        let yellow = service::queue_len(&state, &c.user, Queue::AtRisk).await? as usize;
-        let handled = service::queue_len(&state, &c.user, Queue::Handled).await? as usize;
-        let page = |queue| {
-            let (state, user) = (&state, &c.user);
-            async move {
-                let p = [("limit".to_owned(), "200".to_owned())];
-                service::queue(state, user, queue, &p).await.map(|p| p.items)
-            }
-        };
-        let mut orders = page(Queue::Overdue).await?;
-        orders.extend(page(Queue::AtRisk).await?);
-        if show_all {
-            let marked: std::collections::BTreeSet<_> = orders.iter().map(|o| o.number.clone()).collect();
-            orders.extend(page(Queue::Handled).await?.into_iter().filter(|o| !marked.contains(&o.number)));
-        }
-        let pending = fetch(&state, &c, &[("status", "dispatched,in_progress")], 1000).await?;
-        let ext: Vec<Order> = pending.into_iter().filter(|o| o.pending_extension.is_some()).collect();
-        Ok::<_, ApiError>((red, yellow, handled.saturating_sub(red + yellow), orders, ext))
+    let view = match q.mark.as_deref().map(str::trim) {
+        Some("red") => "red",
+        Some("yellow") => "yellow",
+        Some("green") => "green",
+        Some("all") => "all",
+        _ if q.all.is_some() => "all",
+        _ => "marked",
     };
-    let (red, yellow, green, orders, extensions) = match board.await {
-        Ok(b) => b,
+    let (queue, title) = match view {
+        "red" => (Queue::Overdue, "super.list_red"),
+        "yellow" => (Queue::AtRisk, "super.list_yellow"),
+        "green" => (Queue::OnTime, "super.list_green"),
+        "all" => (Queue::Handled, "super.list_all"),
+        _ => (Queue::Marked, "super.list_marked"),
+    };
+    let mark_param = if view == "marked" { String::new() } else { view.to_owned() };
+    let keep = vec![
+        ("mark", mark_param),
+        ("page", q.page.clone().unwrap_or_default()),
+        ("xpage", q.xpage.clone().unwrap_or_default()),
+    ];
+    let now = state.now();
+    // Three counts, the listed page and the extension requests: each a bounded store
+    // query, run side by side.
+    let counts = async {
+        tokio::try_join!(
+            service::queue_len(&state, &c.user, Queue::Overdue),
+            service::queue_len(&state, &c.user, Queue::AtRisk),
+            service::queue_len(&state, &c.user, Queue::OnTime),
+        )
+    };
+    let list = section(
+        &state,
+        &c,
+        ("supervise", title),
+        queue.filter(&state),
+        OrderSort::Supervision(now),
+        page_no(&q.page),
+        (path, "page", &keep),
+    );
+    let ext = extensions(&state, &c, page_no(&q.xpage), (path, &keep));
+    let ((red, yellow, green), (list, _), extensions) = match tokio::try_join!(counts, list, ext) {
+        Ok(x) => x,
         Err(e) => return failed(&state, &c, &e),
     };
-    let extensions = rows(&state, &c, &extensions, "list_orders").await;
-    let mut marked: Vec<(Mark, Order)> = orders.into_iter().filter_map(|o| mark(&state, &o).map(|m| (m, o))).collect();
-    marked.sort_by_key(|(m, o)| (*m, o.deadline, o.number.clone()));
-    marked.truncate(300);
-    let orders: Vec<Order> = marked.into_iter().map(|(_, o)| o).collect();
-    let rows = rows(&state, &c, &orders, "list_orders").await;
+    let tally = |mark: &'static str, label: &'static str, count: i64| Tally {
+        mark,
+        label: t.s(label),
+        count,
+        href: href(path, &[("mark", mark.to_owned())]),
+        active: view == mark,
+    };
+    let tallies =
+        vec![tally("red", "super.red", red), tally("yellow", "super.yellow", yellow), tally("green", "super.green", green)];
     let mut p = page_for(&state, &c, t.s("super.title"));
-    p.flash = flash(t, &DoneQuery { done: q.done, n: q.n });
-    html(StatusCode::OK, &SupervisePage { p, t, rows, extensions, red, yellow, green, show_all })
+    p.flash = flash(t, &q.done, &q.n);
+    html(StatusCode::OK, &SupervisePage { p, t, tallies, view, list, extensions })
 }
 
 #[derive(serde::Deserialize, Default)]
 pub struct SearchQuery {
+    /// The header's jump box: an order number or a phone number.
+    q: Option<String>,
+    /// Orders whose number starts with these digits.
     number: Option<String>,
+    phone: Option<String>,
+    address: Option<String>,
+    created_from: Option<String>,
+    created_to: Option<String>,
     status: Option<String>,
     request_type: Option<String>,
     category: Option<String>,
     channel: Option<String>,
-    cursor: Option<String>,
+    page: Option<String>,
 }
 
-/// `GET /console/orders`: find orders (newest first), or jump to one by number.
+/// A date of the search form. The form's dates are plain text inputs with the placeholder
+/// `YYYY-MM-DD`, checked here: an `<input type="date">` shows and parses dates in the
+/// browser's locale whatever the page's `lang`, so it would not follow the console's
+/// language.
+fn parse_date(v: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok()
+}
+
+/// Where the jump box goes: an order number opens the order, a phone number lists the
+/// caller's orders; `None` when it is neither.
+fn jump(q: &str) -> Option<String> {
+    let q = q.trim();
+    if let Ok(n) = OrderNumber::parse(q) {
+        return Some(format!("/console/orders/{n}"));
+    }
+    let phone = PhoneNumber::parse(q).ok()?;
+    Some(href("/console/orders", &[("phone", phone.normalized().to_string())]))
+}
+
+/// `GET /console/orders`: find orders (newest first) by their facts, the caller's phone,
+/// the number, the address or the day of registration; or jump to one (`q`).
 pub async fn orders(State(state): State<AppState>, c: Console, Query(q): Query<SearchQuery>) -> Response {
     let t = c.t();
-    if let Some(n) = q.number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        return Redirect::to(&format!(
-            "/console/orders/{}",
-            n.chars().filter(char::is_ascii_digit).collect::<String>()
-        ))
-        .into_response();
+    let val = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let jumped = val(&q.q);
+    if !jumped.is_empty()
+        && let Some(to) = jump(&jumped)
+    {
+        return Redirect::to(&to).into_response();
     }
-    let get = |v: &Option<String>| v.clone().unwrap_or_default();
-    let mut params: Vec<(String, String)> = vec![("limit".into(), "50".into())];
-    for (k, v) in [
-        ("status", &q.status),
-        ("request_type", &q.request_type),
-        ("category", &q.category),
-        ("channel", &q.channel),
-        ("cursor", &q.cursor),
-    ] {
-        if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
-            params.push((k.into(), v.clone()));
-        }
-    }
-    let page = match service::list(&state, &c.user, &params).await {
-        Ok(p) => p,
-        Err(e) => return failed(&state, &c, &e),
-    };
-    let rows = rows(&state, &c, &page.items, "list_orders").await;
     let dir = state.directory();
     let mut cats: Vec<&lianxin_domain::reference::Category> = dir.categories().filter(|x| x.parent.is_none()).collect();
     cats.sort_by_key(|x| (x.position, x.code.clone()));
-    let filters = Filters {
-        status: get(&q.status),
-        request_type: get(&q.request_type),
-        category: get(&q.category),
-        channel: get(&q.channel),
+    let mut f = Filters {
+        status: val(&q.status),
+        request_type: val(&q.request_type),
+        category: val(&q.category),
+        channel: val(&q.channel),
+        number: val(&q.number),
+        phone: val(&q.phone),
+        address: val(&q.address),
+        created_from: val(&q.created_from),
+        created_to: val(&q.created_to),
         statuses: Status::ALL.iter().map(|s| (s.as_str().to_owned(), t.status(s.as_str()))).collect(),
         request_types: RequestType::ALL.iter().map(|s| (s.as_str().to_owned(), t.request_type(s.as_str()))).collect(),
         categories: cats.iter().map(|x| (x.code.to_string(), x.name.clone())).collect(),
         channels: Channel::ALL.iter().map(|s| (s.as_str().to_owned(), t.channel(s.as_str()))).collect(),
+        errors: Vec::new(),
     };
-    let base: Vec<String> =
-        [("status", &q.status), ("request_type", &q.request_type), ("category", &q.category), ("channel", &q.channel)]
-            .iter()
-            .filter_map(|(k, v)| v.as_ref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", enc(v))))
-            .collect();
-    let first_href = if q.cursor.is_some() { format!("/console/orders?{}", base.join("&")) } else { String::new() };
-    let next_href = page
-        .next_cursor
-        .map(|cur| {
-            let mut b = base.clone();
-            b.push(format!("cursor={cur}"));
-            format!("/console/orders?{}", b.join("&"))
-        })
-        .unwrap_or_default();
+    if !jumped.is_empty() {
+        f.errors.push(("q", t.s("search.bad_jump").replace("{v}", &jumped)));
+    }
+    let filter = search_filter(t, &state, &mut f);
+    drop(dir);
+    let keep: Vec<(&'static str, String)> = vec![
+        ("number", f.number.clone()),
+        ("phone", f.phone.clone()),
+        ("address", f.address.clone()),
+        ("created_from", f.created_from.clone()),
+        ("created_to", f.created_to.clone()),
+        ("status", f.status.clone()),
+        ("request_type", f.request_type.clone()),
+        ("category", f.category.clone()),
+        ("channel", f.channel.clone()),
+    ];
+    let mut sections = Vec::new();
+    let status = match filter {
+        Some(filter) => {
+            let s = section(
+                &state,
+                &c,
+                ("orders", "queue.orders"),
+                filter,
+                OrderSort::Newest,
+                page_no(&q.page),
+                ("/console/orders", "page", &keep),
+            );
+            match s.await {
+                Ok((s, _)) => sections.push(s),
+                Err(e) => return failed(&state, &c, &e),
+            }
+            StatusCode::OK
+        }
+        // Bad input is named next to its field; nothing is listed.
+        None => StatusCode::UNPROCESSABLE_ENTITY,
+    };
     let mut p = page_for(&state, &c, t.s("queue.orders"));
     p.flash = None;
     let page = QueuePage {
         p,
         t,
         heading: t.s("queue.orders").into(),
-        sections: vec![Section { title: t.s("queue.orders").into(), kind: "orders", rows }],
-        filters: Some(filters),
-        next_href,
-        first_href,
+        sections,
+        filters: Some(f),
         return_to: "/console/orders",
         hint: String::new(),
     };
-    html(StatusCode::OK, &page)
+    html(status, &page)
+}
+
+/// The store filter of the search form, or `None` when a field is wrong (each wrong
+/// field gets its message in `f.errors`).
+fn search_filter(t: Tr, state: &AppState, f: &mut Filters) -> Option<OrderFilter> {
+    // The choices of the select boxes read as the API reads its list parameters.
+    let params: Vec<(String, String)> = [
+        ("status", &f.status),
+        ("request_type", &f.request_type),
+        ("category", &f.category),
+        ("channel", &f.channel),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
+    .collect();
+    let mut filter = match service::parse_filter(&params, &state.directory()) {
+        Ok((filter, _, _)) => filter,
+        Err(e) => {
+            for (k, m) in e.fields.unwrap_or_default() {
+                let field = ["status", "request_type", "category", "channel"].into_iter().find(|x| *x == k);
+                f.errors.push((field.unwrap_or("status"), t.field_message(&m)));
+            }
+            OrderFilter::default()
+        }
+    };
+    if !f.number.is_empty() {
+        if f.number.len() <= 20 && f.number.bytes().all(|b| b.is_ascii_digit()) {
+            filter.number_prefix = Some(f.number.clone());
+        } else {
+            f.errors.push(("number", t.s("search.bad_number").to_owned()));
+        }
+    }
+    if !f.phone.is_empty() {
+        match PhoneNumber::parse(&f.phone) {
+            Ok(p) => filter.phone = Some(p.normalized()),
+            Err(_) => f.errors.push(("phone", t.s("search.bad_phone").to_owned())),
+        }
+    }
+    if !f.address.is_empty() {
+        if f.address.chars().count() > 100 || lianxin_domain::text::check(&f.address).is_err() {
+            f.errors.push(("address", t.s("search.bad_address").to_owned()));
+        } else {
+            filter.address = Some(f.address.clone());
+        }
+    }
+    let cal = state.calendar();
+    let mut day = |field: &'static str, v: &str| {
+        if v.is_empty() {
+            return None;
+        }
+        let d = parse_date(v);
+        if d.is_none() {
+            f.errors.push((field, t.s("search.bad_date").to_owned()));
+        }
+        d
+    };
+    let (from, to) = (f.created_from.clone(), f.created_to.clone());
+    let (from, to) = (day("created_from", &from), day("created_to", &to));
+    if let (Some(a), Some(b)) = (from, to)
+        && b < a
+    {
+        f.errors.push(("created_to", t.s("search.bad_range").to_owned()));
+    }
+    filter.created_from = from.map(|d| local_midnight(&cal, d));
+    // The end day is included: up to the midnight after it.
+    filter.created_to = to.and_then(|d| d.succ_opt()).map(|d| local_midnight(&cal, d));
+    f.errors.is_empty().then_some(filter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_jump_box_takes_an_order_number_or_a_phone() {
+        assert_eq!(jump("2026112300001").as_deref(), Some("/console/orders/2026112300001"));
+        assert_eq!(jump(" 138-0000-1234 ").as_deref(), Some("/console/orders?phone=13800001234"));
+        assert_eq!(jump("abc"), None);
+        assert_eq!(jump("12"), None);
+    }
+
+    #[test]
+    fn dates_are_year_month_day() {
+        assert!(parse_date("2026-11-23").is_some());
+        assert!(parse_date("2026-02-30").is_none());
+        assert!(parse_date("23/11/2026").is_none());
+    }
 }

@@ -31,6 +31,11 @@ pub fn fmt_input(cal: &Calendar, ms: Millis) -> String {
     local(cal, ms).map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
 }
 
+/// Epoch milliseconds of the local midnight that starts `date`.
+pub fn local_midnight(cal: &Calendar, date: chrono::NaiveDate) -> Millis {
+    date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis() - i64::from(cal.utc_offset_minutes) * 60_000
+}
+
 fn local(cal: &Calendar, ms: Millis) -> Option<chrono::DateTime<FixedOffset>> {
     let off = FixedOffset::east_opt(cal.utc_offset_minutes * 60)?;
     Utc.timestamp_millis_opt(ms).single().map(|t| t.with_timezone(&off))
@@ -127,12 +132,13 @@ pub struct Row {
     pub category_parents: String,
     pub title: String,
     pub place: String,
+    /// The address as the caller gave it.
+    pub address: String,
     pub caller: String,
     pub caller_name: String,
     pub caller_hidden: bool,
     pub confidential: bool,
     pub lead: String,
-    pub lead_is_mine: bool,
     pub deadline: String,
     pub sign_deadline: String,
     pub mark: String,
@@ -170,14 +176,14 @@ pub async fn rows(state: &AppState, c: &Console, orders: &[Order], audit: &str) 
         .iter()
         .zip(outs)
         .map(|(o, out)| {
-            let mut r = row(t, &names, &cal, (now, pct), c, o, &out);
+            let mut r = row(t, &names, &cal, (now, pct), o, &out);
             r.actions = super::order::available(state, o, &c.user.actor);
             r
         })
         .collect()
 }
 
-fn row(t: Tr, names: &Names, cal: &Calendar, (now, pct): (Millis, u8), c: &Console, o: &Order, out: &OrderOut) -> Row {
+fn row(t: Tr, names: &Names, cal: &Calendar, (now, pct): (Millis, u8), o: &Order, out: &OrderOut) -> Row {
     let m = mark_at(o, now, pct);
     let remaining = match (m, o.deadline) {
         (Some(Mark::Red), Some(d)) => format!("{} {}", t.s("super.over"), t.span(now - d)),
@@ -204,12 +210,12 @@ fn row(t: Tr, names: &Names, cal: &Calendar, (now, pct): (Millis, u8), c: &Conso
         category_parents: names.category_parents(&o.intake.category),
         title: o.intake.title.clone(),
         place: names.place(&o.intake.location),
+        address: o.intake.location.address.clone().unwrap_or_default(),
         caller: caller_text(t, &out.caller),
         caller_name: out.caller.name.clone().unwrap_or_default(),
         caller_hidden: out.caller.phone.is_none(),
         confidential: out.caller.confidential,
         lead: o.lead_unit.as_ref().map(|u| names.unit(u)).unwrap_or_default(),
-        lead_is_mine: o.lead_unit.is_some() && o.lead_unit == c.user.actor.unit,
         deadline: o.deadline.map(|d| fmt_short(cal, d)).unwrap_or_default(),
         sign_deadline: o.sign_deadline.map(|d| fmt_short(cal, d)).unwrap_or_default(),
         mark: m.map(|m| m.class().to_owned()).unwrap_or_default(),

@@ -6,6 +6,7 @@
 mod kit;
 mod browser;
 mod browser_admin;
+mod browser_lists;
 mod calendar;
 mod city;
 mod concurrency;
@@ -13,6 +14,7 @@ mod crash;
 mod edge;
 mod kpis;
 mod lifecycle;
+mod lists;
 mod memory;
 mod openapi;
 mod postgres;
