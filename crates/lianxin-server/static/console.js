@@ -209,6 +209,21 @@
     renderChips();
   });
 
+  // ---- Batch dispatch: the button counts the ticked rows. ---------------------------
+  const batch = $("#batch-dispatch");
+  if (batch) {
+    const picks = $$("input.batch-pick");
+    const count = () => {
+      const n = picks.filter((p) => p.checked).length;
+      $("#batch-count").textContent = String(n);
+      $("#btn-batch").disabled = n === 0;
+    };
+    picks.forEach((p) => p.addEventListener("change", count));
+    const all = $("#batch-all");
+    if (all) all.addEventListener("change", () => { picks.forEach((p) => { p.checked = all.checked; }); count(); });
+    count();
+  }
+
   // ---- Correction form: a street picked in another district takes its district. -----
   const correctStreet = $("#correct-street");
   if (correctStreet) {

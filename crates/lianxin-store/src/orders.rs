@@ -398,14 +398,16 @@ impl Store {
         q.push(" ORDER BY ");
         match sort {
             OrderSort::Newest => q.push("o.number DESC"),
-            OrderSort::Urgency => q.push(
-                "CASE o.urgency WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END, o.created_at, o.number",
-            ),
+            OrderSort::Urgency => {
+                q.push("CASE o.urgency WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END, o.created_at, o.number")
+            }
             OrderSort::SignThenDeadline => q.push(
                 "CASE WHEN o.status = 'dispatched' THEN 0 ELSE 1 END, \
                  CASE WHEN o.deadline IS NULL THEN 1 ELSE 0 END, o.deadline, o.number",
             ),
-            OrderSort::OldestReply => q.push("CASE WHEN o.replied_at IS NULL THEN 1 ELSE 0 END, o.replied_at, o.number"),
+            OrderSort::OldestReply => {
+                q.push("CASE WHEN o.replied_at IS NULL THEN 1 ELSE 0 END, o.replied_at, o.number")
+            }
             OrderSort::OldestExtension => {
                 q.push("CASE WHEN o.extension_at IS NULL THEN 1 ELSE 0 END, o.extension_at, o.number")
             }
@@ -817,7 +819,9 @@ fn push_filter(q: &mut Sql, scope: &Scope, filter: &OrderFilter) {
                 c => vec![c],
             })
             .collect();
-        q.push(" AND o.number IN (SELECT a.number FROM orders a WHERE a.address IS NOT NULL AND LOWER(a.address) LIKE ");
+        q.push(
+            " AND o.number IN (SELECT a.number FROM orders a WHERE a.address IS NOT NULL AND LOWER(a.address) LIKE ",
+        );
         q.text(format!("%{escaped}%")).push(" ESCAPE '\\')");
     }
     if let Some(u) = &filter.lead_unit {

@@ -95,6 +95,8 @@ struct QueuePage {
     filters: Option<Filters>,
     return_to: &'static str,
     hint: String,
+    /// The units a batch dispatch may go to (the dispatch queue, for a dispatcher).
+    batch_units: Vec<super::view::UnitGroup>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -105,6 +107,9 @@ pub struct DoneQuery {
     page: Option<String>,
     /// The page of its second table (extension requests, other units' orders).
     xpage: Option<String>,
+    /// What a batch dispatch did (see `batch::dispatch`).
+    #[serde(flatten)]
+    batch: super::batch::BatchDone,
 }
 
 /// A page number as given; anything else is the first page.
@@ -120,8 +125,7 @@ fn flash(t: Tr, done: &Option<String>, n: &Option<String>) -> Option<String> {
 
 /// `path?k=v&…` of the non-empty parameters.
 fn href(path: &str, params: &[(&str, String)]) -> String {
-    let q: Vec<String> =
-        params.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", enc(v))).collect();
+    let q: Vec<String> = params.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", enc(v))).collect();
     if q.is_empty() { path.to_owned() } else { format!("{path}?{}", q.join("&")) }
 }
 
@@ -172,7 +176,20 @@ async fn queue_page(
     let t = c.t();
     let mut p = page_for(state, c, t.s(heading_key));
     p.flash = flash(t, &q.done, &q.n);
-    let page = QueuePage { p, t, heading: t.s(heading_key).to_owned(), sections, filters: None, return_to, hint };
+    let dispatching = return_to == "/console/dispatch" && c.user.actor.has(Role::Dispatcher);
+    if dispatching && let Some((flash, refused)) = q.batch.message(t, &state.directory()) {
+        p.flash = Some(flash).filter(|f| !f.is_empty());
+        if let Some(r) = refused {
+            p.error = Some(super::page::ErrorBox {
+                title: t.s("batch.refused_title").to_owned(),
+                message: r,
+                ..Default::default()
+            });
+        }
+    }
+    let batch_units = if dispatching { super::view::unit_groups(&state.directory(), t) } else { Vec::new() };
+    let page =
+        QueuePage { p, t, heading: t.s(heading_key).to_owned(), sections, filters: None, return_to, hint, batch_units };
     html(StatusCode::OK, &page)
 }
 
@@ -264,9 +281,14 @@ pub async fn dispatch(State(state): State<AppState>, c: Console, Query(q): Query
         Ok(s) => s,
         Err(e) => return failed(&state, &c, &e),
     };
-    // The reason of the latest return, for orders a unit sent back (one page of them).
+    // Who returned the order last and why: kept on the order; for orders returned before
+    // returns were kept there, from the latest return event.
+    let dir = state.directory();
     for (o, r) in orders.iter().zip(s.rows.iter_mut()) {
-        if o.returns > 0
+        if let Some(back) = o.returned.last() {
+            let unit = back.unit.as_ref().map(|u| super::view::Names(&dir).unit(u)).unwrap_or_default();
+            r.note = format!("{unit} · {}", back.reason);
+        } else if o.returns > 0
             && let Ok(events) = service::events(&state, &c.user, o.number.as_str()).await
             && let Some(e) = events.iter().rev().find(|e| e.event.action() == Action::Return)
         {
@@ -297,9 +319,11 @@ pub async fn inbox(State(state): State<AppState>, c: Console, Query(q): Query<Do
     let lead = OrderFilter { lead_unit: unit.clone(), ..only(HANDLED) };
     let mine = async {
         match unit {
-            Some(_) => section(&state, &c, ("inbox", "queue.inbox_lead"), lead, sort, page_no(&q.page), (path, "page", &keep))
-                .await
-                .map(|(s, _)| s),
+            Some(_) => {
+                section(&state, &c, ("inbox", "queue.inbox_lead"), lead, sort, page_no(&q.page), (path, "page", &keep))
+                    .await
+                    .map(|(s, _)| s)
+            }
             // A user of no unit leads nothing.
             None => Ok(Section {
                 title: c.t().s("queue.inbox_lead").into(),
@@ -310,8 +334,15 @@ pub async fn inbox(State(state): State<AppState>, c: Console, Query(q): Query<Do
         }
     };
     let other = OrderFilter { not_lead_unit: c.user.actor.unit.clone(), ..only(HANDLED) };
-    let others =
-        section(&state, &c, ("inbox_other", "queue.inbox_other"), other, sort, page_no(&q.xpage), (path, "xpage", &keep));
+    let others = section(
+        &state,
+        &c,
+        ("inbox_other", "queue.inbox_other"),
+        other,
+        sort,
+        page_no(&q.xpage),
+        (path, "xpage", &keep),
+    );
     let (mine, others) = match tokio::try_join!(mine, others) {
         Ok(x) => x,
         Err(e) => return failed(&state, &c, &e),
@@ -440,8 +471,11 @@ pub async fn supervise(State(state): State<AppState>, c: Console, Query(q): Quer
         href: href(path, &[("mark", mark.to_owned())]),
         active: view == mark,
     };
-    let tallies =
-        vec![tally("red", "super.red", red), tally("yellow", "super.yellow", yellow), tally("green", "super.green", green)];
+    let tallies = vec![
+        tally("red", "super.red", red),
+        tally("yellow", "super.yellow", yellow),
+        tally("green", "super.green", green),
+    ];
     let mut p = page_for(&state, &c, t.s("super.title"));
     p.flash = flash(t, &q.done, &q.n);
     html(StatusCode::OK, &SupervisePage { p, t, tallies, view, list, extensions })
@@ -560,6 +594,7 @@ pub async fn orders(State(state): State<AppState>, c: Console, Query(q): Query<S
         filters: Some(f),
         return_to: "/console/orders",
         hint: String::new(),
+        batch_units: Vec::new(),
     };
     html(status, &page)
 }
@@ -568,15 +603,11 @@ pub async fn orders(State(state): State<AppState>, c: Console, Query(q): Query<S
 /// field gets its message in `f.errors`).
 fn search_filter(t: Tr, state: &AppState, f: &mut Filters) -> Option<OrderFilter> {
     // The choices of the select boxes read as the API reads its list parameters.
-    let params: Vec<(String, String)> = [
-        ("status", &f.status),
-        ("request_type", &f.request_type),
-        ("category", &f.category),
-        ("channel", &f.channel),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
-    .collect();
+    let params: Vec<(String, String)> =
+        [("status", &f.status), ("request_type", &f.request_type), ("category", &f.category), ("channel", &f.channel)]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
+            .collect();
     let mut filter = match service::parse_filter(&params, &state.directory()) {
         Ok((filter, _, _)) => filter,
         Err(e) => {

@@ -736,3 +736,38 @@ async fn category_search_understands_callers_words_and_says_when_nothing_matches
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_dispatch_of_five_orders_gives_five_events() {
+    with_browser(|app, ui| async move {
+        let s = team(&app).await;
+        let mut five = Vec::new();
+        for _ in 0..5 {
+            five.push(app.pending_order(&s, sample_order()).await);
+        }
+        let other = app.pending_order(&s, sample_order()).await;
+
+        ui.login("dispatcher").await;
+        assert_eq!(ui.attr("#btn-batch", "disabled").await, "true", "nothing ticked, nothing to send");
+        for n in &five {
+            ui.click(&format!("#q-dispatch tr[data-number='{n}'] input.batch-pick")).await;
+        }
+        assert_eq!(ui.text("#batch-count").await, "5");
+        ui.keys("input.unit-filter[data-for='batch-lead']", "城市管理").await;
+        ui.el("#batch-lead").await.select_by_value("city-urban").await.unwrap();
+        ui.shot("25-batch-dispatch").await;
+        ui.click("#btn-batch").await;
+        let flash = ui.text("#flash").await;
+        assert!(flash.contains("5") && flash.contains("城市管理"), "{flash}");
+        for n in &five {
+            let events = app.events(n, &s.dispatcher).await;
+            let dispatches: Vec<&Value> = events.iter().filter(|e| e["action"] == "dispatch").collect();
+            assert_eq!(dispatches.len(), 1, "one dispatch event for {n}");
+            let (o, _) = app.stored(n).await;
+            assert_eq!((o["status"].as_str(), o["lead_unit"].as_str()), (Some("dispatched"), Some("city-urban")));
+        }
+        assert_eq!(app.stored(&other).await.0["status"], "pending_dispatch", "an unticked order stays");
+        assert!(ui.has(&format!("#q-dispatch tr[data-number='{other}']")).await);
+    })
+    .await;
+}
