@@ -78,18 +78,24 @@
     $("#login-submit").focus();
   }));
 
+  // The "nothing matches" line of a picker, hidden until a search finds nothing.
+  const noneNote = (id, text) => {
+    const none = document.createElement("p");
+    none.className = "filter-none";
+    none.id = id;
+    none.setAttribute("role", "status");
+    none.hidden = true;
+    none.textContent = text || "";
+    return none;
+  };
+
   // ---- Pickers: type to filter a select's options (names and pinyin initials). -------
   // Filtering never changes what is chosen: Enter takes the first match, and a filter that
   // matches nothing says so.
   $$(".unit-filter").forEach((input) => {
     const select = document.getElementById(input.dataset.for);
     if (!select) return;
-    const none = document.createElement("p");
-    none.className = "filter-none";
-    none.id = select.id + "-none";
-    none.setAttribute("role", "status");
-    none.hidden = true;
-    none.textContent = input.dataset.none || "";
+    const none = noneNote(select.id + "-none", input.dataset.none);
     input.after(none);
     let first = null;
     input.addEventListener("input", () => {
@@ -132,11 +138,7 @@
     list.id = select.id + "-list";
     list.setAttribute("role", "listbox");
     list.hidden = true;
-    const none = document.createElement("p");
-    none.className = "filter-none";
-    none.id = select.id + "-none";
-    none.hidden = true;
-    none.textContent = select.dataset.none || "";
+    const none = noneNote(select.id + "-none", select.dataset.none);
     box.append(chips, input, list, none);
     select.after(box);
     select.hidden = true;
@@ -263,12 +265,7 @@
         if (el && el.scrollIntoView) el.scrollIntoView({ block: "nearest" });
       } else input.removeAttribute("aria-activedescendant");
     }
-    const none = document.createElement("p");
-    none.className = "filter-none";
-    none.id = list.id + "-none";
-    none.setAttribute("role", "status");
-    none.hidden = true;
-    none.textContent = root.dataset.none || "";
+    const none = noneNote(list.id + "-none", root.dataset.none);
     list.after(none);
     function search() {
       const q = input.value.trim().toLowerCase();
