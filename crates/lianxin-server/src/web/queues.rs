@@ -120,8 +120,7 @@ fn flash(t: Tr, done: &Option<String>, n: &Option<String>) -> Option<String> {
 
 /// `path?k=v&…` of the non-empty parameters.
 fn href(path: &str, params: &[(&str, String)]) -> String {
-    let q: Vec<String> =
-        params.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", enc(v))).collect();
+    let q: Vec<String> = params.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", enc(v))).collect();
     if q.is_empty() { path.to_owned() } else { format!("{path}?{}", q.join("&")) }
 }
 
@@ -297,9 +296,11 @@ pub async fn inbox(State(state): State<AppState>, c: Console, Query(q): Query<Do
     let lead = OrderFilter { lead_unit: unit.clone(), ..only(HANDLED) };
     let mine = async {
         match unit {
-            Some(_) => section(&state, &c, ("inbox", "queue.inbox_lead"), lead, sort, page_no(&q.page), (path, "page", &keep))
-                .await
-                .map(|(s, _)| s),
+            Some(_) => {
+                section(&state, &c, ("inbox", "queue.inbox_lead"), lead, sort, page_no(&q.page), (path, "page", &keep))
+                    .await
+                    .map(|(s, _)| s)
+            }
             // A user of no unit leads nothing.
             None => Ok(Section {
                 title: c.t().s("queue.inbox_lead").into(),
@@ -310,8 +311,15 @@ pub async fn inbox(State(state): State<AppState>, c: Console, Query(q): Query<Do
         }
     };
     let other = OrderFilter { not_lead_unit: c.user.actor.unit.clone(), ..only(HANDLED) };
-    let others =
-        section(&state, &c, ("inbox_other", "queue.inbox_other"), other, sort, page_no(&q.xpage), (path, "xpage", &keep));
+    let others = section(
+        &state,
+        &c,
+        ("inbox_other", "queue.inbox_other"),
+        other,
+        sort,
+        page_no(&q.xpage),
+        (path, "xpage", &keep),
+    );
     let (mine, others) = match tokio::try_join!(mine, others) {
         Ok(x) => x,
         Err(e) => return failed(&state, &c, &e),
@@ -334,7 +342,7 @@ pub async fn callback(State(state): State<AppState>, c: Console, Query(q): Query
         &state,
         &c,
         ("callback", "queue.callback"),
-        only(&[Status::Replied]),
+        OrderFilter { awaiting_callback: true, ..OrderFilter::default() },
         OrderSort::OldestReply,
         page_no(&q.page),
         (path, "page", &keep),
@@ -440,8 +448,11 @@ pub async fn supervise(State(state): State<AppState>, c: Console, Query(q): Quer
         href: href(path, &[("mark", mark.to_owned())]),
         active: view == mark,
     };
-    let tallies =
-        vec![tally("red", "super.red", red), tally("yellow", "super.yellow", yellow), tally("green", "super.green", green)];
+    let tallies = vec![
+        tally("red", "super.red", red),
+        tally("yellow", "super.yellow", yellow),
+        tally("green", "super.green", green),
+    ];
     let mut p = page_for(&state, &c, t.s("super.title"));
     p.flash = flash(t, &q.done, &q.n);
     html(StatusCode::OK, &SupervisePage { p, t, tallies, view, list, extensions })
@@ -568,15 +579,11 @@ pub async fn orders(State(state): State<AppState>, c: Console, Query(q): Query<S
 /// field gets its message in `f.errors`).
 fn search_filter(t: Tr, state: &AppState, f: &mut Filters) -> Option<OrderFilter> {
     // The choices of the select boxes read as the API reads its list parameters.
-    let params: Vec<(String, String)> = [
-        ("status", &f.status),
-        ("request_type", &f.request_type),
-        ("category", &f.category),
-        ("channel", &f.channel),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
-    .collect();
+    let params: Vec<(String, String)> =
+        [("status", &f.status), ("request_type", &f.request_type), ("category", &f.category), ("channel", &f.channel)]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
+            .collect();
     let mut filter = match service::parse_filter(&params, &state.directory()) {
         Ok((filter, _, _)) => filter,
         Err(e) => {

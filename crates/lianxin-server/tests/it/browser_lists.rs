@@ -41,9 +41,8 @@ async fn numbers(ui: &Ui, section: &str) -> Vec<String> {
 /// Asserts that the page does not scroll sideways: the document is no wider than the
 /// window, and no table is wider than its box.
 async fn assert_fits(ui: &Ui, what: &str) {
-    let v = ui
-        .c
-        .execute(
+    let v =
+        ui.c.execute(
             "const d = document.documentElement; \
              const wide = Array.from(document.querySelectorAll('table.rows')) \
                .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1).map(t => t.closest('section').id); \
@@ -270,14 +269,27 @@ async fn every_queue_fits_a_1440_pixel_window() {
         app.must(&returned, "dispatch", &s.dispatcher, json!({"lead_unit": "d440106"})).await;
         app.must(&returned, "return", &handler, json!({"reason": "不属于本单位职责范围，请改派。".repeat(4)})).await;
         let handled = app.pending_order(&s, long("normal")).await;
-        app.must(&handled, "dispatch", &s.dispatcher, json!({"lead_unit": "d440106", "assisting_units": ["co-power"]})).await;
+        app.must(&handled, "dispatch", &s.dispatcher, json!({"lead_unit": "d440106", "assisting_units": ["co-power"]}))
+            .await;
         app.must(&handled, "sign", &handler, json!({})).await;
         let until = "2026-12-15T17:00:00+08:00";
-        app.must(&handled, "request_extension", &handler, json!({"until": until, "reason": "需协调供电部门。".repeat(5)})).await;
+        app.must(
+            &handled,
+            "request_extension",
+            &handler,
+            json!({"until": until, "reason": "需协调供电部门。".repeat(5)}),
+        )
+        .await;
         let replied = app.pending_order(&s, long("normal")).await;
         app.must(&replied, "dispatch", &s.dispatcher, json!({"lead_unit": "d440106"})).await;
         app.must(&replied, "sign", &handler, json!({})).await;
-        app.must(&replied, "reply", &handler, json!({"content": "已联系施工单位调整作业时间。".repeat(6), "solved": true})).await;
+        app.must(
+            &replied,
+            "reply",
+            &handler,
+            json!({"content": "已联系施工单位调整作业时间。".repeat(6), "solved": true}),
+        )
+        .await;
         app.dispatched_order(&s, "d440106", &[]).await;
         app.clock.advance(4 * 86_400_000);
         let _ = draft;
