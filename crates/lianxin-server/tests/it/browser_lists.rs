@@ -136,7 +136,7 @@ async fn the_supervisor_boards_counts_filter_the_list() {
         for (mark, number) in [("red", &red), ("yellow", &yellow), ("green", &green)] {
             ui.click(&format!("#count-{mark}")).await;
             ui.wait_path(&format!("/console/supervise?mark={mark}")).await;
-            assert_eq!(numbers(&ui, "#q-supervise").await, [number.clone()], "only the {mark} orders");
+            assert_eq!(numbers(&ui, "#q-supervise").await, std::slice::from_ref(number), "only the {mark} orders");
             assert_eq!(ui.text("#total-supervise").await, "共 1 条");
             assert_eq!(ui.attr(&format!("#count-{mark}"), "aria-current").await, "page");
             assert_eq!(ui.attr(&format!("tr[data-number='{number}']"), "data-mark").await, mark);
@@ -180,7 +180,7 @@ async fn the_order_search_finds_by_phone_and_address_within_scope() {
         ui.goto(&format!("/console/orders?address={}", "华景")).await;
         assert_eq!(ui.text("#total-orders").await, "共 2 条");
         ui.goto("/console/orders?address=%E5%8D%8E%E6%99%AF%E6%96%B0%E5%9F%8E").await; // 华景新城
-        assert_eq!(numbers(&ui, "#q-orders").await, [open.clone()]);
+        assert_eq!(numbers(&ui, "#q-orders").await, std::slice::from_ref(&open));
         assert_eq!(ui.value("#f-address").await, "华景新城", "the form keeps what was searched");
         ui.goto("/console/orders?address=100%25").await; // a wildcard is text
         assert_eq!(ui.text("#total-orders").await, "共 0 条");
@@ -189,7 +189,7 @@ async fn the_order_search_finds_by_phone_and_address_within_scope() {
         ui.goto(&format!("/console/orders?number={}", &other[..10])).await;
         assert_eq!(ui.text("#total-orders").await, "共 3 条");
         ui.goto(&format!("/console/orders?number={other}")).await;
-        assert_eq!(numbers(&ui, "#q-orders").await, [other.clone()]);
+        assert_eq!(numbers(&ui, "#q-orders").await, std::slice::from_ref(&other));
         ui.goto("/console/orders?created_from=2026-11-23&created_to=2026-11-23").await;
         assert_eq!(ui.text("#total-orders").await, "共 3 条");
         ui.goto("/console/orders?created_from=2026-11-24").await;
@@ -212,11 +212,11 @@ async fn the_order_search_finds_by_phone_and_address_within_scope() {
         // A handler of the unit finds the caller's open order, never the confidential one.
         ui.login("handler.d440106").await;
         ui.goto(&format!("/console/orders?phone={phone}")).await;
-        assert_eq!(numbers(&ui, "#q-orders").await, [open.clone()]);
+        assert_eq!(numbers(&ui, "#q-orders").await, std::slice::from_ref(&open));
         assert_eq!(ui.text("#total-orders").await, "共 1 条", "the total does not count it either");
         assert!(!ui.body().await.contains("天河路90号"));
         ui.goto("/console/orders?address=%E5%A4%A9%E6%B2%B3%E8%B7%AF90").await; // 天河路90
-        assert_eq!(numbers(&ui, "#q-orders").await, [secret.clone()], "by address it is in scope");
+        assert_eq!(numbers(&ui, "#q-orders").await, std::slice::from_ref(&secret), "by address it is in scope");
         assert!(ui.text("#q-orders").await.contains("保密来电人"), "its caller stays hidden");
     })
     .await;
@@ -236,7 +236,7 @@ async fn the_jump_box_takes_an_order_number_or_a_phone() {
         ui.keys("#jump", &format!("13933330003{ENTER}")).await;
         ui.wait_path("/console/orders?phone=13933330003").await;
         assert_eq!(ui.value("#f-phone").await, "13933330003");
-        assert_eq!(numbers(&ui, "#q-orders").await, [n.clone()]);
+        assert_eq!(numbers(&ui, "#q-orders").await, std::slice::from_ref(&n));
 
         ui.keys("#jump", &format!("{n}{ENTER}")).await;
         ui.wait_path(&format!("/console/orders/{n}")).await;
