@@ -55,6 +55,9 @@ pub struct OrderFilter {
     pub not_lead_unit: Option<UnitCode>,
     /// Only orders with an extension request awaiting a decision.
     pub extension_pending: bool,
+    /// Only replied orders awaiting their callback (as `statuses = [replied]`, written so
+    /// that the partial index of the callback queue serves it).
+    pub awaiting_callback: bool,
 }
 
 /// The order in which a page of orders is read; every one ends with the order number, so
@@ -67,9 +70,9 @@ pub enum OrderSort {
     Urgency,
     /// Waiting to be signed for first, then by deadline (soonest first, none last).
     SignThenDeadline,
-    /// Oldest reply first (the callback queue).
+    /// Oldest reply first (the callback queue, with `awaiting_callback`).
     OldestReply,
-    /// Oldest extension request first.
+    /// Oldest extension request first (with `extension_pending`).
     OldestExtension,
     /// Overdue, then at risk, then within the limit at this time; each by deadline.
     Supervision(Millis),
@@ -393,31 +396,17 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<Order>, StoreError> {
-        let mut q = Sql::new("SELECT o.data, o.last_hash FROM orders o WHERE 1 = 1");
+        // The page's numbers first, sorted on the narrow columns (and an index where the
+        // sort has one), then the rows of just those: the sort never carries the JSON.
+        let mut q = Sql::new(
+            "SELECT o.data, o.last_hash FROM orders o WHERE o.number IN (SELECT o.number FROM orders o WHERE 1 = 1",
+        );
         push_filter(&mut q, scope, filter);
         q.push(" ORDER BY ");
-        match sort {
-            OrderSort::Newest => q.push("o.number DESC"),
-            OrderSort::Urgency => {
-                q.push("CASE o.urgency WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END, o.created_at, o.number")
-            }
-            OrderSort::SignThenDeadline => q.push(
-                "CASE WHEN o.status = 'dispatched' THEN 0 ELSE 1 END, \
-                 CASE WHEN o.deadline IS NULL THEN 1 ELSE 0 END, o.deadline, o.number",
-            ),
-            OrderSort::OldestReply => {
-                q.push("CASE WHEN o.replied_at IS NULL THEN 1 ELSE 0 END, o.replied_at, o.number")
-            }
-            OrderSort::OldestExtension => {
-                q.push("CASE WHEN o.extension_at IS NULL THEN 1 ELSE 0 END, o.extension_at, o.number")
-            }
-            OrderSort::Supervision(now) => {
-                q.push("CASE WHEN o.deadline <= ").int(now);
-                q.push(" THEN 0 WHEN o.warn_at <= ").int(now);
-                q.push(" THEN 1 ELSE 2 END, CASE WHEN o.deadline IS NULL THEN 1 ELSE 0 END, o.deadline, o.number")
-            }
-        };
+        push_sort(&mut q, sort);
         q.push(" LIMIT ").int(limit.max(0)).push(" OFFSET ").int(offset.max(0));
+        q.push(") ORDER BY ");
+        push_sort(&mut q, sort);
         let rows = q.query().fetch_all(&self.pool).await?;
         rows.iter().map(|r| order_from_row(r).map(|(o, _)| o)).collect()
     }
@@ -833,6 +822,33 @@ fn push_filter(q: &mut Sql, scope: &Scope, filter: &OrderFilter) {
     if filter.extension_pending {
         q.push(" AND o.extension_at IS NOT NULL");
     }
+    if filter.awaiting_callback {
+        q.push(" AND o.status = 'replied'");
+    }
+}
+
+/// The `ORDER BY` terms of `sort` over `orders o`.
+fn push_sort(q: &mut Sql, sort: OrderSort) {
+    match sort {
+        OrderSort::Newest => q.push("o.number DESC"),
+        OrderSort::Urgency => {
+            q.push("CASE o.urgency WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END, o.created_at, o.number")
+        }
+        OrderSort::SignThenDeadline => q.push(
+            "CASE WHEN o.status = 'dispatched' THEN 0 ELSE 1 END, \
+             CASE WHEN o.deadline IS NULL THEN 1 ELSE 0 END, o.deadline, o.number",
+        ),
+        // The index order of `orders_replied` and `orders_extension`: a replied order has
+        // a reply time (with `awaiting_callback`), a pending extension its request time
+        // (with `extension_pending`).
+        OrderSort::OldestReply => q.push("o.replied_at, o.number"),
+        OrderSort::OldestExtension => q.push("o.extension_at, o.number"),
+        OrderSort::Supervision(now) => {
+            q.push("CASE WHEN o.deadline <= ").int(now);
+            q.push(" THEN 0 WHEN o.warn_at <= ").int(now);
+            q.push(" THEN 1 ELSE 2 END, CASE WHEN o.deadline IS NULL THEN 1 ELSE 0 END, o.deadline, o.number")
+        }
+    };
 }
 
 /// The digit string after every string that starts with `p` (`2026119` → `202612`);

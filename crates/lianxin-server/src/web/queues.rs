@@ -365,7 +365,7 @@ pub async fn callback(State(state): State<AppState>, c: Console, Query(q): Query
         &state,
         &c,
         ("callback", "queue.callback"),
-        only(&[Status::Replied]),
+        OrderFilter { awaiting_callback: true, ..OrderFilter::default() },
         OrderSort::OldestReply,
         page_no(&q.page),
         (path, "page", &keep),

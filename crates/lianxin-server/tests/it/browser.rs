@@ -136,8 +136,20 @@ impl Ui {
         self.c.find(Locator::Css(css)).await.is_ok()
     }
 
+    /// The element's text. A page that is still navigating can replace the element between
+    /// finding and reading it (a stale element): then it is found again.
     pub(crate) async fn text(&self, css: &str) -> String {
-        self.el(css).await.text().await.unwrap()
+        let started = std::time::Instant::now();
+        loop {
+            match self.el(css).await.text().await {
+                Ok(t) => return t,
+                Err(e) if started.elapsed() < WAIT => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("`{css}` could not be read: {e}"),
+            }
+        }
     }
 
     pub(crate) async fn value(&self, css: &str) -> String {
