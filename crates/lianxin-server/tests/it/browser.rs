@@ -143,8 +143,7 @@ impl Ui {
         loop {
             match self.el(css).await.text().await {
                 Ok(t) => return t,
-                Err(e) if started.elapsed() < WAIT => {
-                    let _ = e;
+                Err(_) if started.elapsed() < WAIT => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 Err(e) => panic!("`{css}` could not be read: {e}"),
