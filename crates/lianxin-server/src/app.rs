@@ -118,6 +118,8 @@ pub struct ServeOptions {
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpAddr>,
     pub login: LoginPolicy,
+    /// Where the search index lives (`None`: next to a SQLite file, else in memory).
+    pub index_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -130,6 +132,7 @@ impl Default for ServeOptions {
             body_timeout: Duration::from_secs(10),
             trusted_proxies: Vec::new(),
             login: LoginPolicy::default(),
+            index_dir: None,
         }
     }
 }
@@ -207,7 +210,10 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         https,
         body_timeout: opts.body_timeout,
     };
-    let state = AppState::with_settings(store, directory, calendar, config.clock.clone(), settings);
+    let location = crate::search::IndexLocation::resolve(opts.index_dir.as_deref(), &config.database_url);
+    let search = std::sync::Arc::new(crate::search::Search::open(location)?);
+    search.refresh_vocabulary(&store).await?;
+    let state = AppState::with_settings(store, directory, calendar, config.clock.clone(), settings, search);
     crate::auth::warm_up().await;
     let listener = TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;
@@ -234,6 +240,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     };
     let app = router_with(state.clone(), main_metrics);
     let sweeper = config.sweep_every.map(|every| crate::jobs::spawn_sweeper(state.clone(), every));
+    handles.push(crate::search::spawn_follower(state.clone(), stopped.clone()));
     handles.insert(0, tokio::spawn(crate::net::serve(listener, app, opts.header_timeout, stopped)));
     Ok(Running { addr, metrics_addr, state, demo_accounts, stop, handles, sweeper })
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod jobs;
 pub mod net;
 pub mod openapi;
+pub mod search;
 pub mod service;
 pub mod setup;
 pub mod state;

@@ -32,8 +32,21 @@ enum Cmd {
         /// Seconds between supervision sweeps (yellow/red warnings); 0 turns the sweeper off.
         #[arg(long, env = "LIANXIN_SWEEP_SECONDS", default_value_t = 60)]
         sweep_seconds: u64,
+        /// Where the search index lives (default: next to a SQLite file, FILE.index; in
+        /// memory on PostgreSQL, rebuilt at every start). Two servers need two directories.
+        #[arg(long, env = "LIANXIN_INDEX_DIR")]
+        index_dir: Option<std::path::PathBuf>,
         #[command(flatten)]
         net: NetArgs,
+    },
+    /// Rebuild the search index from the database (a running server catches up by itself;
+    /// this starts from scratch).
+    Reindex {
+        #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
+        database_url: String,
+        /// The index directory (as `serve --index-dir`).
+        #[arg(long, env = "LIANXIN_INDEX_DIR")]
+        index_dir: Option<std::path::PathBuf>,
     },
     /// Recompute every order's event hash chain; exit 1 naming the first broken order.
     Verify {
@@ -126,6 +139,7 @@ impl NetArgs {
                 address_failures: self.login_address_failures,
                 ..defaults.login
             },
+            index_dir: None,
         }
     }
 }
@@ -282,11 +296,12 @@ fn progress_to_stderr(pass: &'static str) -> impl FnMut(lianxin_store::Progress)
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Cmd::Serve { demo, demo_orders, listen, database_url, sweep_seconds, net } => {
+        Cmd::Serve { demo, demo_orders, listen, database_url, sweep_seconds, index_dir, net } => {
             let demo = demo.then(|| DemoOptions { history: demo_orders, ..DemoOptions::default() });
             let with_demo = demo.is_some();
             let sweep_every = (sweep_seconds > 0).then(|| std::time::Duration::from_secs(sweep_seconds));
-            let options = net.options();
+            let mut options = net.options();
+            options.index_dir = index_dir;
             let public_url = options.public_url.clone();
             let config =
                 Config { listen, database_url: database_url.clone(), demo, clock: Clock::System, sweep_every, options };
@@ -322,6 +337,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await?;
             println!("shutting down");
             running.stop().await;
+        }
+        Cmd::Reindex { database_url, index_dir } => {
+            let store = Store::connect(&database_url).await?;
+            let location = lianxin_server::search::IndexLocation::resolve(index_dir.as_deref(), &database_url);
+            if location == lianxin_server::search::IndexLocation::Memory {
+                anyhow::bail!("an index in memory lives only as long as its server: give --index-dir");
+            }
+            let started = std::time::Instant::now();
+            let n = lianxin_server::search::reindex(&store, location).await?;
+            println!(
+                "search index rebuilt: {n} orders ({:.1} s, {:.0} orders/s)",
+                started.elapsed().as_secs_f64(),
+                n as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            );
+            store.close().await;
         }
         Cmd::Verify { database_url } => {
             let store = Store::connect(&database_url).await?;

@@ -3,7 +3,7 @@
 //! answers (401, 400, 413, 415, 404, 422, 503) with the one error schema, and the closed
 //! vocabularies as enums taken from the domain.
 
-use crate::api::{admin, calendar, orders, reference, session, stats, supervision};
+use crate::api::{admin, calendar, orders, reference, search, session, stats, supervision};
 use crate::views;
 use lianxin_domain::{
     Action, Channel, CloseKind, JurisdictionLevel, QaResult, RequestType, Role, Satisfaction, Status, UnitKind,
@@ -253,6 +253,8 @@ pub struct PasswordIn {
         admin::routes, admin::put_route, admin::delete_route,
         admin::users, admin::get_user, admin::put_user, admin::set_password, admin::toggle_user, admin::history,
         admin::logins,
+        search::orders, search::status, search::vocabulary, search::add_words, search::remove_word,
+        search::add_synonyms, search::remove_synonyms,
     ),
     components(schemas(ErrorBody, ErrorDetail, LoginIn, OrderIn, CallerIn, LocationIn, ActionIn, QaSampleIn, MarkReadIn,
                        RouteIn, UserIn, PasswordIn,
@@ -263,9 +265,11 @@ pub struct PasswordIn {
                        crate::jobs::SweepReport, crate::jobs::SampleReport,
                        stats::KpiRow, stats::KpiReport, stats::RankedUnit, stats::Ranking,
                        crate::setup::Report, crate::setup::ChangeOut, admin::RouteOut, admin::AccountOut, admin::ChangeRecord,
-                       admin::LoginAttemptOut, admin::LoginLog)),
+                       admin::LoginAttemptOut, admin::LoginLog,
+                       search::SnippetOut, search::FoundOrder, search::SearchResults, search::SynonymGroup,
+                       search::VocabularyOut, search::WordsIn, search::GroupCreated, crate::search::SearchStatus)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"), (name = "admin"))
+    tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"), (name = "admin"), (name = "search"))
 )]
 pub struct ApiDoc;
 

@@ -28,6 +28,7 @@ struct Inner {
     /// How many argon2 password verifications this server has run (a check that unknown
     /// usernames cost what real ones do).
     password_checks: std::sync::atomic::AtomicU64,
+    search: Arc<crate::search::Search>,
 }
 
 /// How the server meets the network: sign-in throttling, the proxy in front, TLS.
@@ -54,17 +55,14 @@ impl Default for Settings {
 }
 
 impl AppState {
-    pub fn new(store: Store, directory: Directory, calendar: Calendar, clock: Clock) -> AppState {
-        AppState::with_settings(store, directory, calendar, clock, Settings::default())
-    }
-
-    /// Like [`AppState::new`] with network settings.
+    /// The state of a server with its search index in `search`.
     pub fn with_settings(
         store: Store,
         directory: Directory,
         calendar: Calendar,
         clock: Clock,
         settings: Settings,
+        search: Arc<crate::search::Search>,
     ) -> AppState {
         store.set_utc_offset(calendar.utc_offset_minutes);
         AppState {
@@ -77,6 +75,7 @@ impl AppState {
                 clock,
                 settings,
                 password_checks: std::sync::atomic::AtomicU64::new(0),
+                search,
             }),
         }
     }
@@ -145,6 +144,11 @@ impl AppState {
     /// How many argon2 password verifications this server has run.
     pub fn password_checks(&self) -> u64 {
         self.inner.password_checks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The search index and the texts read at intake.
+    pub fn search(&self) -> Arc<crate::search::Search> {
+        self.inner.search.clone()
     }
 
     pub fn store(&self) -> &Store {

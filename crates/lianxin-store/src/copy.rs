@@ -108,9 +108,11 @@ const TABLES: &[Table] = &[
             ("address", Text),
             ("replied_at", Int),
             ("extension_at", Int),
+            ("change_seq", Int),
         ],
         order_by: "number",
     },
+    Table { name: "change_head", columns: &[("id", Int), ("last", Int)], order_by: "id" },
     Table {
         name: "order_units",
         columns: &[("number", Text), ("unit", Text), ("role", Text)],
@@ -179,6 +181,16 @@ const TABLES: &[Table] = &[
         name: "login_attempts",
         columns: &[("at", Int), ("username", Text), ("address", Text), ("outcome", Text), ("via", Text)],
         order_by: "id",
+    },
+    Table {
+        name: "search_words",
+        columns: &[("word", Text), ("created_by", Text), ("created_at", Int)],
+        order_by: "word",
+    },
+    Table {
+        name: "search_synonyms",
+        columns: &[("word", Text), ("grp", Text), ("created_by", Text), ("created_at", Int)],
+        order_by: "word",
     },
 ];
 
@@ -277,14 +289,14 @@ impl Store {
         replace: bool,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<CopyReport, StoreError> {
-        if !target.is_empty().await? {
-            if !replace {
-                return Err(StoreError::Conflict(
-                    "the target database is not empty; pass --replace to delete its data and copy over it".into(),
-                ));
-            }
-            target.clear().await?;
+        if !target.is_empty().await? && !replace {
+            return Err(StoreError::Conflict(
+                "the target database is not empty; pass --replace to delete its data and copy over it".into(),
+            ));
         }
+        // Even an empty target has the rows its migrations made (its own identity, the
+        // change head): the source's replace them.
+        target.clear().await?;
         let _turn = target.write_turn().await;
         let mut source = self.scan_connection().await?;
         self.begin_snapshot(&mut source).await?;

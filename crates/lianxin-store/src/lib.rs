@@ -14,15 +14,17 @@ mod scan;
 mod sql;
 mod users;
 mod verify;
+mod vocabulary;
 mod writer;
 
 pub use copy::CopyReport;
 pub use error::StoreError;
 pub use logins::{LoginAttempt, LoginFilter, LoginOutcome, LoginRecord, NewSession};
 pub use notify::Notification;
-pub use orders::{ActError, OrderFilter, OrderPage, OrderSort, StoredEvent};
+pub use orders::{ActError, Changed, OrderFilter, OrderPage, OrderSort, StoredEvent};
 pub use reference::{AdminChange, ReferenceWrite};
 pub use rollup::Grouping;
+pub use vocabulary::Vocabulary;
 pub use scan::Progress;
 pub use users::{AuditEntry, UserRecord, UserWrite};
 pub use verify::{Problem, VerifyReport};
@@ -50,6 +52,9 @@ pub struct Store {
     writer: tokio::sync::mpsc::Sender<writer::Job>,
     /// The local time offset that dates KPI rollups.
     offset: DayOffset,
+    /// Told after every commit of order changes (by this process), so the search index
+    /// catches up at once rather than at its next poll.
+    changed: std::sync::Arc<tokio::sync::Notify>,
     /// Where the store connected, for the rare connection outside the pool (`db copy`'s
     /// COPY on PostgreSQL). It carries the credentials, so its `Debug` is [`redact`]ed.
     url: Url,
@@ -143,8 +148,9 @@ impl Store {
         // counter row is a hot spot held until commit.
         let (writer, rx) = tokio::sync::mpsc::channel(writer::QUEUE);
         let offset = DayOffset(std::sync::Arc::new(std::sync::atomic::AtomicI32::new(8 * 60)));
-        tokio::spawn(writer::run(pool.clone(), backend, write_gate.clone(), offset.clone(), rx));
-        let store = Store { pool, backend, write_gate, writer, offset, url: Url(url.into()) };
+        let changed = std::sync::Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(writer::run(pool.clone(), backend, write_gate.clone(), offset.clone(), changed.clone(), rx));
+        let store = Store { pool, backend, write_gate, writer, offset, changed, url: Url(url.into()) };
         store.migrate().await?;
         Ok(store)
     }

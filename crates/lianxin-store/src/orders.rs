@@ -207,14 +207,16 @@ pub(crate) async fn insert_order_row(
     tx: &mut Transaction<'_, Any>,
     o: &Order,
     last_hash: &str,
+    change: i64,
 ) -> Result<(), StoreError> {
     let data = serde_json::to_string(o).map_err(corrupt)?;
     sqlx::query(
         "INSERT INTO orders (number, status, channel, request_type, category, urgency, caller_phone, confidential, \
          street, district, lead_unit, deadline, sign_deadline, created_at, updated_at, closed_at, version, last_hash, data, \
-         dispatched_at, callback_deadline, warn_level, qa_status, warn_at, source_ref, address, replied_at, extension_at) \
+         dispatched_at, callback_deadline, warn_level, qa_status, warn_at, source_ref, address, replied_at, extension_at, \
+         change_seq) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, \
-         $26, $27, $28)",
+         $26, $27, $28, $29)",
     )
     .bind(o.number.as_str())
     .bind(o.status.as_str())
@@ -244,6 +246,7 @@ pub(crate) async fn insert_order_row(
     .bind(address(o))
     .bind(replied_at(o))
     .bind(extension_at(o))
+    .bind(change)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -448,6 +451,7 @@ impl Store {
         let mut days: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
         let cal = self.calendar_for_days();
         let mut deltas = Vec::new();
+        let mut change = crate::writer::take_changes(&mut tx, logs.len().max(1) as i64).await?;
         for log in logs {
             let mut state = None;
             for ev in log {
@@ -455,7 +459,8 @@ impl Store {
             }
             let Some(order) = state else { continue };
             let head = append_events(&mut tx, log, GENESIS.to_owned()).await?;
-            insert_order_row(&mut tx, &order, &head).await?;
+            insert_order_row(&mut tx, &order, &head, change).await?;
+            change += 1;
             write_order_units(&mut tx, &order, false).await?;
             deltas.extend(rollup_deltas(None, &order, &cal));
             let n = order.number.as_str();
@@ -548,15 +553,16 @@ pub(crate) async fn insert_event_rows<'a>(
 pub(crate) async fn insert_order_rows<'a>(
     tx: &mut Transaction<'_, Any>,
     backend: crate::Backend,
-    rows: impl Iterator<Item = (&'a Order, &'a str)>,
+    rows: impl Iterator<Item = (&'a Order, &'a str, i64)>,
 ) -> Result<(), StoreError> {
     let mut q = Sql::for_backend(
         "INSERT INTO orders (number, status, channel, request_type, category, urgency, caller_phone, confidential, \
          street, district, lead_unit, deadline, sign_deadline, created_at, updated_at, closed_at, version, last_hash, data, \
-         dispatched_at, callback_deadline, warn_level, qa_status, warn_at, source_ref, address, replied_at, extension_at) VALUES ",
+         dispatched_at, callback_deadline, warn_level, qa_status, warn_at, source_ref, address, replied_at, extension_at, \
+         change_seq) VALUES ",
         backend,
     );
-    for (i, (o, h)) in rows.enumerate() {
+    for (i, (o, h, change)) in rows.enumerate() {
         let data = serde_json::to_string(o).map_err(corrupt)?;
         let l = &o.intake.location;
         q.push(if i == 0 { "(" } else { ", (" });
@@ -574,13 +580,77 @@ pub(crate) async fn insert_order_rows<'a>(
         q.text(data).push(", ").opt_int(o.dispatched_at).push(", ").opt_int(o.callback_deadline).push(", ");
         q.int(warn_level(o)).push(", ").opt_text(qa_status(o)).push(", ").opt_int(o.yellow_at(75)).push(", ");
         q.opt_text(o.source_ref.clone()).push(", ").opt_text(address(o)).push(", ");
-        q.opt_int(replied_at(o)).push(", ").opt_int(extension_at(o)).push(")");
+        q.opt_int(replied_at(o)).push(", ").opt_int(extension_at(o)).push(", ").int(change).push(")");
     }
     q.query().execute(&mut **tx).await?;
     Ok(())
 }
 
+/// An order as the change sequence found it.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    pub seq: i64,
+    pub order: Order,
+}
+
 impl Store {
+    /// The last number of the change sequence: every order change up to it is committed.
+    pub async fn change_head(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT last FROM change_head WHERE id = 1").fetch_one(&self.pool).await?)
+    }
+
+    /// Orders whose last change is after `after`, in change order, at most `limit`.
+    pub async fn changes_after(&self, after: i64, limit: i64) -> Result<Vec<Changed>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT change_seq, data, last_hash FROM orders WHERE change_seq > $1 ORDER BY change_seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(Changed { seq: r.try_get("change_seq")?, order: order_from_row(r)?.0 }))
+            .collect()
+    }
+
+    /// Those of `numbers` that exist within `scope` and `filter` (a search's hits read back
+    /// from the source of truth), in no particular order.
+    pub async fn orders_among(
+        &self,
+        scope: &Scope,
+        filter: &OrderFilter,
+        numbers: &[String],
+    ) -> Result<Vec<Order>, StoreError> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new("SELECT o.data, o.last_hash FROM orders o WHERE o.number IN ");
+        q.list(numbers.iter().cloned());
+        push_filter(&mut q, scope, filter);
+        let rows = q.query().fetch_all(&self.pool).await?;
+        rows.iter().map(|r| order_from_row(r).map(|(o, _)| o)).collect()
+    }
+
+    /// A page of orders by number after `after` (a whole-index rebuild reads them so).
+    pub async fn orders_after(&self, after: &str, limit: i64) -> Result<Vec<Order>, StoreError> {
+        let rows = sqlx::query("SELECT data, last_hash FROM orders WHERE number > $1 ORDER BY number LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| order_from_row(r).map(|(o, _)| o)).collect()
+    }
+
+    /// Waits until this process commits order changes (or `timeout` passes).
+    pub async fn changed(&self, timeout: std::time::Duration) {
+        let _ = tokio::time::timeout(timeout, self.changed.notified()).await;
+    }
+
+    /// The database's identity (an index remembers which database it was built from).
+    pub async fn instance_id(&self) -> Result<String, StoreError> {
+        Ok(self.meta("instance_id").await?.unwrap_or_default())
+    }
+
     /// Calls `f` with every order, by number, reading a page at a time.
     pub async fn each_order(&self, mut f: impl FnMut(&Order)) -> Result<(), StoreError> {
         let mut after = String::new();
@@ -640,10 +710,11 @@ impl Store {
         use sqlx::Connection;
         let mut tx = conn.begin().await?;
         let mut next = reserve_numbers(&mut tx, items.iter().map(|(day, _)| day.as_str())).await?;
+        let first_change = crate::writer::take_changes(&mut tx, items.len().max(1) as i64).await?;
         let cal = self.calendar_for_days();
         let mut fold = crate::rollup::Fold::default();
         let mut numbers = Vec::with_capacity(items.len());
-        let mut rows: Vec<(Order, EventRecord, String)> = Vec::with_capacity(items.len());
+        let mut rows: Vec<(Order, EventRecord, String, i64)> = Vec::with_capacity(items.len());
         for (day, ev) in items {
             let seq = next.get_mut(day.as_str()).ok_or_else(|| corrupt("day counter"))?;
             let mut ev = ev.clone();
@@ -654,16 +725,17 @@ impl Store {
             let hash = chain::hash(&rec);
             fold.add(&order, &cal);
             numbers.push(order.number.clone());
-            rows.push((order, rec, hash));
+            let change = first_change + rows.len() as i64;
+            rows.push((order, rec, hash, change));
         }
         tracing::debug!(orders = rows.len(), "insert_imported: prepared");
         // Many rows a statement: an import is bound by statements, not by bytes.
         for chunk in rows.chunks(IMPORT_CHUNK) {
-            insert_event_rows(&mut tx, self.backend, chunk.iter().map(|(_, r, h)| (r, h.as_str()))).await?;
-            insert_order_rows(&mut tx, self.backend, chunk.iter().map(|(o, _, h)| (o, h.as_str()))).await?;
+            insert_event_rows(&mut tx, self.backend, chunk.iter().map(|(_, r, h, _)| (r, h.as_str()))).await?;
+            insert_order_rows(&mut tx, self.backend, chunk.iter().map(|(o, _, h, c)| (o, h.as_str(), *c))).await?;
             let links: Vec<(&str, &str, &str)> = chunk
                 .iter()
-                .flat_map(|(o, _, _)| {
+                .flat_map(|(o, _, _, _)| {
                     let lead = o.lead_unit.iter().map(move |u| (o.number.as_str(), u.as_str(), "lead"));
                     lead.chain(o.assisting_units.iter().map(move |u| (o.number.as_str(), u.as_str(), "assisting")))
                 })

@@ -108,6 +108,7 @@ pub(crate) async fn run(
     backend: Backend,
     gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     offset: crate::DayOffset,
+    changed: std::sync::Arc<tokio::sync::Notify>,
     mut rx: mpsc::Receiver<Job>,
 ) {
     let mut conn: Option<PoolConnection<Any>> = None;
@@ -143,6 +144,7 @@ pub(crate) async fn run(
         let cal = offset.calendar();
         match commit_on_own(&pool, &mut conn, backend, &jobs, &cal).await {
             Ok(done) => {
+                changed.notify_one();
                 for (job, d) in jobs.into_iter().zip(done) {
                     job.answer(Ok(d));
                 }
@@ -153,6 +155,9 @@ pub(crate) async fn run(
                 // each change goes again on its own, and only a failing one hears of it.
                 for job in jobs {
                     let r = commit_on_own(&pool, &mut conn, backend, std::slice::from_ref(&job), &cal).await;
+                    if r.is_ok() {
+                        changed.notify_one();
+                    }
                     job.answer(r.map(|mut d| d.remove(0)));
                 }
             }
@@ -200,11 +205,17 @@ async fn commit(
         _ => None,
     });
     let mut next = reserve_numbers(&mut tx, days).await?;
+    // The batch's change numbers (one per order change; a stale action leaves a gap).
+    let changes = jobs.iter().filter(|j| !matches!(j, Job::Audit { .. })).count();
+    let mut change = match changes {
+        0 => 0,
+        n => take_changes(&mut tx, n as i64).await?,
+    };
     let mut repeats = RecentContacts::load(&mut tx, jobs).await?;
 
     let mut out = Vec::with_capacity(jobs.len());
     let mut deltas = Vec::new();
-    let mut new_orders: Vec<(Order, EventRecord, String)> = Vec::new();
+    let mut new_orders: Vec<(Order, EventRecord, String, i64)> = Vec::new();
     let mut acted: Vec<&Prepared> = Vec::new();
     let mut audits: Vec<&crate::AuditEntry> = Vec::new();
     for job in jobs {
@@ -222,11 +233,13 @@ async fn commit(
                 let rec = record(&ev, GENESIS)?;
                 let hash = chain::hash(&rec);
                 deltas.extend(rollup_deltas(None, &order, cal));
-                new_orders.push((order.clone(), rec, hash));
+                new_orders.push((order.clone(), rec, hash, change));
+                change += 1;
                 Done::Registered(Box::new(order))
             }
             Job::Act { prepared, .. } => {
-                let written = update(&mut tx, prepared).await?;
+                let written = update(&mut tx, prepared, change).await?;
+                change += 1;
                 if written {
                     deltas.extend(rollup_deltas(Some(&prepared.old), &prepared.new, cal));
                     acted.push(prepared);
@@ -240,13 +253,13 @@ async fn commit(
         });
     }
     let events =
-        new_orders.iter().map(|(_, r, h)| (r, h.as_str())).chain(acted.iter().map(|p| (&p.record, p.hash.as_str())));
+        new_orders.iter().map(|(_, r, h, _)| (r, h.as_str())).chain(acted.iter().map(|p| (&p.record, p.hash.as_str())));
     let events: Vec<_> = events.collect();
     for chunk in events.chunks(CHUNK) {
         insert_event_rows(&mut tx, backend, chunk.iter().copied()).await?;
     }
     for chunk in new_orders.chunks(CHUNK) {
-        insert_order_rows(&mut tx, backend, chunk.iter().map(|(o, _, h)| (o, h.as_str()))).await?;
+        insert_order_rows(&mut tx, backend, chunk.iter().map(|(o, _, h, c)| (o, h.as_str(), *c))).await?;
     }
     for p in &acted {
         if p.old.lead_unit != p.new.lead_unit || p.old.assisting_units != p.new.assisting_units {
@@ -318,16 +331,27 @@ impl RecentContacts {
     }
 }
 
+/// Takes the next `n` numbers of the change sequence; returns the first. The head is one
+/// row, so a second writer (another process on PostgreSQL) waits for this transaction to
+/// commit before it takes its numbers: changes become visible in the order of their numbers.
+pub(crate) async fn take_changes(tx: &mut Transaction<'_, Any>, n: i64) -> Result<i64, StoreError> {
+    let last: i64 = sqlx::query_scalar("UPDATE change_head SET last = last + $1 WHERE id = 1 RETURNING last")
+        .bind(n)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(last - n + 1)
+}
+
 /// Updates the order row of one decided action, guarded by the version it was decided on;
 /// false when the order has moved on since.
-async fn update(tx: &mut Transaction<'_, Any>, p: &Prepared) -> Result<bool, StoreError> {
+async fn update(tx: &mut Transaction<'_, Any>, p: &Prepared, change: i64) -> Result<bool, StoreError> {
     let (old, new) = (&p.old, &p.new);
     let data = serde_json::to_string(new).map_err(crate::error::corrupt)?;
     let updated = sqlx::query(
         "UPDATE orders SET status = $1, lead_unit = $2, deadline = $3, sign_deadline = $4, updated_at = $5, \
          closed_at = $6, version = $7, last_hash = $8, data = $9, dispatched_at = $12, callback_deadline = $13, \
          warn_level = $14, qa_status = $15, warn_at = $16, category = $17, request_type = $18, urgency = $19, \
-         street = $20, district = $21, address = $22, replied_at = $23, extension_at = $24 \
+         street = $20, district = $21, address = $22, replied_at = $23, extension_at = $24, change_seq = $25 \
          WHERE number = $10 AND version = $11",
     )
     .bind(new.status.as_str())
@@ -356,6 +380,7 @@ async fn update(tx: &mut Transaction<'_, Any>, p: &Prepared) -> Result<bool, Sto
     .bind(crate::orders::address(new))
     .bind(crate::orders::replied_at(new))
     .bind(crate::orders::extension_at(new))
+    .bind(change)
     .execute(&mut **tx)
     .await?;
     Ok(updated.rows_affected() == 1)

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod calendar;
 pub mod orders;
 pub mod reference;
+pub mod search;
 pub mod session;
 pub mod stats;
 pub mod supervision;
@@ -25,6 +26,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/units", get(reference::units))
         .route("/api/v1/jurisdictions", get(reference::jurisdictions))
         .route("/api/v1/orders", post(orders::create).get(orders::list))
+        .route("/api/v1/search/orders", get(search::orders))
+        .route("/api/v1/search/status", get(search::status))
+        .route("/api/v1/search/vocabulary", get(search::vocabulary))
+        .route("/api/v1/search/words", post(search::add_words))
+        .route("/api/v1/search/words/{word}", axum::routing::delete(search::remove_word))
+        .route("/api/v1/search/synonyms", post(search::add_synonyms))
+        .route("/api/v1/search/synonyms/{id}", axum::routing::delete(search::remove_synonyms))
         .route("/api/v1/orders/{number}", get(orders::get))
         .route("/api/v1/orders/{number}/events", get(orders::events))
         .route("/api/v1/orders/{number}/actions/{action}", post(orders::act))

@@ -20,6 +20,7 @@ mod openapi;
 mod postgres;
 mod refusals;
 mod scope;
+mod search;
 mod setup;
 mod signin;
 mod smoke;
