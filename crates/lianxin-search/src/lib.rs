@@ -8,10 +8,12 @@
 pub mod orders;
 pub mod query;
 pub mod snippet;
-pub mod tokens;
 pub mod texts;
+pub mod tokens;
 
-pub use orders::{Filter, Hit, Hits, IndexState, OrderDoc, OrderIndex, Rebuild, SCHEMA_VERSION, SearchError, Similar, Sort};
+pub use orders::{
+    Filter, Hit, Hits, IndexState, OrderDoc, OrderIndex, Rebuild, SCHEMA_VERSION, SearchError, Similar, Sort,
+};
 pub use snippet::Snippet;
 pub use texts::{TextDoc, TextHit, TextIndex};
 pub use tokens::Words;

@@ -14,8 +14,8 @@ use std::sync::Mutex;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery};
 use tantivy::schema::{
-    Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value,
-    FAST,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing, TextOptions,
+    Value,
 };
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order as SortOrder, ReloadPolicy, Term};
 
@@ -129,7 +129,9 @@ struct Fields {
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let words = TextOptions::default()
-        .set_indexing_options(TextFieldIndexing::default().set_tokenizer(WORDS).set_index_option(IndexRecordOption::WithFreqs))
+        .set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer(WORDS).set_index_option(IndexRecordOption::WithFreqs),
+        )
         .set_stored();
     let bigrams = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default().set_tokenizer(BIGRAMS).set_index_option(IndexRecordOption::WithFreqsAndPositions),
@@ -299,8 +301,11 @@ impl OrderIndex {
             out.push((Occur::Must, term(f.confidential, "0")));
         }
         if filter.created_from.is_some() || filter.created_to.is_some() {
-            let lo = filter.created_from.map_or(Bound::Unbounded, |t| Bound::Included(Term::from_field_i64(f.created_at, t)));
-            let hi = filter.created_to.map_or(Bound::Unbounded, |t| Bound::Excluded(Term::from_field_i64(f.created_at, t)));
+            let lo = filter
+                .created_from
+                .map_or(Bound::Unbounded, |t| Bound::Included(Term::from_field_i64(f.created_at, t)));
+            let hi =
+                filter.created_to.map_or(Bound::Unbounded, |t| Bound::Excluded(Term::from_field_i64(f.created_at, t)));
             out.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
         }
         out
@@ -333,7 +338,12 @@ impl OrderIndex {
             Sort::Newest => {
                 let (n, top) = searcher.search(
                     &q,
-                    &(Count, TopDocs::with_limit(limit).and_offset(offset).order_by_fast_field::<i64>("created_at", SortOrder::Desc)),
+                    &(
+                        Count,
+                        TopDocs::with_limit(limit)
+                            .and_offset(offset)
+                            .order_by_fast_field::<i64>("created_at", SortOrder::Desc),
+                    ),
                 )?;
                 (n, top.into_iter().map(|(_, a)| (0.0, a)).collect())
             }
@@ -369,15 +379,29 @@ impl OrderIndex {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let number = doc.get_first(self.fields.number).and_then(|v| v.as_str()).unwrap_or("").to_owned();
             let stored = doc.get_first(self.fields.text).and_then(|v| v.as_str()).unwrap_or("");
-            let shared: Vec<String> =
-                needles.groups.iter().filter(|g| g.iter().any(|n| stored.contains(n.as_str()))).map(|g| g[0].clone()).collect();
-            out.push(Similar { number, shared_words: shared, snippet: snippet(stored, &needles.flat()), of: needles.groups.len() });
+            let shared: Vec<String> = needles
+                .groups
+                .iter()
+                .filter(|g| g.iter().any(|n| stored.contains(n.as_str())))
+                .map(|g| g[0].clone())
+                .collect();
+            out.push(Similar {
+                number,
+                shared_words: shared,
+                snippet: snippet(stored, &needles.flat()),
+                of: needles.groups.len(),
+            });
         }
         let _ = (street, category);
         Ok(out)
     }
 
-    fn hits(&self, searcher: &tantivy::Searcher, addrs: Vec<(f32, DocAddress)>, needles: &Needles) -> Result<Vec<Hit>, SearchError> {
+    fn hits(
+        &self,
+        searcher: &tantivy::Searcher,
+        addrs: Vec<(f32, DocAddress)>,
+        needles: &Needles,
+    ) -> Result<Vec<Hit>, SearchError> {
         let flat = needles.flat();
         let mut hits = Vec::with_capacity(addrs.len());
         for (score, addr) in addrs {

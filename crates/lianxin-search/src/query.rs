@@ -25,11 +25,11 @@ impl Needles {
 
 /// Words too common in callers' speech to say anything about a matter.
 const STOP: &[&str] = &[
-    "我", "你", "他", "她", "我们", "你们", "他们", "的", "了", "是", "在", "有", "和", "就", "都", "也", "很", "还", "把",
-    "被", "给", "对", "让", "这", "那", "这个", "那个", "一个", "没有", "什么", "怎么", "已经", "可以", "希望", "请",
-    "请问", "问题", "反映", "情况", "现在", "一直", "麻烦", "谢谢", "你好", "不", "吗", "呢", "啊", "吧", "要", "能",
-    "会", "说", "到", "去", "来", "上", "下", "里", "又", "再", "因为", "所以", "但是", "而且", "还是", "或者", "如果",
-    "the", "a", "an", "and", "or", "of", "to", "in", "on", "is", "are", "my", "i", "it", "for", "with", "at",
+    "我", "你", "他", "她", "我们", "你们", "他们", "的", "了", "是", "在", "有", "和", "就", "都", "也", "很", "还",
+    "把", "被", "给", "对", "让", "这", "那", "这个", "那个", "一个", "没有", "什么", "怎么", "已经", "可以", "希望",
+    "请", "请问", "问题", "反映", "情况", "现在", "一直", "麻烦", "谢谢", "你好", "不", "吗", "呢", "啊", "吧", "要",
+    "能", "会", "说", "到", "去", "来", "上", "下", "里", "又", "再", "因为", "所以", "但是", "而且", "还是", "或者",
+    "如果", "the", "a", "an", "and", "or", "of", "to", "in", "on", "is", "are", "my", "i", "it", "for", "with", "at",
 ];
 
 /// The words of a caller's text worth matching on (no stop words, no single characters
@@ -51,13 +51,14 @@ pub fn content_words(words: &[String]) -> Vec<String> {
 fn word_clause(alts: &[String], text: Field, bigrams: Field) -> Box<dyn Query> {
     let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for a in alts {
-        any.push((Occur::Should, Box::new(TermQuery::new(Term::from_field_text(text, a), IndexRecordOption::WithFreqs))));
+        any.push((
+            Occur::Should,
+            Box::new(TermQuery::new(Term::from_field_text(text, a), IndexRecordOption::WithFreqs)),
+        ));
         let chars: Vec<char> = a.chars().collect();
         if chars.len() >= 2 && chars.iter().all(|c| is_han(*c)) {
-            let terms: Vec<Term> = chars
-                .windows(2)
-                .map(|w| Term::from_field_text(bigrams, &w.iter().collect::<String>()))
-                .collect();
+            let terms: Vec<Term> =
+                chars.windows(2).map(|w| Term::from_field_text(bigrams, &w.iter().collect::<String>())).collect();
             if terms.len() == 1 {
                 any.extend(terms.into_iter().map(|t| {
                     (Occur::Should, Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
@@ -83,7 +84,12 @@ fn groups(words: &[String], synonyms: &Synonyms) -> Vec<Vec<String>> {
 
 /// Every word must match (single characters only add to the score, unless the query has
 /// nothing else). `None` when the query has no word at all.
-pub fn all_words(words: &[String], synonyms: &Synonyms, text: Field, bigrams: Field) -> (Option<Box<dyn Query>>, Needles) {
+pub fn all_words(
+    words: &[String],
+    synonyms: &Synonyms,
+    text: Field,
+    bigrams: Field,
+) -> (Option<Box<dyn Query>>, Needles) {
     let groups = groups(words, synonyms);
     if groups.is_empty() {
         return (None, Needles::default());

@@ -9,7 +9,9 @@ use crate::tokens::{BigramTokenizer, Words, word_analyzer};
 use std::sync::Mutex;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery, TermSetQuery};
-use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value};
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value,
+};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 /// One text.
@@ -65,7 +67,9 @@ impl TextIndex {
             if stored { o.set_stored() } else { o }
         };
         let bi = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default().set_tokenizer(BIGRAMS).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            TextFieldIndexing::default()
+                .set_tokenizer(BIGRAMS)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
         let fields = Fields {
             kind: b.add_text_field("kind", STRING),
@@ -135,8 +139,10 @@ impl TextIndex {
         if !all {
             words = query::content_words(&words);
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(TermQuery::new(Term::from_field_text(f.kind, kind), IndexRecordOption::Basic)))];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+            Occur::Must,
+            Box::new(TermQuery::new(Term::from_field_text(f.kind, kind), IndexRecordOption::Basic)),
+        )];
         let mut needles = query::Needles::default();
         if !words.is_empty() {
             let (tq, n) = if all {
@@ -170,7 +176,8 @@ impl TextIndex {
             clauses.push((occur, Box::new(BoostQuery::new(q, 2.0))));
         }
         if let Some(ids) = only {
-            clauses.push((Occur::Must, Box::new(TermSetQuery::new(ids.iter().map(|i| Term::from_field_text(f.id, i))))));
+            clauses
+                .push((Occur::Must, Box::new(TermSetQuery::new(ids.iter().map(|i| Term::from_field_text(f.id, i))))));
         }
         let searcher = self.reader.searcher();
         let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit.max(1)).order_by_score())?;

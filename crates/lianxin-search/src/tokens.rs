@@ -7,7 +7,9 @@
 
 use jieba_rs::{Jieba, TokenizeMode};
 use std::sync::{Arc, LazyLock, RwLock};
-use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
+};
 
 /// The hotline vocabulary shipped with Lianxin: one word per line, `word [frequency]`.
 pub const HOTLINE_DICTIONARY: &str = include_str!("../dict/hotline.txt");

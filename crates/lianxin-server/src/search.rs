@@ -59,6 +59,8 @@ pub struct Search {
     /// Whole rebuilds since the server started.
     rebuilds: std::sync::atomic::AtomicU64,
     location: IndexLocation,
+    /// Wakes the follower (the vocabulary changed).
+    wake: tokio::sync::Notify,
 }
 
 /// What `GET /api/v1/search/status` says.
@@ -73,6 +75,8 @@ pub struct SearchStatus {
     pub rebuilding: bool,
     /// Whole rebuilds since the server started (0 when it caught up from where it stood).
     pub rebuilds: u64,
+    /// The index holds every change of the database, segmented with the current words.
+    pub current: bool,
     /// `memory` or the index directory.
     pub location: String,
 }
@@ -96,6 +100,7 @@ impl Search {
             rebuilding: AtomicBool::new(false),
             rebuilds: std::sync::atomic::AtomicU64::new(0),
             location,
+            wake: tokio::sync::Notify::new(),
         })
     }
 
@@ -113,6 +118,13 @@ impl Search {
         }
     }
 
+    /// Where the index stands against the database's head now.
+    pub async fn status_now(&self, store: &Store) -> anyhow::Result<SearchStatus> {
+        let head = store.change_head().await?;
+        self.head.store(head, Ordering::Relaxed);
+        Ok(self.status())
+    }
+
     pub fn status(&self) -> SearchStatus {
         SearchStatus {
             indexed: self.orders.len(),
@@ -120,6 +132,11 @@ impl Search {
             head: self.head.load(Ordering::Relaxed),
             rebuilding: self.rebuilding.load(Ordering::Relaxed),
             rebuilds: self.rebuilds.load(Ordering::Relaxed),
+            current: !self.rebuilding.load(Ordering::Relaxed)
+                && self
+                    .orders
+                    .state()
+                    .is_some_and(|s| s.seq >= self.head.load(Ordering::Relaxed) && s.words == self.words_fp()),
             location: match &self.location {
                 IndexLocation::Memory => "memory".into(),
                 IndexLocation::Dir(d) => d.display().to_string(),
@@ -145,6 +162,7 @@ impl Search {
             Ok(mut s) => *s = fp,
             Err(p) => *p.into_inner() = fp,
         }
+        self.wake.notify_one();
         Ok(true)
     }
 }
@@ -166,9 +184,10 @@ pub fn doc_of(o: &Order) -> OrderDoc {
     // A title made from the content's first words (ending in …) adds nothing.
     let stem = i.title.trim().trim_end_matches('…');
     let title = (!i.content.contains(stem)).then_some(i.title.as_str());
-    for part in [title, Some(i.content.as_str()), i.location.address.as_deref(), o.reply.as_ref().map(|r| r.content.as_str())]
-        .into_iter()
-        .flatten()
+    for part in
+        [title, Some(i.content.as_str()), i.location.address.as_deref(), o.reply.as_ref().map(|r| r.content.as_str())]
+            .into_iter()
+            .flatten()
     {
         let part = part.trim();
         if part.is_empty() || text.contains(part) {
@@ -215,12 +234,20 @@ pub async fn step(search: &Arc<Search>, store: &Store) -> anyhow::Result<bool> {
         return Ok(true);
     }
     let Some(state) = state else { return Ok(false) };
-    let changes = store.changes_after(state.seq, STEP).await?;
-    let Some(last) = changes.last().map(|c| c.seq) else {
+    if state.seq >= head {
         search.applied.store(state.seq, Ordering::Relaxed);
         return Ok(false);
-    };
+    }
+    let changes = store.changes_after(state.seq, STEP).await?;
     let more = changes.len() as i64 == STEP;
+    // Every change up to `head` was committed before `head` was read, so a read that
+    // ended short of STEP holds them all: the index stands at `head` even when the last
+    // numbers were taken by actions that lost a race and wrote nothing.
+    let last = match (more, changes.last()) {
+        (true, Some(c)) => c.seq,
+        (false, Some(c)) => c.seq.max(head),
+        (_, None) => head,
+    };
     let docs: Vec<OrderDoc> = changes.iter().map(|c| doc_of(&c.order)).collect();
     let next = IndexState { seq: last, ..state };
     let s = search.clone();
@@ -310,6 +337,7 @@ pub fn spawn_follower(state: AppState, mut stop: tokio::sync::watch::Receiver<bo
             }
             tokio::select! {
                 _ = store.changed(POLL) => {}
+                _ = search.wake.notified() => {}
                 _ = stop.changed() => {}
             }
         }

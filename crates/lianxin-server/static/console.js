@@ -16,13 +16,15 @@
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
     if (e.key === "/") {
-      const jump = $("#jump");
+      // On the search page "/" returns to its box; elsewhere to the header's jump box.
+      const jump = $("#search-q") || $("#jump");
       if (jump) { e.preventDefault(); jump.focus(); jump.select(); }
     } else if (e.key === "j" || e.key === "k") {
-      const links = $$("table.rows a.row-link");
+      const links = $$("table.rows a.row-link, ol.results a.row-link");
       if (!links.length) return;
       e.preventDefault();
-      let i = links.indexOf(document.activeElement.closest("tr") ? $("a.row-link", document.activeElement.closest("tr")) : null);
+      const holder = document.activeElement.closest("tr, li.hit");
+      let i = links.indexOf(holder ? $("a.row-link", holder) : null);
       i = i < 0 ? (e.key === "j" ? 0 : links.length - 1) : Math.max(0, Math.min(links.length - 1, i + (e.key === "j" ? 1 : -1)));
       links[i].focus();
     }
@@ -30,7 +32,7 @@
 
   // A click anywhere on a row (not on a control) opens its order.
   document.addEventListener("click", (e) => {
-    const tr = e.target.closest("tr[data-href]");
+    const tr = e.target.closest("tr[data-href], li.hit[data-href]");
     if (!tr || e.target.closest("a, button, input, select, textarea, label, form")) return;
     window.location.href = tr.dataset.href;
   });

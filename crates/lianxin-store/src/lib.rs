@@ -24,10 +24,10 @@ pub use notify::Notification;
 pub use orders::{ActError, Changed, OrderFilter, OrderPage, OrderSort, StoredEvent};
 pub use reference::{AdminChange, ReferenceWrite};
 pub use rollup::Grouping;
-pub use vocabulary::Vocabulary;
 pub use scan::Progress;
 pub use users::{AuditEntry, UserRecord, UserWrite};
 pub use verify::{Problem, VerifyReport};
+pub use vocabulary::Vocabulary;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

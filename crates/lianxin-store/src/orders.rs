@@ -481,6 +481,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        self.changed.notify_one();
         Ok(())
     }
 
@@ -608,9 +609,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| Ok(Changed { seq: r.try_get("change_seq")?, order: order_from_row(r)?.0 }))
-            .collect()
+        rows.iter().map(|r| Ok(Changed { seq: r.try_get("change_seq")?, order: order_from_row(r)?.0 })).collect()
     }
 
     /// Those of `numbers` that exist within `scope` and `filter` (a search's hits read back
@@ -754,6 +753,7 @@ impl Store {
         crate::rollup::apply_deltas_for(&mut tx, &deltas, self.backend).await?;
         tracing::debug!("insert_imported: rollups written");
         tx.commit().await?;
+        self.changed.notify_one();
         Ok(numbers)
     }
 

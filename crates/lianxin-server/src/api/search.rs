@@ -56,7 +56,11 @@ pub struct SearchResults {
     responses((status = 200, description = "The best matches first (or the newest)", body = SearchResults),
               (status = 422, description = "No `q`, or a bad filter, every one named")),
     security(("bearer" = [])))]
-pub async fn orders(State(state): State<AppState>, user: CurrentUser, params: Params) -> Result<Json<SearchResults>, ApiError> {
+pub async fn orders(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    params: Params,
+) -> Result<Json<SearchResults>, ApiError> {
     let p = crate::search::parse_search(&params.0, &state.directory())?;
     let page = crate::search::search_orders(&state, &user, &p).await?;
     let orders: Vec<_> = page.items.iter().map(|f| f.order.clone()).collect();
@@ -76,8 +80,16 @@ pub async fn orders(State(state): State<AppState>, user: CurrentUser, params: Pa
 /// Where the order index stands against the database.
 #[utoipa::path(get, path = "/api/v1/search/status", tag = "search", operation_id = "search_status",
     responses((status = 200, body = SearchStatus)), security(("bearer" = [])))]
-pub async fn status(State(state): State<AppState>, _user: CurrentUser) -> Json<SearchStatus> {
-    Json(state.search().status())
+pub async fn status(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<SearchStatus>, ApiError> {
+    let s = state.search().status_now(state.store()).await.map_err(|e| {
+        tracing::warn!(error = %e, "search status");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database is unavailable; try again shortly",
+        )
+    })?;
+    Ok(Json(s))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,6 +14,7 @@ mod intake;
 mod order;
 mod page;
 mod queues;
+mod search;
 mod session;
 pub mod supervision;
 mod view;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/inbox", get(queues::inbox))
         .route("/console/callback", get(queues::callback))
         .route("/console/supervise", get(queues::supervise))
+        .route("/console/search", get(search::page))
         .route("/console/orders", get(queues::orders))
         .route("/console/orders/{number}", get(order::show))
         .route("/console/orders/{number}/actions/{action}", post(order::act))

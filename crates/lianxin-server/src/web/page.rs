@@ -62,6 +62,7 @@ const PAGES: &[(&str, &str, &[Role])] = &[
     ("/console/inbox", "nav.inbox", &[Role::Handler, Role::UnitAdmin]),
     ("/console/callback", "nav.callback", &[Role::Callback]),
     ("/console/supervise", "nav.supervise", &[Role::Supervisor, Role::Dispatcher, Role::Leader]),
+    ("/console/search", "nav.search", &[]),
     ("/console/orders", "nav.orders", &[]),
     ("/console/admin", "nav.admin", &[Role::Admin]),
     ("/console/admin/users", "nav.admin_users", &[Role::UnitAdmin]),

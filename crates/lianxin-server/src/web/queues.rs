@@ -60,27 +60,27 @@ struct Section {
 
 /// The order search's form: the values as given and what was wrong with them.
 #[derive(Default)]
-struct Filters {
-    status: String,
-    request_type: String,
-    category: String,
-    channel: String,
-    number: String,
-    phone: String,
-    address: String,
-    created_from: String,
-    created_to: String,
-    statuses: Vec<(String, String)>,
-    request_types: Vec<(String, String)>,
-    categories: Vec<(String, String)>,
-    channels: Vec<(String, String)>,
+pub(super) struct Filters {
+    pub(super) status: String,
+    pub(super) request_type: String,
+    pub(super) category: String,
+    pub(super) channel: String,
+    pub(super) number: String,
+    pub(super) phone: String,
+    pub(super) address: String,
+    pub(super) created_from: String,
+    pub(super) created_to: String,
+    pub(super) statuses: Vec<(String, String)>,
+    pub(super) request_types: Vec<(String, String)>,
+    pub(super) categories: Vec<(String, String)>,
+    pub(super) channels: Vec<(String, String)>,
     /// (field, message) in the console's language.
-    errors: Vec<(&'static str, String)>,
+    pub(super) errors: Vec<(&'static str, String)>,
 }
 
 impl Filters {
     /// The message about `field`, empty when it is fine.
-    fn err(&self, field: &str) -> &str {
+    pub(super) fn err(&self, field: &str) -> &str {
         self.errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str()).unwrap_or("")
     }
 }
@@ -113,7 +113,7 @@ pub struct DoneQuery {
 }
 
 /// A page number as given; anything else is the first page.
-fn page_no(v: &Option<String>) -> i64 {
+pub(super) fn page_no(v: &Option<String>) -> i64 {
     v.as_deref().and_then(|v| v.trim().parse::<i64>().ok()).filter(|n| *n >= 1).unwrap_or(1)
 }
 
@@ -124,7 +124,7 @@ fn flash(t: Tr, done: &Option<String>, n: &Option<String>) -> Option<String> {
 }
 
 /// `path?k=v&…` of the non-empty parameters.
-fn href(path: &str, params: &[(&str, String)]) -> String {
+pub(super) fn href(path: &str, params: &[(&str, String)]) -> String {
     let q: Vec<String> = params.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", enc(v))).collect();
     if q.is_empty() { path.to_owned() } else { format!("{path}?{}", q.join("&")) }
 }
@@ -601,7 +601,7 @@ pub async fn orders(State(state): State<AppState>, c: Console, Query(q): Query<S
 
 /// The store filter of the search form, or `None` when a field is wrong (each wrong
 /// field gets its message in `f.errors`).
-fn search_filter(t: Tr, state: &AppState, f: &mut Filters) -> Option<OrderFilter> {
+pub(super) fn search_filter(t: Tr, state: &AppState, f: &mut Filters) -> Option<OrderFilter> {
     // The choices of the select boxes read as the API reads its list parameters.
     let params: Vec<(String, String)> =
         [("status", &f.status), ("request_type", &f.request_type), ("category", &f.category), ("channel", &f.channel)]

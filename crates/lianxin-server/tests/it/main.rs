@@ -7,6 +7,7 @@ mod kit;
 mod browser;
 mod browser_admin;
 mod browser_lists;
+mod browser_search;
 mod calendar;
 mod city;
 mod concurrency;

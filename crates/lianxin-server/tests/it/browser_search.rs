@@ -1,0 +1,53 @@
+//! Search in a real browser (issue 11): the console's full-text search page.
+
+use crate::browser::*;
+use crate::kit::*;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_search_page_finds_orders_by_their_words_and_opens_one_by_keyboard() {
+    with_browser(|app, ui| async move {
+        let s = team(&app).await;
+        let mut wanted = Vec::new();
+        for (content, category) in [
+            ("芳村大道东的井盖被偷了，晚上骑车差点掉进去。", "urban.facilities.manhole-cover"),
+            ("花地湾地铁口旁边的井盖松动，车一压就响。", "urban.facilities.manhole-cover"),
+            ("楼下广场舞音响太吵，每晚十点还不停。", "urban.order.social-noise"),
+        ] {
+            let mut body = sample_order();
+            body["content"] = json!(content);
+            body["category"] = json!(category);
+            let n = app.create(&s, body).await;
+            if content.contains("井盖") {
+                wanted.push(n);
+            }
+        }
+        ui.login("operator").await;
+        ui.goto("/console/search").await;
+        ui.keys("#search-q", "井盖").await;
+        ui.keys("#search-q", ENTER).await;
+        ui.wait_path("/console/search?q=").await;
+        let started = std::time::Instant::now();
+        // The follower indexes within a second; reload until both are there.
+        while ui.text("#fts-total").await != "2" {
+            assert!(started.elapsed() < std::time::Duration::from_secs(5), "{}", ui.body().await);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            ui.goto("/console/search?q=%E4%BA%95%E7%9B%96").await;
+        }
+        let marks = ui.text("ol.results li.hit mark").await;
+        assert_eq!(marks, "井盖");
+        let body = ui.body().await;
+        assert!(!body.contains("广场舞"), "the noise order does not hold the word");
+        ui.shot("30-search").await;
+        // j moves to the first hit, Enter opens it.
+        ui.keys("body", "j").await;
+        ui.keys("ol.results li.hit:first-child a.row-link", ENTER).await;
+        ui.wait_path("/console/orders/").await;
+        let opened = ui.path().await;
+        assert!(wanted.iter().any(|n| opened.ends_with(n.as_str())), "{opened}");
+        // A filter that excludes both says nothing was found.
+        ui.goto("/console/search?q=%E4%BA%95%E7%9B%96&status=closed").await;
+        assert!(ui.text("#fts-none").await.contains("没有找到"));
+    })
+    .await;
+}
