@@ -214,6 +214,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     let search = std::sync::Arc::new(crate::search::Search::open(location)?);
     search.refresh_vocabulary(&store).await?;
     let state = AppState::with_settings(store, directory, calendar, config.clock.clone(), settings, search);
+    crate::knowledge::reload_texts(&state).await;
     crate::auth::warm_up().await;
     let listener = TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod edge;
 pub mod error;
 pub mod jobs;
+pub mod knowledge;
 pub mod net;
 pub mod openapi;
 pub mod search;

@@ -3,7 +3,7 @@
 //! answers (401, 400, 413, 415, 404, 422, 503) with the one error schema, and the closed
 //! vocabularies as enums taken from the domain.
 
-use crate::api::{admin, calendar, orders, reference, search, session, stats, supervision};
+use crate::api::{admin, calendar, knowledge, orders, reference, search, session, stats, supervision};
 use crate::views;
 use lianxin_domain::{
     Action, Channel, CloseKind, JurisdictionLevel, QaResult, RequestType, Role, Satisfaction, Status, UnitKind,
@@ -255,6 +255,10 @@ pub struct PasswordIn {
         admin::logins,
         search::orders, search::status, search::vocabulary, search::add_words, search::remove_word,
         search::add_synonyms, search::remove_synonyms,
+        knowledge::kb_search, knowledge::articles, knowledge::article, knowledge::versions, knowledge::create,
+        knowledge::edit, knowledge::import, knowledge::templates, knowledge::put_template, knowledge::referrals,
+        knowledge::put_referral, knowledge::announcements, knowledge::create_announcement, knowledge::put_announcement,
+        knowledge::delete_announcement, knowledge::suggest,
     ),
     components(schemas(ErrorBody, ErrorDetail, LoginIn, OrderIn, CallerIn, LocationIn, ActionIn, QaSampleIn, MarkReadIn,
                        RouteIn, UserIn, PasswordIn,
@@ -267,9 +271,15 @@ pub struct PasswordIn {
                        crate::setup::Report, crate::setup::ChangeOut, admin::RouteOut, admin::AccountOut, admin::ChangeRecord,
                        admin::LoginAttemptOut, admin::LoginLog,
                        search::SnippetOut, search::FoundOrder, search::SearchResults, search::SynonymGroup,
-                       search::VocabularyOut, search::WordsIn, search::GroupCreated, crate::search::SearchStatus)),
+                       search::VocabularyOut, search::WordsIn, search::GroupCreated, crate::search::SearchStatus,
+                       knowledge::KbHit, knowledge::KbHits, knowledge::ArticleOut, knowledge::ArticleList, knowledge::VersionOut,
+                       knowledge::VersionList, knowledge::ArticleIn, knowledge::ArticleWritten, knowledge::ImportDone,
+                       knowledge::TemplateOut, knowledge::TemplateList, knowledge::TemplateIn, knowledge::ReferralOut,
+                       knowledge::ReferralList, knowledge::ReferralIn, knowledge::AnnouncementOut, knowledge::AnnouncementList,
+                       knowledge::AnnouncementIn, knowledge::SuggestIn, knowledge::Scored, knowledge::TextSuggestion,
+                       knowledge::Suggestions, crate::search::SimilarOrder)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"), (name = "admin"), (name = "search"))
+    tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"), (name = "admin"), (name = "search"), (name = "knowledge"))
 )]
 pub struct ApiDoc;
 

@@ -492,3 +492,78 @@ fn anyhow_to_api(e: anyhow::Error) -> crate::error::ApiError {
         "the search index is unavailable; try again shortly",
     )
 }
+
+/// An open order like the one being typed, and why.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SimilarOrder {
+    pub number: String,
+    /// 0..1: the share of the caller's words the order holds, plus 0.2 for the same
+    /// street and 0.1 for the same category (at most 1).
+    pub score: f64,
+    /// The caller's words found in the order.
+    pub shared_words: Vec<String>,
+    pub same_street: bool,
+    pub same_category: bool,
+    pub title: String,
+    pub status: String,
+    pub snippet: String,
+}
+
+/// Lowest score a similar order is shown with.
+pub const SIMILAR_FLOOR: f64 = 0.3;
+/// How far back similar orders are looked for.
+const SIMILAR_DAYS: i64 = 30;
+
+/// Open orders of the last 30 days within the user's scope that look like `content`.
+pub async fn similar_orders(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    content: &str,
+    street: Option<&lianxin_domain::JurisdictionCode>,
+    category: Option<&lianxin_domain::CategoryCode>,
+    limit: usize,
+) -> Result<Vec<SimilarOrder>, crate::error::ApiError> {
+    let dir = state.directory();
+    let scope = lianxin_domain::scope::scope_of(&user.actor, &dir);
+    let open: Vec<lianxin_domain::Status> = lianxin_domain::Status::ALL.iter().copied().filter(|s| s.is_open()).collect();
+    let filter = lianxin_store::OrderFilter {
+        statuses: open,
+        created_from: Some(state.now() - SIMILAR_DAYS * 86_400_000),
+        ..Default::default()
+    };
+    let ix_filter = index_filter(&filter);
+    let search = state.search();
+    let (text, scope2) = (content.to_owned(), scope.clone());
+    let found = tokio::task::spawn_blocking(move || {
+        search.orders.similar(&text, &search.synonyms(), &scope2, &ix_filter, None, None, limit.max(1) * 2)
+    })
+    .await
+    .map_err(|e| anyhow_to_api(e.into()))?
+    .map_err(|e| anyhow_to_api(e.into()))?;
+    let numbers: Vec<String> = found.iter().map(|f| f.number.clone()).collect();
+    let orders = state.store().orders_among(&scope, &filter, &numbers).await?;
+    let mut out = Vec::new();
+    for f in found {
+        let Some(o) = orders.iter().find(|o| o.number.as_str() == f.number) else { continue };
+        let same_street = street.is_some_and(|s| o.intake.location.street.as_ref() == Some(s));
+        let same_category = category.is_some_and(|c| &o.intake.category == c);
+        let share = if f.of == 0 { 0.0 } else { f.shared_words.len() as f64 / f.of as f64 };
+        let score = (share + if same_street { 0.2 } else { 0.0 } + if same_category { 0.1 } else { 0.0 }).min(1.0);
+        if score < SIMILAR_FLOOR || f.shared_words.is_empty() {
+            continue;
+        }
+        out.push(SimilarOrder {
+            number: f.number,
+            score: (score * 100.0).round() / 100.0,
+            shared_words: f.shared_words,
+            same_street,
+            same_category,
+            title: o.intake.title.clone(),
+            status: o.status.as_str().to_owned(),
+            snippet: f.snippet.text,
+        });
+    }
+    out.sort_by(|a, b| b.score.partial_cmp(&a.score).unwrap_or(std::cmp::Ordering::Equal));
+    out.truncate(limit);
+    Ok(out)
+}

@@ -12,6 +12,7 @@ mod reference;
 mod rollup;
 mod scan;
 mod sql;
+mod texts;
 mod users;
 mod verify;
 mod vocabulary;
@@ -27,6 +28,7 @@ pub use rollup::Grouping;
 pub use scan::Progress;
 pub use users::{AuditEntry, UserRecord, UserWrite};
 pub use verify::{Problem, VerifyReport};
+pub use texts::{ArticleImport, StoredArticle};
 pub use vocabulary::Vocabulary;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

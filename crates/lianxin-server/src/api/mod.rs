@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod calendar;
+pub mod knowledge;
 pub mod orders;
 pub mod reference;
 pub mod search;
@@ -27,6 +28,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/jurisdictions", get(reference::jurisdictions))
         .route("/api/v1/orders", post(orders::create).get(orders::list))
         .route("/api/v1/search/orders", get(search::orders))
+        .route("/api/v1/kb/search", get(knowledge::kb_search))
+        .route("/api/v1/kb/articles", get(knowledge::articles).post(knowledge::create))
+        .route("/api/v1/kb/articles/{id}", get(knowledge::article).put(knowledge::edit))
+        .route("/api/v1/kb/articles/{id}/versions", get(knowledge::versions))
+        .route("/api/v1/kb/import", post(knowledge::import).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)))
+        .route("/api/v1/templates", get(knowledge::templates))
+        .route("/api/v1/templates/{category}", axum::routing::put(knowledge::put_template))
+        .route("/api/v1/referrals", get(knowledge::referrals))
+        .route("/api/v1/referrals/{id}", axum::routing::put(knowledge::put_referral))
+        .route("/api/v1/announcements", get(knowledge::announcements).post(knowledge::create_announcement))
+        .route("/api/v1/announcements/{id}", axum::routing::put(knowledge::put_announcement).delete(knowledge::delete_announcement))
+        .route("/api/v1/suggest", post(knowledge::suggest))
         .route("/api/v1/search/status", get(search::status))
         .route("/api/v1/search/vocabulary", get(search::vocabulary))
         .route("/api/v1/search/words", post(search::add_words))

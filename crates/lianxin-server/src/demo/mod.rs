@@ -274,8 +274,107 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Millis) -> anyhow::Res
     store.set_meta("calendar", &serde_json::to_string(&calendar)?).await?;
     let directory = store.load_directory().await?;
     history::generate(store, &city, &directory, &calendar, opts, now).await?;
+    load_texts(store, &directory, now).await?;
     store.set_meta("demo_loaded_at", &now.to_string()).await?;
     Ok(accounts)
+}
+
+/// The demo city's knowledge base, one Markdown file per level-1 category.
+const KB_FILES: &[(&str, &str)] = &[
+    ("urban.md", include_str!("data/kb/urban.md")),
+    ("housing.md", include_str!("data/kb/housing.md")),
+    ("transport.md", include_str!("data/kb/transport.md")),
+    ("ecology.md", include_str!("data/kb/ecology.md")),
+    ("market.md", include_str!("data/kb/market.md")),
+    ("hrss.md", include_str!("data/kb/hrss.md")),
+    ("education.md", include_str!("data/kb/education.md")),
+    ("health.md", include_str!("data/kb/health.md")),
+    ("police.md", include_str!("data/kb/police.md")),
+    ("utilities.md", include_str!("data/kb/utilities.md")),
+    ("civil.md", include_str!("data/kb/civil.md")),
+    ("planning.md", include_str!("data/kb/planning.md")),
+    ("culture.md", include_str!("data/kb/culture.md")),
+    ("emergency.md", include_str!("data/kb/emergency.md")),
+    ("govservice.md", include_str!("data/kb/govservice.md")),
+    ("feedback.md", include_str!("data/kb/feedback.md")),
+    ("rural.md", include_str!("data/kb/rural.md")),
+    ("other.md", include_str!("data/kb/other.md")),
+];
+
+#[derive(Deserialize)]
+struct DemoReferral {
+    name: String,
+    handles: String,
+    phone: String,
+    address: String,
+    hours: String,
+    keywords: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct DemoAnnouncement {
+    title: String,
+    body: String,
+    kind: String,
+    districts: Vec<lianxin_domain::JurisdictionCode>,
+    streets: Vec<lianxin_domain::JurisdictionCode>,
+    from_hours: i64,
+    to_hours: i64,
+}
+
+/// The knowledge base, intake templates, referral directory and announcements of the demo
+/// city (announcements placed around `now`).
+async fn load_texts(store: &Store, dir: &lianxin_domain::reference::Directory, now: Millis) -> anyhow::Result<()> {
+    use lianxin_domain::knowledge::{Announcement, AnnouncementKind, Referral, Template};
+    let mut articles = Vec::new();
+    for (file, text) in KB_FILES {
+        let (read, problems) = crate::knowledge::read_markdown(text);
+        if let Some(p) = problems.first() {
+            anyhow::bail!("demo knowledge base {file}:{p}");
+        }
+        for a in read {
+            let mut errs = lianxin_domain::error::FieldErrors::new();
+            a.article.check(dir, &mut errs);
+            if !errs.is_empty() {
+                anyhow::bail!("demo knowledge base {file}:{}: {:?}", a.line, errs.into_map());
+            }
+            articles.push((a.id, a.article, a.active, None));
+        }
+    }
+    store.put_articles(&articles, "demo", now).await?;
+    let templates: Vec<Template> = serde_json::from_str(include_str!("data/templates.json"))?;
+    store.put_templates(&templates, "demo", now).await?;
+    let referrals: Vec<DemoReferral> = serde_json::from_str(include_str!("data/referrals.json"))?;
+    let referrals: Vec<(String, Referral, bool)> = referrals
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let entry = Referral { name: r.name, handles: r.handles, phone: r.phone, address: r.address, hours: r.hours, keywords: r.keywords };
+            (format!("ref-{:03}", i + 1), entry, true)
+        })
+        .collect();
+    store.put_referrals(&referrals, "demo", now).await?;
+    let hour = 3_600_000;
+    let announcements: Vec<DemoAnnouncement> = serde_json::from_str(include_str!("data/announcements.json"))?;
+    let mut items = Vec::new();
+    for (i, a) in announcements.into_iter().enumerate() {
+        let kind = AnnouncementKind::parse(&a.kind).ok_or_else(|| anyhow::anyhow!("demo announcement kind {}", a.kind))?;
+        items.push((
+            format!("ann-{:03}", i + 1),
+            Announcement {
+                title: a.title,
+                body: a.body,
+                kind,
+                districts: a.districts,
+                streets: a.streets,
+                starts_at: now + a.from_hours * hour,
+                ends_at: now + a.to_hours * hour,
+                unit: None,
+            },
+        ));
+    }
+    store.put_announcements(&items, "demo", now).await?;
+    Ok(())
 }
 
 #[derive(Deserialize)]
