@@ -282,6 +282,7 @@
       input.value = opts.label(it);
       close();
       opts.onPick(it, advance);
+      if (input.form) input.form.dispatchEvent(new Event("lx-picked"));
     }
     input.addEventListener("input", () => { hidden.value = ""; search(); });
     input.addEventListener("focus", () => { if (!hidden.value) search(); });
@@ -467,6 +468,52 @@
       const b = e.target.closest("button.add-contact");
       if (!b) return;
       if (!content.value.trim()) {
+        e.preventDefault();
+        content.required = true;
+        content.reportValidity();
+        content.focus();
+      }
+    });
+
+    // Answers at the moment of the call: similar open orders, the knowledge base, the
+    // template, announcements and referrals, asked for as the operator types.
+    const aidsBox = $("#aids-box");
+    const aids = $("#aids");
+    let aidsTimer = null;
+    let aidsAsked = "";
+    function askAids() {
+      const q = new URLSearchParams({ content: content.value, street: $("#street").value, category: $("#category").value });
+      const key = q.toString();
+      if (key === aidsAsked || (!content.value.trim() && !$("#category").value)) return;
+      aidsAsked = key;
+      fetch(aidsBox.dataset.aids + "?" + key, { credentials: "same-origin" })
+        .then((r) => (r.ok && !r.url.includes("/login") ? r.text() : Promise.reject(r.status)))
+        .then((html) => { if (key === aidsAsked) aids.innerHTML = html; })
+        .catch(() => { aidsAsked = ""; });
+    }
+    const laterAids = () => { clearTimeout(aidsTimer); aidsTimer = setTimeout(askAids, 350); };
+    content.addEventListener("input", laterAids);
+    $("#category").addEventListener("change", laterAids);
+    $("#street").addEventListener("change", laterAids);
+    intake.addEventListener("lx-picked", laterAids);
+    aids.addEventListener("click", (e) => {
+      const cite = e.target.closest("button.cite");
+      if (cite) {
+        // Close at first contact citing what was read out.
+        const r = $("#resolution");
+        r.value = (r.value ? r.value + "\n" : "") + cite.dataset.text;
+        $("#kind").value = cite.dataset.kind;
+        r.focus();
+        return;
+      }
+      const tpl = e.target.closest("button.insert-template");
+      if (tpl) {
+        content.value = content.value.trim() ? content.value + "\n" + tpl.dataset.body : tpl.dataset.body;
+        content.focus();
+        return;
+      }
+      const merge = e.target.closest("button.merge-into");
+      if (merge && !content.value.trim()) {
         e.preventDefault();
         content.required = true;
         content.reportValidity();

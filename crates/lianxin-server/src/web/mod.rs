@@ -7,6 +7,7 @@
 //! an HttpOnly, SameSite=Strict cookie; every form carries a per-session CSRF token.
 
 mod admin;
+mod aids;
 mod batch;
 mod forms;
 mod i18n;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/", get(console_home))
         .route("/console/intake", get(intake::form).post(intake::submit))
         .route("/console/callers", get(intake::caller_history))
+        .route("/console/intake/aids", get(aids::aids))
         .route("/console/registered", get(queues::registered))
         .route("/console/review", get(queues::review))
         .route("/console/dispatch", get(queues::dispatch))
