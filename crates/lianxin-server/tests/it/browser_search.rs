@@ -51,3 +51,40 @@ async fn the_search_page_finds_orders_by_their_words_and_opens_one_by_keyboard()
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_sees_the_answer_and_the_open_twin_while_typing_and_merges_into_it() {
+    with_browser(|app, ui| async move {
+        let s = team(&app).await;
+        // An open order from another caller, about the same manhole on the same street.
+        let mut body = sample_order();
+        body["category"] = json!("urban.facilities.manhole-cover");
+        body["content"] = json!("芳村大道东公交站旁边的井盖不见了，留下一个大洞，晚上很危险。");
+        body["caller"] = json!({"phone": "13900007777", "name": "李四", "confidential": false});
+        let twin = app.create(&s, body).await;
+        let orders = app.order_count().await;
+
+        ui.login("operator").await;
+        ui.keys("#phone", "13600002222").await;
+        ui.keys("#content", "芳村大道东公交站那里井盖没了，有个大洞").await;
+        // The aids arrive as the operator types: the knowledge-base answer and the twin.
+        let started = std::time::Instant::now();
+        while !ui.has(&format!("#aid-similar li[data-number='{twin}']")).await {
+            assert!(started.elapsed() < std::time::Duration::from_secs(8), "{}", ui.text("#aids").await);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let similar = ui.text(&format!("#aid-similar li[data-number='{twin}']")).await;
+        assert!(similar.contains("井盖"), "{similar}");
+        let kb = ui.text("#aid-kb").await;
+        assert!(kb.contains("井盖"), "a knowledge-base answer about manholes: {kb}");
+        ui.shot("31-intake-aids").await;
+        ui.click(&format!("#aid-similar li[data-number='{twin}'] button.merge-into")).await;
+        let done = ui.text("#done").await;
+        assert!(done.contains(&twin), "{done}");
+        assert_eq!(app.order_count().await, orders, "merged: no new order");
+        let events = app.events(&twin, &s.operator).await;
+        assert_eq!(events.last().unwrap()["action"], "add_contact");
+        assert_eq!(events.last().unwrap()["comment"], "芳村大道东公交站那里井盖没了，有个大洞");
+    })
+    .await;
+}
