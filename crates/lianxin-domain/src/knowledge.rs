@@ -149,8 +149,12 @@ pub enum AnnouncementKind {
 }
 
 impl AnnouncementKind {
-    pub const ALL: &'static [AnnouncementKind] =
-        &[AnnouncementKind::Outage, AnnouncementKind::RoadClosure, AnnouncementKind::RouteChange, AnnouncementKind::Other];
+    pub const ALL: &'static [AnnouncementKind] = &[
+        AnnouncementKind::Outage,
+        AnnouncementKind::RoadClosure,
+        AnnouncementKind::RouteChange,
+        AnnouncementKind::Other,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -196,7 +200,10 @@ impl Announcement {
             }
         }
         for s in &self.streets {
-            if dir.jurisdiction(s).is_none_or(|j| !matches!(j.level, JurisdictionLevel::Street | JurisdictionLevel::Community)) {
+            if dir
+                .jurisdiction(s)
+                .is_none_or(|j| !matches!(j.level, JurisdictionLevel::Street | JurisdictionLevel::Community))
+            {
                 errs.add("streets", format!("`{s}` is not a street"));
             }
         }
@@ -219,7 +226,12 @@ impl Announcement {
     }
 
     /// Whether it concerns a caller in `street` (or, without a street, in `district`).
-    pub fn covers(&self, dir: &Directory, street: Option<&JurisdictionCode>, district: Option<&JurisdictionCode>) -> bool {
+    pub fn covers(
+        &self,
+        dir: &Directory,
+        street: Option<&JurisdictionCode>,
+        district: Option<&JurisdictionCode>,
+    ) -> bool {
         let district = street.and_then(|s| dir.district_of(s)).map(|d| d.code.clone()).or_else(|| district.cloned());
         street.is_some_and(|s| self.streets.contains(s)) || district.is_some_and(|d| self.districts.contains(&d))
     }

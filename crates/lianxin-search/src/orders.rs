@@ -324,7 +324,8 @@ impl OrderIndex {
         limit: usize,
     ) -> Result<Hits, SearchError> {
         let words = self.words.query_words(text);
-        let (matching, needles) = query::all_words(&words, synonyms, self.fields.text, self.fields.bigrams);
+        let (matching, needles) =
+            query::all_words(&words, synonyms, &self.words, self.fields.text, self.fields.bigrams);
         let Some(matching) = matching else { return Ok(Hits::default()) };
         let mut clauses = self.filter_clauses(scope, filter);
         clauses.push((Occur::Must, matching));
@@ -368,7 +369,8 @@ impl OrderIndex {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let (matching, needles) = query::any_words(&words, synonyms, self.fields.text, self.fields.bigrams);
+        let (matching, needles) =
+            query::any_words(&words, synonyms, &self.words, self.fields.text, self.fields.bigrams);
         let mut clauses = self.filter_clauses(scope, filter);
         clauses.push((Occur::Must, matching));
         let q = BooleanQuery::new(clauses);

@@ -3,7 +3,7 @@
 //! so 「小区路灯」 and 「路灯」 find each other however jieba cut either.
 
 use crate::Synonyms;
-use crate::tokens::is_han;
+use crate::tokens::{Words, is_han};
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -12,11 +12,13 @@ use tantivy::schema::{Field, IndexRecordOption};
 #[derive(Debug, Clone, Default)]
 pub struct Needles {
     pub groups: Vec<Vec<String>>,
+    /// The words inside compounds (marked too, not counted as shared words).
+    pub parts: Vec<String>,
 }
 
 impl Needles {
     pub fn flat(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.groups.iter().flatten().cloned().collect();
+        let mut v: Vec<String> = self.groups.iter().flatten().chain(self.parts.iter()).cloned().collect();
         v.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
         v.dedup();
         v
@@ -47,8 +49,30 @@ pub fn content_words(words: &[String]) -> Vec<String> {
     out
 }
 
-/// The clause "this word, a synonym, or its characters in a row".
-fn word_clause(alts: &[String], text: Field, bigrams: Field) -> Box<dyn Query> {
+/// The clause "this word, a synonym, its characters in a row, or (a compound) all the
+/// words inside it".
+fn word_clause(alts: &[String], words: &Words, text: Field, bigrams: Field) -> Box<dyn Query> {
+    let mut any = term_clauses(alts, text, bigrams);
+    if let Some(first) = alts.first() {
+        let parts = words.parts(first);
+        if parts.len() >= 2 {
+            let all: Vec<(Occur, Box<dyn Query>)> = parts
+                .iter()
+                .map(|p| {
+                    (
+                        Occur::Must,
+                        Box::new(BooleanQuery::new(term_clauses(std::slice::from_ref(p), text, bigrams)))
+                            as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            any.push((Occur::Should, Box::new(BooleanQuery::new(all))));
+        }
+    }
+    Box::new(BooleanQuery::new(any))
+}
+
+fn term_clauses(alts: &[String], text: Field, bigrams: Field) -> Vec<(Occur, Box<dyn Query>)> {
     let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for a in alts {
         any.push((
@@ -68,7 +92,7 @@ fn word_clause(alts: &[String], text: Field, bigrams: Field) -> Box<dyn Query> {
             }
         }
     }
-    Box::new(BooleanQuery::new(any))
+    any
 }
 
 fn groups(words: &[String], synonyms: &Synonyms) -> Vec<Vec<String>> {
@@ -87,6 +111,7 @@ fn groups(words: &[String], synonyms: &Synonyms) -> Vec<Vec<String>> {
 pub fn all_words(
     words: &[String],
     synonyms: &Synonyms,
+    segmenter: &Words,
     text: Field,
     bigrams: Field,
 ) -> (Option<Box<dyn Query>>, Needles) {
@@ -99,14 +124,22 @@ pub fn all_words(
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for g in &groups {
         let occur = if single(g) && !only_singles { Occur::Should } else { Occur::Must };
-        clauses.push((occur, word_clause(g, text, bigrams)));
+        clauses.push((occur, word_clause(g, segmenter, text, bigrams)));
     }
-    (Some(Box::new(BooleanQuery::new(clauses))), Needles { groups })
+    let parts = groups.iter().map(|g| segmenter.parts(&g[0])).filter(|p| p.len() >= 2).flatten().collect();
+    (Some(Box::new(BooleanQuery::new(clauses))), Needles { groups, parts })
 }
 
 /// Any word may match; more words matched rank higher.
-pub fn any_words(words: &[String], synonyms: &Synonyms, text: Field, bigrams: Field) -> (Box<dyn Query>, Needles) {
+pub fn any_words(
+    words: &[String],
+    synonyms: &Synonyms,
+    segmenter: &Words,
+    text: Field,
+    bigrams: Field,
+) -> (Box<dyn Query>, Needles) {
     let groups = groups(words, synonyms);
-    let clauses = groups.iter().map(|g| (Occur::Should, word_clause(g, text, bigrams))).collect();
-    (Box::new(BooleanQuery::new(clauses)), Needles { groups })
+    let clauses = groups.iter().map(|g| (Occur::Should, word_clause(g, segmenter, text, bigrams))).collect();
+    let parts = groups.iter().map(|g| segmenter.parts(&g[0])).filter(|p| p.len() >= 2).flatten().collect();
+    (Box::new(BooleanQuery::new(clauses)), Needles { groups, parts })
 }

@@ -43,7 +43,9 @@ struct Fields {
     title: Field,
     title_bigrams: Field,
     body: Field,
-    body_bigrams: Field,
+    /// Title, tags and body together: what a text must match.
+    all: Field,
+    all_bigrams: Field,
     category: Field,
 }
 
@@ -76,8 +78,9 @@ impl TextIndex {
             id: b.add_text_field("id", STRING | STORED),
             title: b.add_text_field("title", w(true)),
             title_bigrams: b.add_text_field("title_bigrams", bi.clone()),
-            body: b.add_text_field("body", w(true)),
-            body_bigrams: b.add_text_field("body_bigrams", bi),
+            body: b.add_text_field("body", TextOptions::default().set_stored()),
+            all: b.add_text_field("all", w(false)),
+            all_bigrams: b.add_text_field("all_bigrams", bi),
             category: b.add_text_field("category", STRING),
         };
         let index = Index::create_in_ram(b.build());
@@ -104,7 +107,9 @@ impl TextIndex {
             doc.add_text(f.title, &title);
             doc.add_text(f.title_bigrams, &title);
             doc.add_text(f.body, &d.body);
-            doc.add_text(f.body_bigrams, &d.body);
+            let all = format!("{title}\n{}", d.body);
+            doc.add_text(f.all, &all);
+            doc.add_text(f.all_bigrams, &all);
             for c in &d.categories {
                 let mut cat = c.as_str();
                 doc.add_text(f.category, cat);
@@ -145,27 +150,19 @@ impl TextIndex {
         )];
         let mut needles = query::Needles::default();
         if !words.is_empty() {
-            let (tq, n) = if all {
-                match query::all_words(&words, synonyms, f.title, f.title_bigrams) {
+            let (matching, n) = if all {
+                match query::all_words(&words, synonyms, &self.words, f.all, f.all_bigrams) {
                     (Some(q), n) => (q, n),
                     (None, n) => (Box::new(BooleanQuery::new(vec![])) as Box<dyn Query>, n),
                 }
             } else {
-                query::any_words(&words, synonyms, f.title, f.title_bigrams)
+                query::any_words(&words, synonyms, &self.words, f.all, f.all_bigrams)
             };
-            let (bq, _) = if all {
-                match query::all_words(&words, synonyms, f.body, f.body_bigrams) {
-                    (Some(q), n) => (q, n),
-                    (None, n) => (Box::new(BooleanQuery::new(vec![])) as Box<dyn Query>, n),
-                }
-            } else {
-                query::any_words(&words, synonyms, f.body, f.body_bigrams)
-            };
+            // A word in the title counts three times more.
+            let (in_title, _) = query::any_words(&words, synonyms, &self.words, f.title, f.title_bigrams);
             needles = n;
-            // The title counts three times the body.
-            let either: Vec<(Occur, Box<dyn Query>)> =
-                vec![(Occur::Should, Box::new(BoostQuery::new(tq, 3.0))), (Occur::Should, bq)];
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+            clauses.push((Occur::Must, matching));
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(in_title, 3.0))));
         } else if category.is_none() {
             return Ok(Vec::new());
         }

@@ -79,6 +79,25 @@ impl Words {
         }
     }
 
+    /// The words inside a compound `word` (补办身份证 → 补办, 身份证): a text that has them
+    /// all, apart, also answers a query for the compound. Empty for a word of one or two
+    /// characters or one jieba does not split.
+    pub fn parts(&self, word: &str) -> Vec<String> {
+        if word.chars().count() < 3 || !word.chars().all(is_han) {
+            return Vec::new();
+        }
+        let jieba = self.jieba();
+        let mut out: Vec<String> = Vec::new();
+        for t in jieba.cut_for_search(word, false) {
+            let w = t.word;
+            if w != word && w.chars().count() >= 2 && !out.iter().any(|o| o.contains(w)) {
+                out.retain(|o| !w.contains(o.as_str()));
+                out.push(w.to_owned());
+            }
+        }
+        out
+    }
+
     /// The words of `text` as a query sees them (jieba's default mode, lower-cased and
     /// stemmed like the index), without punctuation.
     pub fn query_words(&self, text: &str) -> Vec<String> {
@@ -259,6 +278,12 @@ mod tests {
         ] {
             assert!(words(text).iter().any(|w| w == word), "{text}: {:?}", words(text));
         }
+    }
+
+    #[test]
+    fn a_compound_has_its_parts() {
+        assert_eq!(Words::new().parts("补办身份证"), vec!["补办", "身份证"]);
+        assert!(Words::new().parts("路灯").is_empty());
     }
 
     #[test]

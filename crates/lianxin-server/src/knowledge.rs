@@ -22,7 +22,9 @@ pub fn id_for(title: &str) -> String {
 
 /// Whether `id` is an article id as given by a person: 1 to 64 of a-z, 0-9, `-`, `_`, `.`.
 pub fn is_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
 }
 
 /// One article read from a file, with the line it starts on.
@@ -130,7 +132,8 @@ pub fn read_markdown(text: &str) -> (Vec<ReadArticle>, Vec<String>) {
         }
         let body = lines[body_start..i].join("\n");
         for (k, _) in &front {
-            if !["id", "title", "categories", "unit", "tags", "valid_from", "valid_to", "active"].contains(&k.as_str()) {
+            if !["id", "title", "categories", "unit", "tags", "valid_from", "valid_to", "active"].contains(&k.as_str())
+            {
                 problems.push(format!("{start}: unknown front-matter key `{k}`"));
             }
         }
@@ -158,7 +161,9 @@ pub fn read_csv(text: &str) -> (Vec<ReadArticle>, Vec<String>) {
         Err(e) => return (out, vec![format!("1: {e}")]),
     };
     for h in &headers {
-        if !["id", "title", "body", "categories", "unit", "tags", "valid_from", "valid_to", "active"].contains(&h.as_str()) {
+        if !["id", "title", "body", "categories", "unit", "tags", "valid_from", "valid_to", "active"]
+            .contains(&h.as_str())
+        {
             problems.push(format!("1: unknown column `{h}`"));
         }
     }
@@ -200,7 +205,11 @@ pub async fn write_articles(
     mut problems: Vec<String>,
 ) -> Result<lianxin_store::ArticleImport, ApiError> {
     if !user.actor.has_any(&[Role::Admin, Role::UnitAdmin]) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden_role", "only an admin or a unit admin may edit the knowledge base"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_role",
+            "only an admin or a unit admin may edit the knowledge base",
+        ));
     }
     let dir = state.directory();
     let mut seen = std::collections::BTreeSet::new();
@@ -357,7 +366,11 @@ pub async fn search_articles(
 }
 
 fn unavailable() -> ApiError {
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "search_unavailable", "the search index is unavailable; try again shortly")
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "search_unavailable",
+        "the search index is unavailable; try again shortly",
+    )
 }
 
 /// Whether a date of a form is fine (`YYYY-MM-DD` or empty).

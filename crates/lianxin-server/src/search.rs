@@ -525,7 +525,8 @@ pub async fn similar_orders(
 ) -> Result<Vec<SimilarOrder>, crate::error::ApiError> {
     let dir = state.directory();
     let scope = lianxin_domain::scope::scope_of(&user.actor, &dir);
-    let open: Vec<lianxin_domain::Status> = lianxin_domain::Status::ALL.iter().copied().filter(|s| s.is_open()).collect();
+    let open: Vec<lianxin_domain::Status> =
+        lianxin_domain::Status::ALL.iter().copied().filter(|s| s.is_open()).collect();
     let filter = lianxin_store::OrderFilter {
         statuses: open,
         created_from: Some(state.now() - SIMILAR_DAYS * 86_400_000),

@@ -26,9 +26,9 @@ pub use orders::{ActError, Changed, OrderFilter, OrderPage, OrderSort, StoredEve
 pub use reference::{AdminChange, ReferenceWrite};
 pub use rollup::Grouping;
 pub use scan::Progress;
+pub use texts::{ArticleImport, StoredArticle};
 pub use users::{AuditEntry, UserRecord, UserWrite};
 pub use verify::{Problem, VerifyReport};
-pub use texts::{ArticleImport, StoredArticle};
 pub use vocabulary::Vocabulary;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

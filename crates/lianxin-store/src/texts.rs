@@ -60,7 +60,8 @@ fn stored_of(r: &AnyRow) -> Result<StoredArticle, StoreError> {
     })
 }
 
-const ARTICLE_COLUMNS: &str = "id, title, body, categories, unit, tags, valid_from, valid_to, version, active, updated_at, updated_by";
+const ARTICLE_COLUMNS: &str =
+    "id, title, body, categories, unit, tags, valid_from, valid_to, version, active, updated_at, updated_by";
 
 impl Store {
     /// Every article (the current version of each), by id.
@@ -114,10 +115,11 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut out = ArticleImport::default();
         for (id, a, active, expected) in items {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ARTICLE_COLUMNS} FROM kb_articles WHERE id = $1")))
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let row =
+                sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ARTICLE_COLUMNS} FROM kb_articles WHERE id = $1")))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let current = row.as_ref().map(stored_of).transpose()?;
             if let (Some(e), Some(c)) = (expected, &current)
                 && *e != c.version
@@ -245,15 +247,17 @@ impl Store {
 
     pub async fn delete_template(&self, category: &str) -> Result<bool, StoreError> {
         let _turn = self.write_turn().await;
-        let r = sqlx::query("DELETE FROM intake_templates WHERE category = $1").bind(category).execute(&self.pool).await?;
+        let r =
+            sqlx::query("DELETE FROM intake_templates WHERE category = $1").bind(category).execute(&self.pool).await?;
         Ok(r.rows_affected() > 0)
     }
 
     /// Every referral entry: (id, entry, active).
     pub async fn referrals(&self) -> Result<Vec<(String, Referral, bool)>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, handles, phone, address, hours, keywords, active FROM referrals ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, name, handles, phone, address, hours, keywords, active FROM referrals ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 let kw: String = r.try_get("keywords")?;
@@ -274,7 +278,12 @@ impl Store {
     }
 
     /// Creates or replaces referral entries (one transaction).
-    pub async fn put_referrals(&self, items: &[(String, Referral, bool)], by: &str, at: Millis) -> Result<(), StoreError> {
+    pub async fn put_referrals(
+        &self,
+        items: &[(String, Referral, bool)],
+        by: &str,
+        at: Millis,
+    ) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         for (id, r, active) in items {
@@ -304,7 +313,8 @@ impl Store {
 
     /// Announcements in force at `at` (every one when `None`), newest start first.
     pub async fn announcements(&self, at: Option<Millis>) -> Result<Vec<(String, Announcement)>, StoreError> {
-        let mut sql = "SELECT id, title, body, kind, districts, streets, starts_at, ends_at, unit FROM announcements".to_owned();
+        let mut sql =
+            "SELECT id, title, body, kind, districts, streets, starts_at, ends_at, unit FROM announcements".to_owned();
         if at.is_some() {
             sql.push_str(" WHERE ends_at > $1 AND starts_at <= $1");
         }
@@ -324,7 +334,8 @@ impl Store {
                     Announcement {
                         title: r.try_get("title")?,
                         body: r.try_get("body")?,
-                        kind: AnnouncementKind::parse(&kind).ok_or_else(|| crate::error::corrupt("announcement kind"))?,
+                        kind: AnnouncementKind::parse(&kind)
+                            .ok_or_else(|| crate::error::corrupt("announcement kind"))?,
                         districts: parse_list::<JurisdictionCode>(&d)?,
                         streets: parse_list::<JurisdictionCode>(&s)?,
                         starts_at: r.try_get("starts_at")?,
@@ -341,7 +352,12 @@ impl Store {
     }
 
     /// Creates or replaces announcements (one transaction).
-    pub async fn put_announcements(&self, items: &[(String, Announcement)], by: &str, at: Millis) -> Result<(), StoreError> {
+    pub async fn put_announcements(
+        &self,
+        items: &[(String, Announcement)],
+        by: &str,
+        at: Millis,
+    ) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         for (id, a) in items {

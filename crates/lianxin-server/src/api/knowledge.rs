@@ -56,7 +56,11 @@ fn hit_of(f: knowledge::FoundArticle) -> KbHit {
     params(("q" = String, Query), ("category" = Option<String>, Query, description = "rank this category's articles first"),
            ("limit" = Option<i64>, Query, minimum = 1, description = "default 10; larger than 50 is 50")),
     responses((status = 200, body = KbHits)), security(("bearer" = [])))]
-pub async fn kb_search(State(state): State<AppState>, _user: CurrentUser, params: Params) -> Result<Json<KbHits>, ApiError> {
+pub async fn kb_search(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    params: Params,
+) -> Result<Json<KbHits>, ApiError> {
     let mut errs = FieldErrors::new();
     let q = params.get("q").map(str::trim).unwrap_or("").to_owned();
     if q.is_empty() {
@@ -120,7 +124,11 @@ pub async fn articles(State(state): State<AppState>, _user: CurrentUser) -> Resu
 /// One article, its current version.
 #[utoipa::path(get, path = "/api/v1/kb/articles/{id}", tag = "knowledge", operation_id = "kb_article",
     params(("id" = String, Path)), responses((status = 200, body = ArticleOut)), security(("bearer" = [])))]
-pub async fn article(State(state): State<AppState>, _user: CurrentUser, Path(id): Path<String>) -> Result<Json<ArticleOut>, ApiError> {
+pub async fn article(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<ArticleOut>, ApiError> {
     let a = state.store().article(&id).await?.ok_or_else(|| ApiError::not_found(format!("no article `{id}`")))?;
     Ok(Json(article_out(&state, a)))
 }
@@ -148,7 +156,11 @@ pub struct VersionList {
 /// Every version of an article, newest first.
 #[utoipa::path(get, path = "/api/v1/kb/articles/{id}/versions", tag = "knowledge", operation_id = "kb_versions",
     params(("id" = String, Path)), responses((status = 200, body = VersionList)), security(("bearer" = [])))]
-pub async fn versions(State(state): State<AppState>, _user: CurrentUser, Path(id): Path<String>) -> Result<Json<VersionList>, ApiError> {
+pub async fn versions(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<VersionList>, ApiError> {
     let vs = state.store().article_versions(&id).await?;
     if vs.is_empty() {
         return Err(ApiError::not_found(format!("no article `{id}`")));
@@ -196,7 +208,9 @@ pub struct ArticleIn {
     active: Option<bool>,
 }
 
-fn read_article(obj: &serde_json::Map<String, serde_json::Value>) -> Result<(Option<String>, Article, bool, Option<i64>), ApiError> {
+fn read_article(
+    obj: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(Option<String>, Article, bool, Option<i64>), ApiError> {
     let mut errs = FieldErrors::new();
     let f = Fields::new(obj);
     let id = f.string("id", false, &mut errs).filter(|s| !s.trim().is_empty());
@@ -250,7 +264,11 @@ pub async fn create(
     let (id, article, active, _) = read_article(&obj)?;
     let id = id.unwrap_or_else(|| knowledge::id_for(&article.title));
     if state.store().article(&id).await?.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "conflict", format!("an article `{id}` exists: edit it with PUT")));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("an article `{id}` exists: edit it with PUT"),
+        ));
     }
     knowledge::write_articles(&state, &user, vec![(id.clone(), article, active, None)], Vec::new()).await?;
     Ok((StatusCode::CREATED, Json(ArticleWritten { id, version: 1 })))
@@ -310,7 +328,11 @@ pub async fn import(
     } else if media.starts_with("text/markdown") || media.starts_with("text/plain") {
         read_markdown(text)
     } else {
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send text/markdown or text/csv"));
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send text/markdown or text/csv",
+        ));
     };
     if read.is_empty() && problems.is_empty() {
         let mut errs = FieldErrors::new();
@@ -338,7 +360,11 @@ pub struct TemplateList {
 /// Intake templates (the content's skeleton per category), all or one category's.
 #[utoipa::path(get, path = "/api/v1/templates", tag = "knowledge", operation_id = "templates",
     params(("category" = Option<String>, Query)), responses((status = 200, body = TemplateList)), security(("bearer" = [])))]
-pub async fn templates(State(state): State<AppState>, _user: CurrentUser, params: Params) -> Result<Json<TemplateList>, ApiError> {
+pub async fn templates(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    params: Params,
+) -> Result<Json<TemplateList>, ApiError> {
     let mut errs = FieldErrors::new();
     let category = params.parsed("category", &mut errs, CategoryCode::parse);
     errs.finish()?;
@@ -420,14 +446,27 @@ pub struct ReferralList {
 }
 
 fn referral_out(id: String, r: Referral, active: bool) -> ReferralOut {
-    ReferralOut { id, name: r.name, handles: r.handles, phone: r.phone, address: r.address, hours: r.hours, keywords: r.keywords, active }
+    ReferralOut {
+        id,
+        name: r.name,
+        handles: r.handles,
+        phone: r.phone,
+        address: r.address,
+        hours: r.hours,
+        keywords: r.keywords,
+        active,
+    }
 }
 
 /// The referral directory (bodies outside the hotline): all, or those matching `q`.
 #[utoipa::path(get, path = "/api/v1/referrals", tag = "knowledge", operation_id = "referrals",
     params(("q" = Option<String>, Query, description = "the caller's words")), responses((status = 200, body = ReferralList)),
     security(("bearer" = [])))]
-pub async fn referrals(State(state): State<AppState>, _user: CurrentUser, params: Params) -> Result<Json<ReferralList>, ApiError> {
+pub async fn referrals(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    params: Params,
+) -> Result<Json<ReferralList>, ApiError> {
     let mut errs = FieldErrors::new();
     let q = params.get("q").map(str::trim).unwrap_or("").to_owned();
     if q.chars().count() > crate::search::MAX_QUERY {
@@ -455,15 +494,21 @@ pub async fn referral_ids(state: &AppState, q: &str, limit: usize) -> Result<Vec
 async fn text_ids(state: &AppState, kind: &'static str, q: &str, limit: usize) -> Result<Vec<String>, ApiError> {
     let search = state.search();
     let q = q.to_owned();
-    let hits = tokio::task::spawn_blocking(move || search.texts.search(kind, &q, false, &search.synonyms(), None, None, limit))
-        .await
-        .map_err(|_| unavailable())?
-        .map_err(|_| unavailable())?;
+    let hits = tokio::task::spawn_blocking(move || {
+        search.texts.search(kind, &q, false, &search.synonyms(), None, None, limit)
+    })
+    .await
+    .map_err(|_| unavailable())?
+    .map_err(|_| unavailable())?;
     Ok(hits.into_iter().map(|h| h.id).collect())
 }
 
 fn unavailable() -> ApiError {
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "search_unavailable", "the search index is unavailable; try again shortly")
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "search_unavailable",
+        "the search index is unavailable; try again shortly",
+    )
 }
 
 #[derive(Debug, ToSchema)]
@@ -552,7 +597,11 @@ pub fn announcement_out(state: &AppState, id: String, a: Announcement) -> Announ
     params(("street" = Option<String>, Query), ("district" = Option<String>, Query),
            ("all" = Option<bool>, Query, description = "also those past or to come")),
     responses((status = 200, body = AnnouncementList)), security(("bearer" = [])))]
-pub async fn announcements(State(state): State<AppState>, _user: CurrentUser, params: Params) -> Result<Json<AnnouncementList>, ApiError> {
+pub async fn announcements(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    params: Params,
+) -> Result<Json<AnnouncementList>, ApiError> {
     let mut errs = FieldErrors::new();
     let street = params.parsed("street", &mut errs, JurisdictionCode::parse);
     let district = params.parsed("district", &mut errs, JurisdictionCode::parse);
@@ -594,7 +643,11 @@ pub struct AnnouncementIn {
     ends_at: String,
 }
 
-fn read_announcement(state: &AppState, user: &CurrentUser, obj: &serde_json::Map<String, serde_json::Value>) -> Result<Announcement, ApiError> {
+fn read_announcement(
+    state: &AppState,
+    user: &CurrentUser,
+    obj: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Announcement, ApiError> {
     let mut errs = FieldErrors::new();
     let f = Fields::new(obj);
     let codes = |errs: &mut FieldErrors, k: &str| -> Vec<JurisdictionCode> {
@@ -675,9 +728,14 @@ pub async fn put_announcement(
     JsonObject(obj): JsonObject,
 ) -> Result<Json<AnnouncementOut>, ApiError> {
     require_publisher(&user)?;
-    let old = state.store().announcement(&id).await?.ok_or_else(|| ApiError::not_found(format!("no announcement `{id}`")))?;
+    let old =
+        state.store().announcement(&id).await?.ok_or_else(|| ApiError::not_found(format!("no announcement `{id}`")))?;
     if !may_change(&state, &user, old.unit.as_ref()) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden_role", "only its publisher or an admin may change an announcement"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_role",
+            "only its publisher or an admin may change an announcement",
+        ));
     }
     let a = read_announcement(&state, &user, &obj)?;
     state.store().put_announcements(&[(id.clone(), a.clone())], user.actor.username.as_str(), state.now()).await?;
@@ -690,11 +748,20 @@ pub async fn put_announcement(
     params(("id" = String, Path)),
     responses((status = 204, description = "Withdrawn"), (status = 403, description = "Not your unit's")),
     security(("bearer" = [])))]
-pub async fn delete_announcement(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete_announcement(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     require_publisher(&user)?;
-    let old = state.store().announcement(&id).await?.ok_or_else(|| ApiError::not_found(format!("no announcement `{id}`")))?;
+    let old =
+        state.store().announcement(&id).await?.ok_or_else(|| ApiError::not_found(format!("no announcement `{id}`")))?;
     if !may_change(&state, &user, old.unit.as_ref()) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden_role", "only its publisher or an admin may change an announcement"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_role",
+            "only its publisher or an admin may change an announcement",
+        ));
     }
     state.store().delete_announcement(&id).await?;
     knowledge::reload_texts(&state).await;
@@ -746,8 +813,10 @@ fn vote(items: impl Iterator<Item = (String, f64)>) -> Vec<Scored> {
         *m.entry(k).or_default() += w;
         total += w;
     }
-    let mut v: Vec<Scored> =
-        m.into_iter().map(|(code, w)| Scored { code, score: if total > 0.0 { ((w / total) * 100.0).round() / 100.0 } else { 0.0 } }).collect();
+    let mut v: Vec<Scored> = m
+        .into_iter()
+        .map(|(code, w)| Scored { code, score: if total > 0.0 { ((w / total) * 100.0).round() / 100.0 } else { 0.0 } })
+        .collect();
     v.sort_by(|a, b| b.score.partial_cmp(&a.score).unwrap_or(std::cmp::Ordering::Equal));
     v.truncate(5);
     v
@@ -757,7 +826,11 @@ fn vote(items: impl Iterator<Item = (String, f64)>) -> Vec<Scored> {
 /// knowledge-base answers, templates, referral entries and announcements for the place.
 #[utoipa::path(post, path = "/api/v1/suggest", tag = "knowledge", operation_id = "suggest",
     request_body = SuggestIn, responses((status = 200, body = Suggestions)), security(("bearer" = [])))]
-pub async fn suggest(State(state): State<AppState>, user: CurrentUser, JsonObject(obj): JsonObject) -> Result<Json<Suggestions>, ApiError> {
+pub async fn suggest(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonObject(obj): JsonObject,
+) -> Result<Json<Suggestions>, ApiError> {
     let mut errs = FieldErrors::new();
     let f = Fields::new(&obj);
     let content = f.string("content", true, &mut errs).unwrap_or_default();
@@ -789,8 +862,10 @@ pub async fn suggestions(
     let orders = state.store().orders_among(&scope, &Default::default(), &numbers).await?;
     let weight = |n: &str| similar.iter().find(|s| s.number == n).map(|s| s.score).unwrap_or(0.0);
     let categories = vote(orders.iter().map(|o| (o.intake.category.to_string(), weight(o.number.as_str()))));
-    let request_types = vote(orders.iter().map(|o| (o.intake.request_type.as_str().to_owned(), weight(o.number.as_str()))));
-    let units = vote(orders.iter().filter_map(|o| o.lead_unit.as_ref().map(|u| (u.to_string(), weight(o.number.as_str())))));
+    let request_types =
+        vote(orders.iter().map(|o| (o.intake.request_type.as_str().to_owned(), weight(o.number.as_str()))));
+    let units =
+        vote(orders.iter().filter_map(|o| o.lead_unit.as_ref().map(|u| (u.to_string(), weight(o.number.as_str())))));
     let cat = category.map(|c| c.as_str().to_owned());
     let articles = if content.trim().is_empty() && cat.is_none() {
         Vec::new()

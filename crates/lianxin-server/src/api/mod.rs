@@ -38,7 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/referrals", get(knowledge::referrals))
         .route("/api/v1/referrals/{id}", axum::routing::put(knowledge::put_referral))
         .route("/api/v1/announcements", get(knowledge::announcements).post(knowledge::create_announcement))
-        .route("/api/v1/announcements/{id}", axum::routing::put(knowledge::put_announcement).delete(knowledge::delete_announcement))
+        .route(
+            "/api/v1/announcements/{id}",
+            axum::routing::put(knowledge::put_announcement).delete(knowledge::delete_announcement),
+        )
         .route("/api/v1/suggest", post(knowledge::suggest))
         .route("/api/v1/search/status", get(search::status))
         .route("/api/v1/search/vocabulary", get(search::vocabulary))

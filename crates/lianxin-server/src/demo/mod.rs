@@ -349,7 +349,14 @@ async fn load_texts(store: &Store, dir: &lianxin_domain::reference::Directory, n
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
-            let entry = Referral { name: r.name, handles: r.handles, phone: r.phone, address: r.address, hours: r.hours, keywords: r.keywords };
+            let entry = Referral {
+                name: r.name,
+                handles: r.handles,
+                phone: r.phone,
+                address: r.address,
+                hours: r.hours,
+                keywords: r.keywords,
+            };
             (format!("ref-{:03}", i + 1), entry, true)
         })
         .collect();
@@ -358,7 +365,8 @@ async fn load_texts(store: &Store, dir: &lianxin_domain::reference::Directory, n
     let announcements: Vec<DemoAnnouncement> = serde_json::from_str(include_str!("data/announcements.json"))?;
     let mut items = Vec::new();
     for (i, a) in announcements.into_iter().enumerate() {
-        let kind = AnnouncementKind::parse(&a.kind).ok_or_else(|| anyhow::anyhow!("demo announcement kind {}", a.kind))?;
+        let kind =
+            AnnouncementKind::parse(&a.kind).ok_or_else(|| anyhow::anyhow!("demo announcement kind {}", a.kind))?;
         items.push((
             format!("ann-{:03}", i + 1),
             Announcement {

@@ -12,6 +12,7 @@ mod batch;
 mod forms;
 mod i18n;
 mod intake;
+mod kb;
 mod order;
 mod page;
 mod queues;
@@ -50,6 +51,11 @@ pub fn routes() -> Router<AppState> {
         .route("/console/callback", get(queues::callback))
         .route("/console/supervise", get(queues::supervise))
         .route("/console/search", get(search::page))
+        .route("/console/kb", get(kb::list))
+        .route("/console/kb/new", get(kb::new_form))
+        .route("/console/kb/save", post(kb::save))
+        .route("/console/kb/{id}", get(kb::show))
+        .route("/console/kb/{id}/edit", get(kb::edit_form))
         .route("/console/orders", get(queues::orders))
         .route("/console/orders/{number}", get(order::show))
         .route("/console/orders/{number}/actions/{action}", post(order::act))

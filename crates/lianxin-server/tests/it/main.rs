@@ -13,6 +13,7 @@ mod city;
 mod concurrency;
 mod crash;
 mod edge;
+mod knowledge;
 mod kpis;
 mod lifecycle;
 mod lists;
