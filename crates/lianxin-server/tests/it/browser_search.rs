@@ -88,3 +88,41 @@ async fn an_operator_sees_the_answer_and_the_open_twin_while_typing_and_merges_i
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_knowledge_base_is_read_searched_and_edited_as_new_versions() {
+    with_browser(|_app, ui| async move {
+        ui.login("operator").await;
+        ui.goto("/console/kb").await;
+        assert!(ui.text("#kb-total").await.parse::<usize>().unwrap() >= 200);
+        ui.keys("#search-q", "公积金 提取").await;
+        ui.keys("#search-q", ENTER).await;
+        ui.wait_path("/console/kb?q=").await;
+        let first = ui.text("ol.results li.hit:first-child").await;
+        assert!(first.contains("公积金"), "{first}");
+        ui.shot("32-kb-search").await;
+        ui.click("ol.results li.hit:first-child a.row-link").await;
+        ui.wait_path("/console/kb/").await;
+        assert!(ui.text("#kb-body").await.contains("公积金"));
+        assert!(!ui.has("#kb-edit").await, "an operator reads, does not edit");
+        let article = ui.path().await;
+        ui.shot("33-kb-article").await;
+        ui.logout().await;
+
+        ui.login("admin").await;
+        ui.goto(&format!("{article}/edit")).await;
+        let body = ui.value("#kb-f-body").await;
+        ui.el("#kb-f-body").await.clear().await.unwrap();
+        ui.keys("#kb-f-body", &format!("{body}\n\n**温馨提示**：提取进度可在公积金中心小程序查询。")).await;
+        ui.click("#kb-save").await;
+        ui.wait_path(&format!("{article}?saved=1")).await;
+        assert_eq!(ui.text("#kb-version").await, "v2");
+        assert!(ui.text("#kb-body").await.contains("小程序查询"));
+        assert!(ui.has("#kb-versions li[data-version='1']").await);
+        ui.click("#kb-versions li[data-version='1'] a").await;
+        ui.wait_path(&format!("{article}?version=1")).await;
+        assert!(ui.text("#kb-old").await.contains("v1"));
+        assert!(!ui.text("#kb-body").await.contains("小程序查询"), "the old version as it was");
+    })
+    .await;
+}
