@@ -311,6 +311,7 @@ impl OrderIndex {
         out
     }
 
+    #[allow(clippy::too_many_arguments)]
     /// Orders matching every word of `text` (each word, a synonym of it, or its characters
     /// in a row), within `scope` and `filter`, `limit` from `offset`.
     pub fn search(
@@ -353,16 +354,14 @@ impl OrderIndex {
         Ok(Hits { total, hits })
     }
 
-    /// Open orders like `text`: any of its words, ranked by how many they share, with the
-    /// same street and category counting too.
+    /// Orders like `text`: any of its words, ranked by how many they share (the caller
+    /// weighs place and category).
     pub fn similar(
         &self,
         text: &str,
         synonyms: &crate::Synonyms,
         scope: &Scope,
         filter: &Filter,
-        street: Option<&str>,
-        category: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Similar>, SearchError> {
         let words = query::content_words(&self.words.query_words(text));
@@ -394,7 +393,6 @@ impl OrderIndex {
                 of: needles.groups.len(),
             });
         }
-        let _ = (street, category);
         Ok(out)
     }
 

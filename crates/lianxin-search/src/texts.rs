@@ -8,7 +8,7 @@ use crate::snippet::{Snippet, snippet};
 use crate::tokens::{BigramTokenizer, Words, word_analyzer};
 use std::sync::Mutex;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery, TermSetQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value,
 };
@@ -128,7 +128,7 @@ impl TextIndex {
 
     /// Texts of `kind` matching `text`: with `all` every word must match (a search box),
     /// else any word may (what a caller is saying). `category` ranks texts of the caller's
-    /// category first; `only` keeps to these ids when given.
+    /// category first.
     pub fn search(
         &self,
         kind: &str,
@@ -136,7 +136,6 @@ impl TextIndex {
         all: bool,
         synonyms: &crate::Synonyms,
         category: Option<&str>,
-        only: Option<&[String]>,
         limit: usize,
     ) -> Result<Vec<TextHit>, SearchError> {
         let f = self.fields;
@@ -171,10 +170,6 @@ impl TextIndex {
                 Box::new(TermQuery::new(Term::from_field_text(f.category, c), IndexRecordOption::Basic));
             let occur = if words.is_empty() { Occur::Must } else { Occur::Should };
             clauses.push((occur, Box::new(BoostQuery::new(q, 2.0))));
-        }
-        if let Some(ids) = only {
-            clauses
-                .push((Occur::Must, Box::new(TermSetQuery::new(ids.iter().map(|i| Term::from_field_text(f.id, i))))));
         }
         let searcher = self.reader.searcher();
         let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit.max(1)).order_by_score())?;

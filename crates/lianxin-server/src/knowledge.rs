@@ -344,7 +344,7 @@ pub async fn search_articles(
     let search = state.search();
     let (q2, cat) = (q.to_owned(), category.map(str::to_owned));
     let hits = tokio::task::spawn_blocking(move || {
-        search.texts.search("kb", &q2, all, &search.synonyms(), cat.as_deref(), None, limit)
+        search.texts.search("kb", &q2, all, &search.synonyms(), cat.as_deref(), limit)
     })
     .await
     .map_err(|_| unavailable())?

@@ -536,7 +536,7 @@ pub async fn similar_orders(
     let search = state.search();
     let (text, scope2) = (content.to_owned(), scope.clone());
     let found = tokio::task::spawn_blocking(move || {
-        search.orders.similar(&text, &search.synonyms(), &scope2, &ix_filter, None, None, limit.max(1) * 2)
+        search.orders.similar(&text, &search.synonyms(), &scope2, &ix_filter, limit.max(1) * 2)
     })
     .await
     .map_err(|e| anyhow_to_api(e.into()))?

@@ -55,7 +55,7 @@ fn hit_of(f: knowledge::FoundArticle) -> KbHit {
 #[utoipa::path(get, path = "/api/v1/kb/search", tag = "knowledge", operation_id = "kb_search",
     params(("q" = String, Query), ("category" = Option<String>, Query, description = "rank this category's articles first"),
            ("limit" = Option<i64>, Query, minimum = 1, description = "default 10; larger than 50 is 50")),
-    responses((status = 200, body = KbHits)), security(("bearer" = [])))]
+    responses((status = 200, description = "Articles matching every word, those valid today first", body = KbHits)), security(("bearer" = [])))]
 pub async fn kb_search(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -115,7 +115,7 @@ pub struct ArticleList {
 
 /// Every article (staff read them all).
 #[utoipa::path(get, path = "/api/v1/kb/articles", tag = "knowledge", operation_id = "kb_articles",
-    responses((status = 200, body = ArticleList)), security(("bearer" = [])))]
+    responses((status = 200, description = "Every article", body = ArticleList)), security(("bearer" = [])))]
 pub async fn articles(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<ArticleList>, ApiError> {
     let all = state.store().articles().await?;
     Ok(Json(ArticleList { items: all.into_iter().map(|a| article_out(&state, a)).collect() }))
@@ -123,7 +123,7 @@ pub async fn articles(State(state): State<AppState>, _user: CurrentUser) -> Resu
 
 /// One article, its current version.
 #[utoipa::path(get, path = "/api/v1/kb/articles/{id}", tag = "knowledge", operation_id = "kb_article",
-    params(("id" = String, Path)), responses((status = 200, body = ArticleOut)), security(("bearer" = [])))]
+    params(("id" = String, Path)), responses((status = 200, description = "The article's current version", body = ArticleOut)), security(("bearer" = [])))]
 pub async fn article(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -155,7 +155,7 @@ pub struct VersionList {
 
 /// Every version of an article, newest first.
 #[utoipa::path(get, path = "/api/v1/kb/articles/{id}/versions", tag = "knowledge", operation_id = "kb_versions",
-    params(("id" = String, Path)), responses((status = 200, body = VersionList)), security(("bearer" = [])))]
+    params(("id" = String, Path)), responses((status = 200, description = "Every version, newest first", body = VersionList)), security(("bearer" = [])))]
 pub async fn versions(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -252,7 +252,7 @@ pub struct ArticleWritten {
 /// Write a new article (admin, or a unit admin for their unit).
 #[utoipa::path(post, path = "/api/v1/kb/articles", tag = "knowledge", operation_id = "kb_create",
     request_body = ArticleIn,
-    responses((status = 201, body = ArticleWritten), (status = 403, description = "Admins and unit admins only"),
+    responses((status = 201, description = "The article and its version now", body = ArticleWritten), (status = 403, description = "Admins and unit admins only"),
               (status = 409, description = "The id is taken")),
     security(("bearer" = [])))]
 pub async fn create(
@@ -277,7 +277,7 @@ pub async fn create(
 /// Edit an article: a new version (the old ones are kept).
 #[utoipa::path(put, path = "/api/v1/kb/articles/{id}", tag = "knowledge", operation_id = "kb_edit",
     params(("id" = String, Path)), request_body = ArticleIn,
-    responses((status = 200, body = ArticleWritten), (status = 403, description = "Not your unit's article"),
+    responses((status = 200, description = "The article and its version now", body = ArticleWritten), (status = 403, description = "Not your unit's article"),
               (status = 409, description = "Someone saved a newer version")),
     security(("bearer" = [])))]
 pub async fn edit(
@@ -310,7 +310,7 @@ pub struct ImportDone {
 /// active`, lists separated by `|`). All or none; a changed article gets a new version.
 #[utoipa::path(post, path = "/api/v1/kb/import", tag = "knowledge", operation_id = "kb_import",
     request_body(content = String, content_type = "text/markdown", description = "Markdown or CSV (text/csv)"),
-    responses((status = 200, body = ImportDone), (status = 403, description = "Admins and unit admins only")),
+    responses((status = 200, description = "What the import did", body = ImportDone), (status = 403, description = "Admins and unit admins only")),
     security(("bearer" = [])))]
 pub async fn import(
     State(state): State<AppState>,
@@ -359,7 +359,7 @@ pub struct TemplateList {
 
 /// Intake templates (the content's skeleton per category), all or one category's.
 #[utoipa::path(get, path = "/api/v1/templates", tag = "knowledge", operation_id = "templates",
-    params(("category" = Option<String>, Query)), responses((status = 200, body = TemplateList)), security(("bearer" = [])))]
+    params(("category" = Option<String>, Query)), responses((status = 200, description = "The templates", body = TemplateList)), security(("bearer" = [])))]
 pub async fn templates(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -397,7 +397,7 @@ pub struct TemplateIn {
 /// Set a category's intake template (admin).
 #[utoipa::path(put, path = "/api/v1/templates/{category}", tag = "knowledge", operation_id = "put_template",
     params(("category" = String, Path)), request_body = TemplateIn,
-    responses((status = 200, body = TemplateOut), (status = 403, description = "Admins only")),
+    responses((status = 200, description = "The template now", body = TemplateOut), (status = 403, description = "Admins only")),
     security(("bearer" = [])))]
 pub async fn put_template(
     State(state): State<AppState>,
@@ -460,7 +460,7 @@ fn referral_out(id: String, r: Referral, active: bool) -> ReferralOut {
 
 /// The referral directory (bodies outside the hotline): all, or those matching `q`.
 #[utoipa::path(get, path = "/api/v1/referrals", tag = "knowledge", operation_id = "referrals",
-    params(("q" = Option<String>, Query, description = "the caller's words")), responses((status = 200, body = ReferralList)),
+    params(("q" = Option<String>, Query, description = "the caller's words")), responses((status = 200, description = "The entries", body = ReferralList)),
     security(("bearer" = [])))]
 pub async fn referrals(
     State(state): State<AppState>,
@@ -494,12 +494,11 @@ pub async fn referral_ids(state: &AppState, q: &str, limit: usize) -> Result<Vec
 async fn text_ids(state: &AppState, kind: &'static str, q: &str, limit: usize) -> Result<Vec<String>, ApiError> {
     let search = state.search();
     let q = q.to_owned();
-    let hits = tokio::task::spawn_blocking(move || {
-        search.texts.search(kind, &q, false, &search.synonyms(), None, None, limit)
-    })
-    .await
-    .map_err(|_| unavailable())?
-    .map_err(|_| unavailable())?;
+    let hits =
+        tokio::task::spawn_blocking(move || search.texts.search(kind, &q, false, &search.synonyms(), None, limit))
+            .await
+            .map_err(|_| unavailable())?
+            .map_err(|_| unavailable())?;
     Ok(hits.into_iter().map(|h| h.id).collect())
 }
 
@@ -526,7 +525,7 @@ pub struct ReferralIn {
 /// Create or replace a referral entry (admin).
 #[utoipa::path(put, path = "/api/v1/referrals/{id}", tag = "knowledge", operation_id = "put_referral",
     params(("id" = String, Path)), request_body = ReferralIn,
-    responses((status = 200, body = ReferralOut), (status = 403, description = "Admins only")),
+    responses((status = 200, description = "The entry now", body = ReferralOut), (status = 403, description = "Admins only")),
     security(("bearer" = [])))]
 pub async fn put_referral(
     State(state): State<AppState>,
@@ -596,7 +595,7 @@ pub fn announcement_out(state: &AppState, id: String, a: Announcement) -> Announ
 #[utoipa::path(get, path = "/api/v1/announcements", tag = "knowledge", operation_id = "announcements",
     params(("street" = Option<String>, Query), ("district" = Option<String>, Query),
            ("all" = Option<bool>, Query, description = "also those past or to come")),
-    responses((status = 200, body = AnnouncementList)), security(("bearer" = [])))]
+    responses((status = 200, description = "The announcements", body = AnnouncementList)), security(("bearer" = [])))]
 pub async fn announcements(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -701,7 +700,7 @@ fn may_change(state: &AppState, user: &CurrentUser, unit: Option<&UnitCode>) -> 
 /// Publish an announcement (admin, or a unit for itself).
 #[utoipa::path(post, path = "/api/v1/announcements", tag = "knowledge", operation_id = "create_announcement",
     request_body = AnnouncementIn,
-    responses((status = 201, body = AnnouncementOut), (status = 403, description = "Admins and units only")),
+    responses((status = 201, description = "The announcement", body = AnnouncementOut), (status = 403, description = "Admins and units only")),
     security(("bearer" = [])))]
 pub async fn create_announcement(
     State(state): State<AppState>,
@@ -719,7 +718,7 @@ pub async fn create_announcement(
 /// Change an announcement (its publisher or an admin).
 #[utoipa::path(put, path = "/api/v1/announcements/{id}", tag = "knowledge", operation_id = "put_announcement",
     params(("id" = String, Path)), request_body = AnnouncementIn,
-    responses((status = 200, body = AnnouncementOut), (status = 403, description = "Not your unit's")),
+    responses((status = 200, description = "The announcement", body = AnnouncementOut), (status = 403, description = "Not your unit's")),
     security(("bearer" = [])))]
 pub async fn put_announcement(
     State(state): State<AppState>,
@@ -825,7 +824,7 @@ fn vote(items: impl Iterator<Item = (String, f64)>) -> Vec<Scored> {
 /// What to show at the moment of the call: similar open orders (and what they suggest),
 /// knowledge-base answers, templates, referral entries and announcements for the place.
 #[utoipa::path(post, path = "/api/v1/suggest", tag = "knowledge", operation_id = "suggest",
-    request_body = SuggestIn, responses((status = 200, body = Suggestions)), security(("bearer" = [])))]
+    request_body = SuggestIn, responses((status = 200, description = "What to show at the moment of the call", body = Suggestions)), security(("bearer" = [])))]
 pub async fn suggest(
     State(state): State<AppState>,
     user: CurrentUser,

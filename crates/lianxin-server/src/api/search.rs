@@ -79,7 +79,7 @@ pub async fn orders(
 
 /// Where the order index stands against the database.
 #[utoipa::path(get, path = "/api/v1/search/status", tag = "search", operation_id = "search_status",
-    responses((status = 200, body = SearchStatus)), security(("bearer" = [])))]
+    responses((status = 200, description = "Where the index stands", body = SearchStatus)), security(("bearer" = [])))]
 pub async fn status(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<SearchStatus>, ApiError> {
     let s = state.search().status_now(state.store()).await.map_err(|e| {
         tracing::warn!(error = %e, "search status");
@@ -127,7 +127,7 @@ async fn vocabulary_out(state: &AppState) -> Result<VocabularyOut, ApiError> {
 
 /// The city's search vocabulary (admin).
 #[utoipa::path(get, path = "/api/v1/search/vocabulary", tag = "search", operation_id = "get_vocabulary",
-    responses((status = 200, body = VocabularyOut), (status = 403, description = "Admins only")),
+    responses((status = 200, description = "The vocabulary now", body = VocabularyOut), (status = 403, description = "Admins only")),
     security(("bearer" = [])))]
 pub async fn vocabulary(State(state): State<AppState>, user: CurrentUser) -> Result<Json<VocabularyOut>, ApiError> {
     user.require(&[Role::Admin], "only an admin may see and change the search vocabulary")?;
@@ -183,7 +183,7 @@ pub async fn add_words(
 /// Remove a word from the city's dictionary (admin).
 #[utoipa::path(delete, path = "/api/v1/search/words/{word}", tag = "search", operation_id = "remove_search_word",
     params(("word" = String, Path)),
-    responses((status = 200, body = VocabularyOut), (status = 403, description = "Admins only"),
+    responses((status = 200, description = "The vocabulary now", body = VocabularyOut), (status = 403, description = "Admins only"),
               (status = 404, description = "No such word")),
     security(("bearer" = [])))]
 pub async fn remove_word(
@@ -221,7 +221,7 @@ pub async fn add_synonyms(
 /// Remove a synonym group (admin).
 #[utoipa::path(delete, path = "/api/v1/search/synonyms/{id}", tag = "search", operation_id = "remove_synonyms",
     params(("id" = String, Path)),
-    responses((status = 200, body = VocabularyOut), (status = 403, description = "Admins only"),
+    responses((status = 200, description = "The vocabulary now", body = VocabularyOut), (status = 403, description = "Admins only"),
               (status = 404, description = "No such group")),
     security(("bearer" = [])))]
 pub async fn remove_synonyms(
