@@ -89,6 +89,12 @@ pub fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandl
             if let Err(e) = sweep(&state).await {
                 tracing::warn!(error = %e.message, "supervision sweep failed; will retry");
             }
+            // Many orders about one event become a proposed incident.
+            match crate::api::incidents::detect_now(&state, "system").await {
+                Ok(made) if !made.is_empty() => tracing::info!(incidents = made.len(), "incidents proposed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "incident detection failed; will retry"),
+            }
         }
     })
 }

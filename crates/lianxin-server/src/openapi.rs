@@ -3,7 +3,7 @@
 //! answers (401, 400, 413, 415, 404, 422, 503) with the one error schema, and the closed
 //! vocabularies as enums taken from the domain.
 
-use crate::api::{admin, calendar, knowledge, orders, reference, search, session, stats, supervision};
+use crate::api::{admin, calendar, incidents, knowledge, orders, reference, search, session, stats, supervision};
 use crate::views;
 use lianxin_domain::{
     Action, Channel, CloseKind, JurisdictionLevel, QaResult, RequestType, Role, Satisfaction, Status, UnitKind,
@@ -259,6 +259,7 @@ pub struct PasswordIn {
         knowledge::edit, knowledge::import, knowledge::templates, knowledge::put_template, knowledge::referrals,
         knowledge::put_referral, knowledge::announcements, knowledge::create_announcement, knowledge::put_announcement,
         knowledge::delete_announcement, knowledge::suggest,
+        incidents::list, incidents::detect, incidents::confirm, incidents::add_orders, incidents::reply,
     ),
     components(schemas(ErrorBody, ErrorDetail, LoginIn, OrderIn, CallerIn, LocationIn, ActionIn, QaSampleIn, MarkReadIn,
                        RouteIn, UserIn, PasswordIn,
@@ -277,9 +278,11 @@ pub struct PasswordIn {
                        knowledge::TemplateOut, knowledge::TemplateList, knowledge::TemplateIn, knowledge::ReferralOut,
                        knowledge::ReferralList, knowledge::ReferralIn, knowledge::AnnouncementOut, knowledge::AnnouncementList,
                        knowledge::AnnouncementIn, knowledge::SuggestIn, knowledge::Scored, knowledge::TextSuggestion,
-                       knowledge::Suggestions, crate::search::SimilarOrder)),
+                       knowledge::Suggestions, crate::search::SimilarOrder,
+                       incidents::IncidentOut, incidents::IncidentList, incidents::NumbersIn, incidents::Joined,
+                       incidents::IncidentReplyIn, incidents::Refused, incidents::IncidentReplied)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"), (name = "admin"), (name = "search"), (name = "knowledge"))
+    tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"), (name = "admin"), (name = "search"), (name = "knowledge"), (name = "incidents"))
 )]
 pub struct ApiDoc;
 

@@ -266,6 +266,26 @@ const TABLES: &[Table] = &[
         ],
         order_by: "id",
     },
+    Table {
+        name: "incidents",
+        columns: &[
+            ("id", Text),
+            ("title", Text),
+            ("category", Text),
+            ("district", Text),
+            ("status", Text),
+            ("created_at", Int),
+            ("confirmed_at", Int),
+            ("confirmed_by", Text),
+            ("replied_at", Int),
+        ],
+        order_by: "id",
+    },
+    Table {
+        name: "incident_orders",
+        columns: &[("number", Text), ("incident_id", Text), ("added_at", Int), ("added_by", Text)],
+        order_by: "number",
+    },
 ];
 
 /// Tree tables whose rows must be inserted parents first.

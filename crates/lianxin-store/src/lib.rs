@@ -4,6 +4,7 @@
 
 mod copy;
 mod error;
+mod incidents;
 mod logins;
 mod notify;
 mod orders;
@@ -20,6 +21,7 @@ mod writer;
 
 pub use copy::CopyReport;
 pub use error::StoreError;
+pub use incidents::StoredIncident;
 pub use logins::{LoginAttempt, LoginFilter, LoginOutcome, LoginRecord, NewSession};
 pub use notify::Notification;
 pub use orders::{ActError, Changed, OrderFilter, OrderPage, OrderSort, StoredEvent};

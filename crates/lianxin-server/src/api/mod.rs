@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod calendar;
+pub mod incidents;
 pub mod knowledge;
 pub mod orders;
 pub mod reference;
@@ -43,6 +44,11 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(knowledge::put_announcement).delete(knowledge::delete_announcement),
         )
         .route("/api/v1/suggest", post(knowledge::suggest))
+        .route("/api/v1/incidents", get(incidents::list))
+        .route("/api/v1/incidents/detect", post(incidents::detect))
+        .route("/api/v1/incidents/{id}/confirm", post(incidents::confirm))
+        .route("/api/v1/incidents/{id}/orders", post(incidents::add_orders))
+        .route("/api/v1/incidents/{id}/reply", post(incidents::reply))
         .route("/api/v1/search/status", get(search::status))
         .route("/api/v1/search/vocabulary", get(search::vocabulary))
         .route("/api/v1/search/words", post(search::add_words))

@@ -1,0 +1,256 @@
+//! Incidents (事件): the rule proposes, a dispatcher confirms, later orders join, and one
+//! reply answers every order in it (each its own `reply` event and deadline record).
+
+use crate::auth::CurrentUser;
+use crate::body::{Fields, JsonObject, Params};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use lianxin_domain::Role;
+use lianxin_domain::error::FieldErrors;
+use lianxin_domain::incident::{IncidentRule, propose};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentOut {
+    pub id: String,
+    pub title: String,
+    pub category: String,
+    pub district: Option<String>,
+    /// proposed, confirmed or dismissed
+    pub status: String,
+    pub created_at: String,
+    pub confirmed_by: Option<String>,
+    pub replied_at: Option<String>,
+    pub orders: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentList {
+    pub items: Vec<IncidentOut>,
+}
+
+fn out(state: &AppState, i: lianxin_store::StoredIncident) -> IncidentOut {
+    let cal = state.calendar();
+    IncidentOut {
+        id: i.id,
+        title: i.title,
+        category: i.category,
+        district: i.district,
+        status: i.status,
+        created_at: cal.rfc3339(i.created_at),
+        confirmed_by: i.confirmed_by,
+        replied_at: i.replied_at.map(|t| cal.rfc3339(t)),
+        orders: i.numbers,
+    }
+}
+
+const STAFF: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Operator, Role::Reviewer, Role::Leader, Role::Admin];
+
+/// The rule in force (`meta.incident_rule`, else 10 orders in 120 minutes).
+pub async fn rule(state: &AppState) -> IncidentRule {
+    match state.store().meta("incident_rule").await {
+        Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
+        _ => IncidentRule::default(),
+    }
+}
+
+/// Proposes incidents from the open orders of the rule's window; returns those made.
+pub async fn detect_now(state: &AppState, by: &str) -> Result<Vec<lianxin_store::StoredIncident>, ApiError> {
+    let rule = rule(state).await;
+    let now = state.now();
+    let candidates = state.store().incident_candidates(now - rule.window_minutes * 60_000).await?;
+    let dir = state.directory();
+    let mut made = Vec::new();
+    for p in propose(&candidates, rule, now) {
+        let cat = dir.category(&p.category).map(|c| c.name.clone()).unwrap_or_else(|| p.category.to_string());
+        let place = dir.jurisdiction(&p.district).map(|j| j.name.clone()).unwrap_or_else(|| p.district.to_string());
+        let title = format!("{place} · {cat}（{} 件）", p.numbers.len());
+        let id = format!("inc-{}", &crate::auth::new_token()[..12].to_ascii_lowercase());
+        state
+            .store()
+            .create_incident(&id, &title, p.category.as_str(), Some(p.district.as_str()), &p.numbers, by, now)
+            .await?;
+        if let Some(i) = state.store().incident(&id).await? {
+            made.push(i);
+        }
+    }
+    Ok(made)
+}
+
+/// Incidents, newest first.
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", operation_id = "incidents",
+    params(("status" = Option<String>, Query, description = "proposed, confirmed or dismissed")),
+    responses((status = 200, description = "The incidents", body = IncidentList)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    params: Params,
+) -> Result<Json<IncidentList>, ApiError> {
+    user.require(STAFF, "incidents are for the hotline's staff")?;
+    let mut errs = FieldErrors::new();
+    let status = params.parsed("status", &mut errs, |v| match v {
+        "proposed" | "confirmed" | "dismissed" => Ok(v.to_owned()),
+        _ => Err("must be proposed, confirmed or dismissed".to_owned()),
+    });
+    errs.finish()?;
+    let items = state.store().incidents(status.as_deref()).await?;
+    Ok(Json(IncidentList { items: items.into_iter().map(|i| out(&state, i)).collect() }))
+}
+
+/// Look for incidents now (the supervision sweep does too): each group of at least the
+/// rule's number of open orders of one category in one district within its window.
+#[utoipa::path(post, path = "/api/v1/incidents/detect", tag = "incidents", operation_id = "detect_incidents",
+    responses((status = 200, description = "The incidents proposed now", body = IncidentList)), security(("bearer" = [])))]
+pub async fn detect(State(state): State<AppState>, user: CurrentUser) -> Result<Json<IncidentList>, ApiError> {
+    user.require(
+        &[Role::Dispatcher, Role::Supervisor, Role::Admin],
+        "only a dispatcher or a supervisor may look for incidents",
+    )?;
+    let made = detect_now(&state, user.actor.username.as_str()).await?;
+    Ok(Json(IncidentList { items: made.into_iter().map(|i| out(&state, i)).collect() }))
+}
+
+async fn found(state: &AppState, id: &str) -> Result<lianxin_store::StoredIncident, ApiError> {
+    state.store().incident(id).await?.ok_or_else(|| ApiError::not_found(format!("no incident `{id}`")))
+}
+
+/// Confirm a proposed incident (dispatcher): later similar orders are offered to join it.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/confirm", tag = "incidents", operation_id = "confirm_incident",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The incident", body = IncidentOut), (status = 409, description = "Not a proposed incident")),
+    security(("bearer" = [])))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<IncidentOut>, ApiError> {
+    user.require(&[Role::Dispatcher, Role::Supervisor], "only a dispatcher or a supervisor may confirm an incident")?;
+    let i = found(&state, &id).await?;
+    if !state.store().set_incident_status(&id, "confirmed", user.actor.username.as_str(), state.now()).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "illegal_transition",
+            format!("the incident is {}, not proposed", i.status),
+        ));
+    }
+    Ok(Json(out(&state, found(&state, &id).await?)))
+}
+
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct NumbersIn {
+    #[schema(min_items = 1, max_items = 500)]
+    numbers: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Joined {
+    pub incident: IncidentOut,
+    /// Orders already in another incident.
+    pub refused: Vec<String>,
+}
+
+/// Add orders to an incident (a dispatcher or an operator at intake).
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/orders", tag = "incidents", operation_id = "add_incident_orders",
+    params(("id" = String, Path)), request_body = NumbersIn,
+    responses((status = 200, description = "The incident now", body = Joined)), security(("bearer" = [])))]
+pub async fn add_orders(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonObject(obj): JsonObject,
+) -> Result<Json<Joined>, ApiError> {
+    user.require(
+        &[Role::Dispatcher, Role::Supervisor, Role::Operator],
+        "only a dispatcher or an operator may add orders to an incident",
+    )?;
+    found(&state, &id).await?;
+    let mut errs = FieldErrors::new();
+    let numbers = Fields::new(&obj).string_list("numbers", &mut errs);
+    if numbers.is_empty() {
+        errs.add("numbers", "name at least one order");
+    }
+    if numbers.len() > 500 {
+        errs.add("numbers", "at most 500 orders at a time");
+    }
+    for n in &numbers {
+        match state.store().order(n).await? {
+            Some(o) if o.status.is_open() => {}
+            Some(_) => errs.add("numbers", format!("{n} is no longer open")),
+            None => errs.add("numbers", format!("no work order {n}")),
+        }
+    }
+    errs.finish()?;
+    let refused = state.store().add_to_incident(&id, &numbers, user.actor.username.as_str(), state.now()).await?;
+    Ok(Json(Joined { incident: out(&state, found(&state, &id).await?), refused }))
+}
+
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct IncidentReplyIn {
+    #[schema(min_length = 1, max_length = 5000)]
+    content: String,
+    /// The unit's own word on whether the matter is solved.
+    solved: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Refused {
+    pub number: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentReplied {
+    /// Orders that got the reply (each its own `reply` event).
+    pub replied: Vec<String>,
+    /// Orders the reply could not be given to, and why (not yours, not being handled…).
+    pub refused: Vec<Refused>,
+}
+
+/// Reply once to every order of a confirmed incident: each order is replied to by its own
+/// `reply` action, with the same rules as one by one.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/reply", tag = "incidents", operation_id = "reply_incident",
+    params(("id" = String, Path)), request_body = IncidentReplyIn,
+    responses((status = 200, description = "What was replied to", body = IncidentReplied),
+              (status = 409, description = "The incident is not confirmed")),
+    security(("bearer" = [])))]
+pub async fn reply(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonObject(obj): JsonObject,
+) -> Result<Json<IncidentReplied>, ApiError> {
+    let i = found(&state, &id).await?;
+    let mut errs = FieldErrors::new();
+    let f = Fields::new(&obj);
+    let content = f.string("content", true, &mut errs);
+    let solved = f.boolean("solved", true, &mut errs);
+    errs.finish()?;
+    if i.status != "confirmed" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "illegal_transition",
+            format!("the incident is {}: confirm it first", i.status),
+        ));
+    }
+    let mut body = serde_json::Map::new();
+    body.insert("content".into(), content.unwrap_or_default().into());
+    body.insert("solved".into(), solved.unwrap_or(false).into());
+    let (mut replied, mut refused) = (Vec::new(), Vec::new());
+    for n in &i.numbers {
+        match crate::service::perform(&state, &user, n, "reply", body.clone()).await {
+            Ok(_) => replied.push(n.clone()),
+            Err(e) => refused.push(Refused { number: n.clone(), code: e.code.to_owned(), message: e.message }),
+        }
+    }
+    if !replied.is_empty() {
+        state.store().set_incident_status(&id, "replied", user.actor.username.as_str(), state.now()).await?;
+    }
+    Ok(Json(IncidentReplied { replied, refused }))
+}
