@@ -211,7 +211,17 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         body_timeout: opts.body_timeout,
     };
     let location = crate::search::IndexLocation::resolve(opts.index_dir.as_deref(), &config.database_url);
-    let search = std::sync::Arc::new(crate::search::Search::open(location)?);
+    let search = match crate::search::Search::open(location.clone()) {
+        Ok(s) => s,
+        // The default directory next to a SQLite file is another server's (a second
+        // process on the same file): this one keeps its index in memory.
+        Err(e) if opts.index_dir.is_none() && location != crate::search::IndexLocation::Memory => {
+            tracing::warn!(error = %e, "the search index next to the database is in use by another server; this one keeps its index in memory (give --index-dir for one of its own)");
+            crate::search::Search::open(crate::search::IndexLocation::Memory)?
+        }
+        Err(e) => return Err(e),
+    };
+    let search = std::sync::Arc::new(search);
     search.refresh_vocabulary(&store).await?;
     let state = AppState::with_settings(store, directory, calendar, config.clock.clone(), settings, search);
     crate::knowledge::reload_texts(&state).await;

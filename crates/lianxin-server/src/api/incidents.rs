@@ -84,7 +84,8 @@ pub async fn detect_now(state: &AppState, by: &str) -> Result<Vec<lianxin_store:
 /// Incidents, newest first.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", operation_id = "incidents",
     params(("status" = Option<String>, Query, description = "proposed, confirmed or dismissed")),
-    responses((status = 200, description = "The incidents", body = IncidentList)), security(("bearer" = [])))]
+    responses((status = 200, description = "The incidents", body = IncidentList),
+              (status = 403, description = "Hotline staff only")), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -104,7 +105,8 @@ pub async fn list(
 /// Look for incidents now (the supervision sweep does too): each group of at least the
 /// rule's number of open orders of one category in one district within its window.
 #[utoipa::path(post, path = "/api/v1/incidents/detect", tag = "incidents", operation_id = "detect_incidents",
-    responses((status = 200, description = "The incidents proposed now", body = IncidentList)), security(("bearer" = [])))]
+    responses((status = 200, description = "The incidents proposed now", body = IncidentList),
+              (status = 403, description = "Dispatchers, supervisors and admins only")), security(("bearer" = [])))]
 pub async fn detect(State(state): State<AppState>, user: CurrentUser) -> Result<Json<IncidentList>, ApiError> {
     user.require(
         &[Role::Dispatcher, Role::Supervisor, Role::Admin],
@@ -121,7 +123,8 @@ async fn found(state: &AppState, id: &str) -> Result<lianxin_store::StoredIncide
 /// Confirm a proposed incident (dispatcher): later similar orders are offered to join it.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/confirm", tag = "incidents", operation_id = "confirm_incident",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The incident", body = IncidentOut), (status = 409, description = "Not a proposed incident")),
+    responses((status = 200, description = "The incident", body = IncidentOut), (status = 403, description = "Dispatchers and supervisors only"),
+              (status = 409, description = "Not a proposed incident")),
     security(("bearer" = [])))]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -157,7 +160,8 @@ pub struct Joined {
 /// Add orders to an incident (a dispatcher or an operator at intake).
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/orders", tag = "incidents", operation_id = "add_incident_orders",
     params(("id" = String, Path)), request_body = NumbersIn,
-    responses((status = 200, description = "The incident now", body = Joined)), security(("bearer" = [])))]
+    responses((status = 200, description = "The incident now", body = Joined),
+              (status = 403, description = "Dispatchers, supervisors and operators only")), security(("bearer" = [])))]
 pub async fn add_orders(
     State(state): State<AppState>,
     user: CurrentUser,
