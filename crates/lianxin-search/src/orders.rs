@@ -200,6 +200,23 @@ impl OrderIndex {
         self.len() == 0
     }
 
+    /// How many segments a search visits (background merges make them fewer).
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
+    /// Closes the index once its background merges have finished and been committed (a
+    /// dropped index abandons the merges in progress).
+    pub fn close(self) -> Result<(), SearchError> {
+        let OrderIndex { writer, .. } = self;
+        let w = match writer.into_inner() {
+            Ok(w) => w,
+            Err(p) => p.into_inner(),
+        };
+        w.wait_merging_threads()?;
+        Ok(())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
         match self.writer.lock() {
             Ok(w) => w,

@@ -1,7 +1,9 @@
 //! The benchmarks of `lianxin bench`. `create` and `actions` are closed-loop loads over
 //! HTTP: N clients each send requests back to back for a fixed time; the report gives
 //! throughput and latency percentiles, then checks that every acknowledged change is in the
-//! database (durability at acknowledgement).
+//! database (durability at acknowledgement). `search` times the order index (issue 11).
+
+pub mod search;
 
 use crate::app::{Config, spawn};
 use crate::clock::Clock;

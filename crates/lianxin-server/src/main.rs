@@ -230,6 +230,24 @@ enum BenchCmd {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// The order index over N synthetic orders of the demo city: build rate, size on disk,
+    /// memory, and query latencies in a fresh process.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: usize,
+        /// The index directory, kept (default: a temporary directory).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Timed queries per group.
+        #[arg(long, default_value_t = 2000)]
+        queries: usize,
+        /// Query the index an earlier run built in --dir instead of building it again.
+        #[arg(long)]
+        reuse: bool,
+        /// Only open the index in --dir and time the queries (the process the bench starts).
+        #[arg(long, hide = true)]
+        query_only: bool,
+    },
     /// Order registration over HTTP against a fresh local server.
     Create {
         #[arg(long, default_value_t = 16)]
@@ -488,6 +506,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "  actions / registrations {:.2} (target >= 1.0); registrations / raw commits {:.2} (target >= 0.5)",
                 r.actions_over_registrations, r.registrations_over_baseline
             );
+            println!("{}", serde_json::to_string(&r)?);
+        }
+        Cmd::Bench { which: BenchCmd::Search { orders, dir, queries, reuse, query_only } } => {
+            use lianxin_server::bench::search;
+            if query_only {
+                let dir = dir.context("--query-only needs --dir")?;
+                let r = tokio::task::spawn_blocking(move || search::run_queries(&dir, orders, queries)).await??;
+                println!("{}", serde_json::to_string(&r)?);
+                return Ok(());
+            }
+            let b = search::SearchBench { orders, dir, queries, reuse };
+            let r = tokio::task::spawn_blocking(move || search::run(&b)).await??;
+            for line in r.lines() {
+                println!("{line}");
+            }
             println!("{}", serde_json::to_string(&r)?);
         }
         Cmd::Bench { which: BenchCmd::Create { clients, seconds, database_url } } => {

@@ -38,7 +38,8 @@ fn weighted<'a, T>(rng: &mut StdRng, items: &'a [(T, u32)]) -> &'a T {
     &items[0].0
 }
 
-const REPLIES: &[&str] = &[
+/// What units reply in the demo's history.
+pub(crate) const REPLIES: &[&str] = &[
     "经核查，我单位已安排工作人员到现场处理，问题已整改完毕，并已向市民反馈。",
     "已联系市民了解情况，现场核实后已督促责任方限期整改，后续将加强巡查。",
     "经现场查看，相关设施已修复，恢复正常使用。感谢市民的监督。",

@@ -4,6 +4,8 @@
 
 mod history;
 
+pub(crate) use history::REPLIES;
+
 use crate::auth::hash_password;
 use lianxin_domain::calendar::TimeLimit;
 use lianxin_domain::reference::{Category, CategorySpec, Jurisdiction, PartialLimits, RouteRule, Unit};
