@@ -304,7 +304,12 @@ pub async fn reindex(store: &Store, location: IndexLocation) -> anyhow::Result<u
     let db = store.instance_id().await?;
     let head = store.change_head().await?;
     rebuild(&search, store, db, search.words_fp(), head).await?;
-    Ok(search.orders.len())
+    let n = search.orders.len();
+    // The command exits next: let tantivy's merges finish rather than abandon them.
+    if let Ok(search) = Arc::try_unwrap(search) {
+        tokio::task::spawn_blocking(move || search.orders.close()).await??;
+    }
+    Ok(n)
 }
 
 /// The follower: keeps the index up to the database until the server stops.
