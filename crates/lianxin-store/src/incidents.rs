@@ -147,14 +147,23 @@ impl Store {
 
     /// Incidents, newest first (only those of `status` when given), with their orders.
     pub async fn incidents(&self, status: Option<&str>) -> Result<Vec<StoredIncident>, StoreError> {
+        self.incidents_where(status.map(|s| ("status", s))).await
+    }
+
+    pub async fn incident(&self, id: &str) -> Result<Option<StoredIncident>, StoreError> {
+        Ok(self.incidents_where(Some(("id", id))).await?.into_iter().next())
+    }
+
+    /// Incidents whose `column` (`status` or `id`, never user text) equals the value.
+    async fn incidents_where(&self, filter: Option<(&'static str, &str)>) -> Result<Vec<StoredIncident>, StoreError> {
         let mut sql = "SELECT id, title, category, district, status, created_at, confirmed_at, confirmed_by, replied_at FROM incidents".to_owned();
-        if status.is_some() {
-            sql.push_str(" WHERE status = $1");
+        if let Some((column, _)) = filter {
+            sql.push_str(&format!(" WHERE {column} = $1"));
         }
         sql.push_str(" ORDER BY created_at DESC, id LIMIT 200");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if let Some(s) = status {
-            q = q.bind(s);
+        if let Some((_, v)) = filter {
+            q = q.bind(v);
         }
         let rows = q.fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -179,10 +188,6 @@ impl Store {
             });
         }
         Ok(out)
-    }
-
-    pub async fn incident(&self, id: &str) -> Result<Option<StoredIncident>, StoreError> {
-        Ok(self.incidents(None).await?.into_iter().find(|i| i.id == id))
     }
 
     /// The incident an order belongs to.
