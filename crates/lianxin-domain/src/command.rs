@@ -2,7 +2,7 @@
 
 use crate::Millis;
 use crate::model::*;
-use crate::order::{Caller, Intake, Location};
+use crate::order::{Caller, Cite, Intake, Location};
 use serde::{Deserialize, Serialize};
 
 /// Who acts: a signed-in user, or the system itself.
@@ -46,6 +46,8 @@ pub enum Command {
     Close {
         kind: CloseKind,
         resolution: String,
+        /// What the answer came from, resolved by the caller of `decide` (title, version).
+        cite: Option<Cite>,
     },
     Dispatch {
         lead_unit: UnitCode,

@@ -2,7 +2,7 @@
 
 use crate::Millis;
 use crate::model::*;
-use crate::order::{Caller, Correction, Intake};
+use crate::order::{Caller, Cite, Correction, Intake};
 use serde::{Deserialize, Serialize};
 
 /// What changed. Each variant carries every fact `apply` needs, so replaying events
@@ -38,6 +38,8 @@ pub enum Change {
     ClosedAtIntake {
         kind: CloseKind,
         resolution: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cite: Option<Cite>,
     },
     Dispatched {
         lead_unit: UnitCode,

@@ -21,6 +21,21 @@ impl Default for IncidentRule {
     }
 }
 
+impl IncidentRule {
+    /// The bounds a rule must keep: a group is at least 2 orders (one order is no event) and
+    /// at most 10,000; the window runs from 10 minutes to 7 days.
+    pub fn check(&self) -> Result<(), crate::error::FieldErrors> {
+        let mut errs = crate::error::FieldErrors::new();
+        if !(2..=10_000).contains(&self.min_orders) {
+            errs.add("min_orders", "must be from 2 to 10000");
+        }
+        if !(10..=7 * 24 * 60).contains(&self.window_minutes) {
+            errs.add("window_minutes", "must be from 10 to 10080 (7 days)");
+        }
+        if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+}
+
 /// An open order as the rule sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {

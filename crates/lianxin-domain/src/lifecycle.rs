@@ -436,7 +436,20 @@ fn validate(ctx: &Context, order: &Order, cmd: &Command, now: Millis) -> Result<
         | Command::Return { reason }
         | Command::Reopen { reason }
         | Command::Cancel { reason } => non_empty(&mut errs, "reason", reason, MAX_SHORT_TEXT),
-        Command::Close { resolution, .. } => non_empty(&mut errs, "resolution", resolution, MAX_TEXT),
+        Command::Close { resolution, kind, cite } => {
+            non_empty(&mut errs, "resolution", resolution, MAX_TEXT);
+            if let Some(c) = cite {
+                // A referral entry is what a referral names; an article or an announcement
+                // is an answer. Anything else would count the close under the wrong kind.
+                let fits = match c.kind {
+                    CiteKind::Referral => *kind == CloseKind::Referred,
+                    CiteKind::Article | CiteKind::Announcement => *kind == CloseKind::Answered,
+                };
+                if !fits {
+                    errs.add("cite.kind", format!("a {} cannot be cited by a close of kind `{kind}`", c.kind));
+                }
+            }
+        }
         Command::Dispatch { lead_unit, assisting_units, .. } => {
             handling_unit(&mut errs, "lead_unit", lead_unit);
             for (i, a) in assisting_units.iter().enumerate() {
@@ -554,9 +567,9 @@ pub fn decide(ctx: &Context, order: &Order, cmd: &Command, actor: &Actor, now: M
             require(&[InReview], "only an order in review can be sent back")?;
             (Registered, Change::SentBack { reason: reason.trim().into() })
         }
-        Command::Close { kind, resolution } => {
+        Command::Close { kind, resolution, cite } => {
             require(&[Registered], "only a registered order can be closed at first contact")?;
-            (Closed, Change::ClosedAtIntake { kind, resolution: resolution.trim().into() })
+            (Closed, Change::ClosedAtIntake { kind, resolution: resolution.trim().into(), cite })
         }
         Command::Dispatch { lead_unit, assisting_units, note } => {
             require(&[PendingDispatch], "only an order pending dispatch can be dispatched")?;
@@ -844,6 +857,7 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
                     o.first_contact = Some(FirstContactClose {
                         kind: CloseKind::Answered,
                         resolution: reply.clone().unwrap_or_default(),
+                        cite: None,
                     })
                 }
                 // A reply counts only for a closed order; an open one still owes its reply here.
@@ -936,8 +950,9 @@ pub fn apply(state: Option<Order>, ev: &Event) -> Result<Order, ReplayError> {
             }
         }
         Change::ContactAdded { .. } => o.added_contacts.push(ev.at),
-        Change::ClosedAtIntake { kind, resolution } => {
-            o.first_contact = Some(FirstContactClose { kind: *kind, resolution: resolution.clone() });
+        Change::ClosedAtIntake { kind, resolution, cite } => {
+            o.first_contact =
+                Some(FirstContactClose { kind: *kind, resolution: resolution.clone(), cite: cite.clone() });
             o.closed_at = Some(ev.at);
         }
         Change::Dispatched { lead_unit, assisting_units, deadline, sign_deadline, warn_at, .. } => {

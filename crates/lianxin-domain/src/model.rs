@@ -204,6 +204,16 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// What a first-contact close cites (引用): a knowledge-base article read out, the
+    /// referral entry the caller was sent to, or the announcement that explains the matter.
+    CiteKind {
+        Article => "article",
+        Referral => "referral",
+        Announcement => "announcement",
+    }
+);
+
+vocabulary!(
     /// Every action of the lifecycle, as named in the HTTP contract.
     Action {
         Register => "register",

@@ -125,6 +125,20 @@ pub struct CallbackResult {
 pub struct FirstContactClose {
     pub kind: CloseKind,
     pub resolution: String,
+    /// The entry the answer came from, when the operator cited one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cite: Option<Cite>,
+}
+
+/// The knowledge-base article, referral entry or announcement a first-contact close
+/// names, with its title (and an article's version) as they were when it was cited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cite {
+    pub kind: CiteKind,
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
 }
 
 /// The state of a work order: always the result of applying its events in order.

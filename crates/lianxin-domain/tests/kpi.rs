@@ -43,7 +43,7 @@ fn fcr_consultation(w: &World) -> Order {
     f.ok_at(
         "2026-11-23T09:05:00+08:00",
         &operator(),
-        Command::Close { kind: CloseKind::Answered, resolution: reason("已告知") },
+        Command::Close { kind: CloseKind::Answered, resolution: reason("已告知"), cite: None },
     );
     f.order
 }
@@ -495,7 +495,7 @@ mod walk {
             Status::Registered => vec![
                 (operator(), Command::Submit),
                 (operator(), Command::Submit),
-                (operator(), Command::Close { kind: CloseKind::Answered, resolution: reason("已答复") }),
+                (operator(), Command::Close { kind: CloseKind::Answered, resolution: reason("已答复"), cite: None }),
             ],
             Status::InReview => vec![
                 (reviewer(), Command::Approve),

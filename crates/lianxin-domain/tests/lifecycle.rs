@@ -431,7 +431,11 @@ mod walk {
         match order.status {
             Status::Registered if s % 8 == 0 => (
                 operator(),
-                Command::Close { kind: CloseKind::ALL[s / 8 % CloseKind::ALL.len()], resolution: "已答复".into() },
+                Command::Close {
+                    kind: CloseKind::ALL[s / 8 % CloseKind::ALL.len()],
+                    resolution: "已答复".into(),
+                    cite: None,
+                },
             ),
             Status::Registered => (operator(), Command::Submit),
             Status::InReview if s % 6 == 0 => (reviewer(), Command::SendBack { reason: "信息不全".into() }),
@@ -498,7 +502,7 @@ mod walk {
             Op::Submit => Command::Submit,
             Op::Approve => Command::Approve,
             Op::SendBack(t) => Command::SendBack { reason: t.clone() },
-            Op::Close(k, t) => Command::Close { kind: CloseKind::ALL[*k], resolution: t.clone() },
+            Op::Close(k, t) => Command::Close { kind: CloseKind::ALL[*k], resolution: t.clone(), cite: None },
             Op::Dispatch(lead, assisting, note) => Command::Dispatch {
                 lead_unit: pick_unit(world, lead, order),
                 assisting_units: assisting.iter().map(|a| pick_unit(world, a, order)).collect(),
@@ -973,9 +977,9 @@ fn operator_closes_at_first_contact_with_each_close_kind() {
     let w = world();
     for (i, kind) in CloseKind::ALL.iter().enumerate() {
         let mut f = Flow::register(&w, streetlight(), number(i as u64 + 1));
-        let ev = f.ok(&operator(), Command::Close { kind: *kind, resolution: " 已告知办理流程 ".into() });
+        let ev = f.ok(&operator(), Command::Close { kind: *kind, resolution: " 已告知办理流程 ".into(), cite: None });
         assert_eq!(ev.to_status, Status::Closed);
-        assert_eq!(ev.change, Change::ClosedAtIntake { kind: *kind, resolution: "已告知办理流程".into() });
+        assert_eq!(ev.change, Change::ClosedAtIntake { kind: *kind, resolution: "已告知办理流程".into(), cite: None });
         let fc = f.order.first_contact.clone().unwrap();
         assert_eq!((fc.kind, fc.resolution.as_str()), (*kind, "已告知办理流程"));
         assert_eq!(f.order.closed_at, Some(ev.at));
@@ -984,10 +988,36 @@ fn operator_closes_at_first_contact_with_each_close_kind() {
 }
 
 #[test]
+fn a_close_keeps_what_it_cites_and_a_cite_must_fit_the_kind() {
+    use lianxin_domain::order::Cite;
+    let w = world();
+    let cite =
+        |kind, id: &str| Some(Cite { kind, id: id.into(), title: "12315 消费者投诉举报".into(), version: None });
+    let mut f = Flow::register(&w, streetlight(), number(1));
+    let referred = Command::Close {
+        kind: CloseKind::Referred,
+        resolution: reason("已告知拨打 12315"),
+        cite: cite(CiteKind::Referral, "r-12315"),
+    };
+    f.ok(&operator(), referred);
+    assert_eq!(f.order.first_contact.as_ref().and_then(|c| c.cite.clone()), cite(CiteKind::Referral, "r-12315"));
+    // Replayed from the log, the citation is still there.
+    assert_eq!(lifecycle::replay(&f.log).unwrap().unwrap().first_contact, f.order.first_contact);
+
+    // A referral entry is not an answer, and an article is not a referral.
+    for (kind, cited) in [(CloseKind::Answered, CiteKind::Referral), (CloseKind::Referred, CiteKind::Article)] {
+        let mut f = Flow::register(&w, streetlight(), number(2));
+        let err = f.refused(&operator(), Command::Close { kind, resolution: reason("已答复"), cite: cite(cited, "x") });
+        assert_invalid(&err, &["cite.kind"]);
+        assert_eq!(f.order.status, Status::Registered);
+    }
+}
+
+#[test]
 fn close_is_only_at_first_contact_by_an_operator_with_a_resolution() {
     let w = world();
     let mut f = Flow::register(&w, streetlight(), number(1));
-    let close = |r: &str| Command::Close { kind: CloseKind::Answered, resolution: r.into() };
+    let close = |r: &str| Command::Close { kind: CloseKind::Answered, resolution: r.into(), cite: None };
     assert_forbidden(&f.refused(&reviewer(), close("ok")), Action::Close);
     assert_invalid(&f.refused(&operator(), close("")), &["resolution"]);
     assert_invalid(&f.refused(&operator(), close(&"长".repeat(5001))), &["resolution"]);
@@ -1024,7 +1054,7 @@ fn bad_value_and_wrong_state_is_invalid() {
     let w = world();
     let mut f = Flow::pending_dispatch(&w, streetlight());
     // Blank resolution on an order that is no longer registered.
-    let err = f.refused(&operator(), Command::Close { kind: CloseKind::Answered, resolution: " ".into() });
+    let err = f.refused(&operator(), Command::Close { kind: CloseKind::Answered, resolution: " ".into(), cite: None });
     assert_invalid(&err, &["resolution"]);
     let mut f = Flow::closed(&w);
     // Bad urge level on a closed order.
@@ -1566,7 +1596,7 @@ fn supervisor_reopens_a_closed_order_into_pending_dispatch_with_lead_unit_cleare
 fn reopening_a_first_contact_close_forgets_the_close() {
     let w = world();
     let mut f = Flow::register(&w, streetlight(), number(1));
-    f.ok(&operator(), Command::Close { kind: CloseKind::Referred, resolution: reason("已转 110") });
+    f.ok(&operator(), Command::Close { kind: CloseKind::Referred, resolution: reason("已转 110"), cite: None });
     f.ok(&supervisor(), Command::Reopen { reason: reason("需派单") });
     assert_eq!(f.order.status, Status::PendingDispatch);
     assert_eq!(f.order.first_contact, None);

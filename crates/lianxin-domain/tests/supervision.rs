@@ -413,7 +413,7 @@ fn a_failed_sample_reopens_the_order_for_dispatch() {
 fn a_first_contact_close_may_be_sampled_and_failed() {
     let w = world();
     let mut f = Flow::register(&w, streetlight(), number(1));
-    f.ok(&operator(), Command::Close { kind: CloseKind::Answered, resolution: reason("已答复") });
+    f.ok(&operator(), Command::Close { kind: CloseKind::Answered, resolution: reason("已答复"), cite: None });
     f.ok(&system(), Command::QaSample);
     f.ok(&supervisor(), Command::QaFail { reason: reason("应派单办理") });
     assert_eq!(f.order.status, Status::PendingDispatch);

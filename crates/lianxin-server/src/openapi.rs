@@ -6,8 +6,8 @@
 use crate::api::{admin, calendar, incidents, knowledge, orders, reference, search, session, stats, supervision};
 use crate::views;
 use lianxin_domain::{
-    Action, Channel, CloseKind, JurisdictionLevel, QaResult, RequestType, Role, Satisfaction, Status, UnitKind,
-    Urgency, WarnLevel,
+    Action, Channel, CiteKind, CloseKind, JurisdictionLevel, QaResult, RequestType, Role, Satisfaction, Status,
+    UnitKind, Urgency, WarnLevel,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -107,6 +107,15 @@ pub struct OrderIn {
     pub location: Option<LocationIn>,
 }
 
+/// What a first-contact close cites; an unknown id or a retired referral entry is a 422.
+#[derive(Debug, ToSchema)]
+pub struct CiteIn {
+    /// `article`, `referral` or `announcement`.
+    pub kind: String,
+    #[schema(min_length = 1, max_length = 64)]
+    pub id: String,
+}
+
 /// The fields of an action; which ones an action needs is in the contract's table:
 /// `send_back`, `return`, `reopen`, `cancel`, `qa_fail`: `reason`; `close`: `resolution`,
 /// `kind`?; `dispatch`: `lead_unit`, `assisting_units`?, `note`?; `subdispatch`: `unit`;
@@ -178,6 +187,10 @@ pub struct ActionIn {
     /// `add_contact`: who called this time, when not the order's own caller.
     #[schema(nullable = false)]
     pub caller: Option<CallerIn>,
+    /// `close`: the knowledge-base article (kind `answered`), referral entry (kind
+    /// `referred`) or announcement (kind `answered`) the answer came from.
+    #[schema(nullable = false)]
+    pub cite: Option<CiteIn>,
 }
 
 /// A QA sample: closed orders in `[from, to)`.
@@ -259,11 +272,11 @@ pub struct PasswordIn {
         knowledge::edit, knowledge::import, knowledge::templates, knowledge::put_template, knowledge::referrals,
         knowledge::put_referral, knowledge::announcements, knowledge::create_announcement, knowledge::put_announcement,
         knowledge::delete_announcement, knowledge::suggest,
-        incidents::list, incidents::detect, incidents::confirm, incidents::add_orders, incidents::reply,
+        incidents::list, incidents::detect, incidents::get_rule, incidents::put_rule, incidents::confirm, incidents::dismiss, incidents::add_orders, incidents::reply,
     ),
-    components(schemas(ErrorBody, ErrorDetail, LoginIn, OrderIn, CallerIn, LocationIn, ActionIn, QaSampleIn, MarkReadIn,
+    components(schemas(ErrorBody, ErrorDetail, LoginIn, OrderIn, CallerIn, LocationIn, ActionIn, CiteIn, QaSampleIn, MarkReadIn,
                        RouteIn, UserIn, PasswordIn,
-                       views::OrderOut, views::EventOut, orders::OrderList, session::LoginOut, session::UserOut,
+                       views::OrderOut, views::EventOut, views::CiteOut, orders::OrderList, session::LoginOut, session::UserOut,
                        reference::CategoryNode, reference::UnitOut, reference::JurisdictionNode,
                        calendar::CalendarDoc, calendar::PeriodDoc, calendar::HolidayYear, calendar::HolidayDay,
                        supervision::NotificationOut, supervision::NotificationList, supervision::Marked,
@@ -279,7 +292,7 @@ pub struct PasswordIn {
                        knowledge::ReferralList, knowledge::ReferralIn, knowledge::AnnouncementOut, knowledge::AnnouncementList,
                        knowledge::AnnouncementIn, knowledge::SuggestIn, knowledge::Scored, knowledge::TextSuggestion,
                        knowledge::Suggestions, crate::search::SimilarOrder,
-                       incidents::IncidentOut, incidents::IncidentList, incidents::NumbersIn, incidents::Joined,
+                       incidents::IncidentOut, incidents::IncidentList, incidents::RuleDoc, incidents::NumbersIn, incidents::Joined,
                        incidents::IncidentReplyIn, incidents::Refused, incidents::IncidentReplied)),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"), (name = "admin"), (name = "search"), (name = "knowledge"), (name = "incidents"))
@@ -323,6 +336,8 @@ fn vocabularies() -> Vec<(&'static str, &'static str, Vec<Value>)> {
         ("OrderOut", "qa", names(QaResult::ALL, QaResult::as_str)),
         ("CallbackOut", "satisfaction", satisfaction),
         ("FirstContactOut", "kind", names(CloseKind::ALL, CloseKind::as_str)),
+        ("CiteIn", "kind", names(CiteKind::ALL, CiteKind::as_str)),
+        ("CiteOut", "kind", names(CiteKind::ALL, CiteKind::as_str)),
         ("EventOut", "action", action),
         ("EventOut", "from_status", status.clone()),
         ("EventOut", "to_status", status),

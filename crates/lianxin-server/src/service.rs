@@ -10,7 +10,7 @@ use lianxin_domain::calendar::Calendar;
 use lianxin_domain::command::MergeTarget;
 use lianxin_domain::error::FieldErrors;
 use lianxin_domain::lifecycle::{self, authorize, authorize_register};
-use lianxin_domain::order::{Caller, Intake, Location};
+use lianxin_domain::order::{Caller, Cite, Intake, Location};
 use lianxin_domain::scope::{Scope, scope_of};
 use lianxin_domain::*;
 use lianxin_store::{ActError, AuditEntry, OrderFilter, OrderPage, OrderSort, StoredEvent};
@@ -303,11 +303,57 @@ pub async fn listed(
     Ok(Listed { items, total, page, pages })
 }
 
+/// A close's `cite` (`{"kind": "article"|"referral"|"announcement", "id"}`), looked up
+/// before the decision, which is synchronous: the stored title (and an article's version)
+/// go into the event, so the order says what the caller was given even after an edit.
+pub enum Cited {
+    Nothing,
+    Found(Cite),
+    Refused(Vec<(String, String)>),
+}
+
+async fn look_up_cite(state: &AppState, action: Action, obj: &Map<String, Value>) -> Result<Cited, ApiError> {
+    if action != Action::Close {
+        return Ok(Cited::Nothing);
+    }
+    let mut errs = FieldErrors::new();
+    let Some(c) = Fields::new(obj).object("cite", false, &mut errs) else {
+        return Ok(match errs.is_empty() {
+            true => Cited::Nothing,
+            false => Cited::Refused(errs.into_map().into_iter().collect()),
+        });
+    };
+    let kind = c.vocab("kind", true, &mut errs, CiteKind::parse, CiteKind::allowed());
+    let id = c.string("id", true, &mut errs).map(|s| s.trim().to_owned());
+    let (Some(kind), Some(id)) = (kind, id) else {
+        return Ok(Cited::Refused(errs.into_map().into_iter().collect()));
+    };
+    let store = state.store();
+    let found = match kind {
+        CiteKind::Article => store.article(&id).await?.map(|a| (a.article.title, Some(a.version))),
+        CiteKind::Referral => match store.referral(&id).await? {
+            Some((_, false)) => {
+                return Ok(Cited::Refused(vec![(
+                    "cite.id".into(),
+                    format!("referral entry `{id}` is no longer in use"),
+                )]));
+            }
+            r => r.map(|(r, _)| (r.name, None)),
+        },
+        CiteKind::Announcement => store.announcement(&id).await?.map(|a| (a.title, None)),
+    };
+    Ok(match found {
+        Some((title, version)) => Cited::Found(Cite { kind, id, title, version }),
+        None => Cited::Refused(vec![("cite.id".into(), format!("no {kind} `{id}`"))]),
+    })
+}
+
 /// Builds the command of `action` from its body.
 fn parse_command(
     action: Action,
     obj: &Map<String, Value>,
     merge_target: &Option<MergeTarget>,
+    cite: &Cited,
 ) -> Result<Command, ApiError> {
     let mut errs = FieldErrors::new();
     let f = Fields::new(obj);
@@ -325,6 +371,16 @@ fn parse_command(
             kind: f
                 .vocab("kind", false, &mut errs, CloseKind::parse, CloseKind::allowed())
                 .unwrap_or(CloseKind::Answered),
+            cite: match cite {
+                Cited::Found(c) => Some(c.clone()),
+                Cited::Nothing => None,
+                Cited::Refused(problems) => {
+                    for (k, m) in problems {
+                        errs.add(k, m.clone());
+                    }
+                    None
+                }
+            },
         },
         Action::Dispatch => {
             let lead = f.parsed("lead_unit", true, &mut errs, UnitCode::parse);
@@ -439,6 +495,7 @@ pub async fn perform(
             .map(|t| MergeTarget { number: t.number.clone(), status: t.status }),
         _ => None,
     };
+    let cited = look_up_cite(state, action, &obj).await?;
     let cal = state.calendar();
     let ctx = state.context(&dir, &cal);
     let now = state.now();
@@ -453,7 +510,7 @@ pub async fn perform(
             if !version_errs.is_empty() {
                 return Err(ApiError::invalid(std::mem::take(&mut version_errs).into_map()));
             }
-            let cmd = parse_command(action, &obj, &merge_target)?;
+            let cmd = parse_command(action, &obj, &merge_target, &cited)?;
             let event = lifecycle::decide(&ctx, order, &cmd, actor, now)?;
             if let Some(v) = expected_version
                 && v != order.version

@@ -60,6 +60,19 @@ pub struct CallbackOut {
 pub struct FirstContactOut {
     pub kind: String,
     pub resolution: String,
+    /// The knowledge-base article, referral entry or announcement the answer named.
+    pub cite: Option<CiteOut>,
+}
+
+/// What a first-contact close cited, as it was when cited.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CiteOut {
+    /// `article`, `referral` or `announcement`.
+    pub kind: String,
+    pub id: String,
+    pub title: String,
+    /// The article's version that was read out.
+    pub version: Option<i64>,
 }
 
 /// A work order.
@@ -191,10 +204,16 @@ pub fn order_out(o: &Order, actor: &Actor, cal: &Calendar, now: i64, warn_percen
             note: c.note.clone(),
             at: t(c.at),
         }),
-        first_contact: o
-            .first_contact
-            .as_ref()
-            .map(|f| FirstContactOut { kind: f.kind.to_string(), resolution: f.resolution.clone() }),
+        first_contact: o.first_contact.as_ref().map(|f| FirstContactOut {
+            kind: f.kind.to_string(),
+            resolution: f.resolution.clone(),
+            cite: f.cite.as_ref().map(|c| CiteOut {
+                kind: c.kind.to_string(),
+                id: c.id.clone(),
+                title: c.title.clone(),
+                version: c.version,
+            }),
+        }),
         merged_into: o.merged_into.as_ref().map(|n| n.to_string()),
         source_ref: o.source_ref.clone(),
         returns: o.returns,

@@ -488,9 +488,35 @@
       aidsAsked = key;
       fetch(aidsBox.dataset.aids + "?" + key, { credentials: "same-origin" })
         .then((r) => (r.ok && !r.url.includes("/login") ? r.text() : Promise.reject(r.status)))
-        .then((html) => { if (key === aidsAsked) aids.innerHTML = html; })
+        .then((html) => {
+          if (key !== aidsAsked) return;
+          aids.innerHTML = html;
+        })
         .catch(() => { aidsAsked = ""; });
     }
+    const citeKind = $("#cite-kind");
+    const citeId = $("#cite-id");
+    const citeChip = $("#cite-chip");
+    function setCite(kind, id, title) {
+      citeKind.value = kind;
+      citeId.value = id;
+      $("#cite-title").textContent = title;
+      $("#cite-title-v").value = title;
+      citeChip.hidden = !id;
+    }
+    $("#cite-clear").addEventListener("click", () => setCite("", "", ""));
+    // A citation fits one kind of close: changing the kind by hand drops one that no longer fits.
+    $("#kind").addEventListener("change", (e) => {
+      const fits = citeKind.value === "referral" ? "referred" : "answered";
+      if (citeId.value && e.target.value !== fits) setCite("", "", "");
+    });
+    const joinIncident = $("#join-incident");
+    function setIncident(id, title) {
+      joinIncident.value = id;
+      $("#incident-title").textContent = title;
+      $("#incident-chip").hidden = !id;
+    }
+    $("#incident-clear").addEventListener("click", () => setIncident("", ""));
     const laterAids = () => { clearTimeout(aidsTimer); aidsTimer = setTimeout(askAids, 350); };
     content.addEventListener("input", laterAids);
     $("#category").addEventListener("change", laterAids);
@@ -503,7 +529,13 @@
         const r = $("#resolution");
         r.value = (r.value ? r.value + "\n" : "") + cite.dataset.text;
         $("#kind").value = cite.dataset.kind;
+        setCite(cite.dataset.citeKind, cite.dataset.citeId, cite.dataset.title);
         r.focus();
+        return;
+      }
+      const join = e.target.closest("button.join-incident");
+      if (join) {
+        setIncident(join.dataset.id, join.dataset.title);
         return;
       }
       const tpl = e.target.closest("button.insert-template");

@@ -21,6 +21,12 @@ pub struct StoredIncident {
     pub numbers: Vec<String>,
 }
 
+/// A value bound into an incident query.
+enum Bind<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
 impl Store {
     /// Open orders created since `from` that are in no incident yet.
     pub async fn incident_candidates(&self, from: Millis) -> Result<Vec<Candidate>, StoreError> {
@@ -125,7 +131,8 @@ impl Store {
         Ok(refused)
     }
 
-    /// Sets an incident's status (`confirmed` records who and when; `replied` the reply time).
+    /// Sets an incident's status: `confirmed` or `dismissed` (only a proposed one; records who
+    /// decided and when), or `replied` (the reply time).
     pub async fn set_incident_status(&self, id: &str, status: &str, by: &str, at: Millis) -> Result<bool, StoreError> {
         let _turn = self.write_turn().await;
         let r = match status {
@@ -140,41 +147,96 @@ impl Store {
             "replied" => {
                 sqlx::query("UPDATE incidents SET replied_at = $2 WHERE id = $1").bind(id).bind(at).execute(&self.pool).await?
             }
-            other => sqlx::query("UPDATE incidents SET status = $2 WHERE id = $1").bind(id).bind(other).execute(&self.pool).await?,
+            // A dismissal is decided like a confirmation: once, from proposed, by someone.
+            "dismissed" => {
+                sqlx::query("UPDATE incidents SET status = 'dismissed', confirmed_at = $2, confirmed_by = $3 WHERE id = $1 AND status = 'proposed'")
+                    .bind(id)
+                    .bind(at)
+                    .bind(by)
+                    .execute(&self.pool)
+                    .await?
+            }
+            other => return Err(StoreError::Config(format!("no incident status `{other}`"))),
         };
         Ok(r.rows_affected() > 0)
     }
 
     /// Incidents, newest first (only those of `status` when given), with their orders.
     pub async fn incidents(&self, status: Option<&str>) -> Result<Vec<StoredIncident>, StoreError> {
-        self.incidents_where(status.map(|s| ("status", s))).await
+        match status {
+            Some(s) => self.incidents_where("status = $1", &[Bind::Text(s)]).await,
+            None => self.incidents_where("1 = 1", &[]).await,
+        }
     }
 
     pub async fn incident(&self, id: &str) -> Result<Option<StoredIncident>, StoreError> {
-        Ok(self.incidents_where(Some(("id", id))).await?.into_iter().next())
+        Ok(self.incidents_where("id = $1", &[Bind::Text(id)]).await?.into_iter().next())
     }
 
-    /// Incidents whose `column` (`status` or `id`, never user text) equals the value.
-    async fn incidents_where(&self, filter: Option<(&'static str, &str)>) -> Result<Vec<StoredIncident>, StoreError> {
-        let mut sql = "SELECT id, title, category, district, status, created_at, confirmed_at, confirmed_by, replied_at FROM incidents".to_owned();
-        if let Some((column, _)) = filter {
-            sql.push_str(&format!(" WHERE {column} = $1"));
+    /// Confirmed incidents of `category` made since `since`, in `district` when given: those a
+    /// new order about the same matter is offered to join at intake.
+    pub async fn incidents_to_join(
+        &self,
+        category: &str,
+        district: Option<&str>,
+        since: Millis,
+    ) -> Result<Vec<StoredIncident>, StoreError> {
+        match district {
+            Some(d) => {
+                self.incidents_where(
+                    "status = 'confirmed' AND category = $1 AND created_at >= $2 AND district = $3",
+                    &[Bind::Text(category), Bind::Int(since), Bind::Text(d)],
+                )
+                .await
+            }
+            None => {
+                self.incidents_where(
+                    "status = 'confirmed' AND category = $1 AND created_at >= $2",
+                    &[Bind::Text(category), Bind::Int(since)],
+                )
+                .await
+            }
         }
-        sql.push_str(" ORDER BY created_at DESC, id LIMIT 200");
+    }
+
+    /// Incidents matching `condition` (fixed SQL, never user text; values bound in order),
+    /// newest first, at most 200, with their orders read in one more query.
+    async fn incidents_where(
+        &self,
+        condition: &'static str,
+        values: &[Bind<'_>],
+    ) -> Result<Vec<StoredIncident>, StoreError> {
+        let chosen = format!("SELECT id FROM incidents WHERE {condition} ORDER BY created_at DESC, id LIMIT 200");
+        let sql = format!(
+            "SELECT id, title, category, district, status, created_at, confirmed_at, confirmed_by, replied_at \
+             FROM incidents WHERE id IN ({chosen}) ORDER BY created_at DESC, id"
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if let Some((_, v)) = filter {
-            q = q.bind(v);
+        for v in values {
+            q = match v {
+                Bind::Text(t) => q.bind(*t),
+                Bind::Int(i) => q.bind(*i),
+            };
         }
         let rows = q.fetch_all(&self.pool).await?;
+        let sql =
+            format!("SELECT incident_id, number FROM incident_orders WHERE incident_id IN ({chosen}) ORDER BY number");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in values {
+            q = match v {
+                Bind::Text(t) => q.bind(*t),
+                Bind::Int(i) => q.bind(*i),
+            };
+        }
+        let mut numbers: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+        for r in q.fetch_all(&self.pool).await? {
+            numbers.entry(r.try_get("incident_id")?).or_default().push(r.try_get("number")?);
+        }
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let id: String = r.try_get("id")?;
-            let numbers =
-                sqlx::query_scalar("SELECT number FROM incident_orders WHERE incident_id = $1 ORDER BY number")
-                    .bind(&id)
-                    .fetch_all(&self.pool)
-                    .await?;
             out.push(StoredIncident {
+                numbers: numbers.remove(&id).unwrap_or_default(),
                 id,
                 title: r.try_get("title")?,
                 category: r.try_get("category")?,
@@ -184,7 +246,6 @@ impl Store {
                 confirmed_at: r.try_get("confirmed_at")?,
                 confirmed_by: r.try_get("confirmed_by")?,
                 replied_at: r.try_get("replied_at")?,
-                numbers,
             });
         }
         Ok(out)

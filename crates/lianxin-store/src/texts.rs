@@ -254,10 +254,25 @@ impl Store {
 
     /// Every referral entry: (id, entry, active).
     pub async fn referrals(&self) -> Result<Vec<(String, Referral, bool)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT id, name, handles, phone, address, hours, keywords, active FROM referrals ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
+        self.read_referrals(None).await
+    }
+
+    /// One referral entry and whether it is in use.
+    pub async fn referral(&self, id: &str) -> Result<Option<(Referral, bool)>, StoreError> {
+        Ok(self.read_referrals(Some(id)).await?.into_iter().next().map(|(_, r, a)| (r, a)))
+    }
+
+    async fn read_referrals(&self, id: Option<&str>) -> Result<Vec<(String, Referral, bool)>, StoreError> {
+        let mut sql = "SELECT id, name, handles, phone, address, hours, keywords, active FROM referrals".to_owned();
+        if id.is_some() {
+            sql.push_str(" WHERE id = $1");
+        }
+        sql.push_str(" ORDER BY id");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(id) = id {
+            q = q.bind(id);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 let kw: String = r.try_get("keywords")?;
@@ -313,15 +328,31 @@ impl Store {
 
     /// Announcements in force at `at` (every one when `None`), newest start first.
     pub async fn announcements(&self, at: Option<Millis>) -> Result<Vec<(String, Announcement)>, StoreError> {
+        self.read_announcements(at, None).await
+    }
+
+    pub async fn announcement(&self, id: &str) -> Result<Option<Announcement>, StoreError> {
+        Ok(self.read_announcements(None, Some(id)).await?.into_iter().next().map(|(_, a)| a))
+    }
+
+    async fn read_announcements(
+        &self,
+        at: Option<Millis>,
+        id: Option<&str>,
+    ) -> Result<Vec<(String, Announcement)>, StoreError> {
         let mut sql =
             "SELECT id, title, body, kind, districts, streets, starts_at, ends_at, unit FROM announcements".to_owned();
         if at.is_some() {
             sql.push_str(" WHERE ends_at > $1 AND starts_at <= $1");
+        } else if id.is_some() {
+            sql.push_str(" WHERE id = $1");
         }
         sql.push_str(" ORDER BY starts_at DESC, id");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         if let Some(t) = at {
             q = q.bind(t);
+        } else if let Some(id) = id {
+            q = q.bind(id);
         }
         let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
@@ -345,10 +376,6 @@ impl Store {
                 ))
             })
             .collect()
-    }
-
-    pub async fn announcement(&self, id: &str) -> Result<Option<Announcement>, StoreError> {
-        Ok(self.announcements(None).await?.into_iter().find(|(i, _)| i == id).map(|(_, a)| a))
     }
 
     /// Creates or replaces announcements (one transaction).

@@ -14,6 +14,10 @@ use lianxin_domain::incident::{IncidentRule, propose};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// How long after it was made a confirmed incident is offered at intake to new orders of
+/// its category and district.
+pub const OFFER_HOURS: i64 = 48;
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IncidentOut {
     pub id: String,
@@ -23,6 +27,7 @@ pub struct IncidentOut {
     /// proposed, confirmed or dismissed
     pub status: String,
     pub created_at: String,
+    /// Who confirmed it (or dismissed it).
     pub confirmed_by: Option<String>,
     pub replied_at: Option<String>,
     pub orders: Vec<String>,
@@ -33,7 +38,7 @@ pub struct IncidentList {
     pub items: Vec<IncidentOut>,
 }
 
-fn out(state: &AppState, i: lianxin_store::StoredIncident) -> IncidentOut {
+pub fn out(state: &AppState, i: lianxin_store::StoredIncident) -> IncidentOut {
     let cal = state.calendar();
     IncidentOut {
         id: i.id,
@@ -93,10 +98,7 @@ pub async fn list(
 ) -> Result<Json<IncidentList>, ApiError> {
     user.require(STAFF, "incidents are for the hotline's staff")?;
     let mut errs = FieldErrors::new();
-    let status = params.parsed("status", &mut errs, |v| match v {
-        "proposed" | "confirmed" | "dismissed" => Ok(v.to_owned()),
-        _ => Err("must be proposed, confirmed or dismissed".to_owned()),
-    });
+    let status = params.parsed("status", &mut errs, parse_status);
     errs.finish()?;
     let items = state.store().incidents(status.as_deref()).await?;
     Ok(Json(IncidentList { items: items.into_iter().map(|i| out(&state, i)).collect() }))
@@ -114,6 +116,72 @@ pub async fn detect(State(state): State<AppState>, user: CurrentUser) -> Result<
     )?;
     let made = detect_now(&state, user.actor.username.as_str()).await?;
     Ok(Json(IncidentList { items: made.into_iter().map(|i| out(&state, i)).collect() }))
+}
+
+/// An incident's status as a filter.
+pub fn parse_status(v: &str) -> Result<String, String> {
+    match v {
+        "proposed" | "confirmed" | "dismissed" => Ok(v.to_owned()),
+        _ => Err("must be proposed, confirmed or dismissed".to_owned()),
+    }
+}
+
+/// The rule that proposes incidents.
+#[utoipa::path(get, path = "/api/v1/incidents/rule", tag = "incidents", operation_id = "get_incident_rule",
+    responses((status = 200, description = "The rule in force", body = RuleDoc),
+              (status = 403, description = "Hotline staff only")), security(("bearer" = [])))]
+pub async fn get_rule(State(state): State<AppState>, user: CurrentUser) -> Result<Json<IncidentRule>, ApiError> {
+    user.require(STAFF, "incidents are for the hotline's staff")?;
+    Ok(Json(rule(&state).await))
+}
+
+/// `{"min_orders", "window_minutes"}`: at least this many open orders of one category in one
+/// district created within the window make a proposed incident.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct RuleDoc {
+    #[schema(minimum = 2, maximum = 10000)]
+    min_orders: i64,
+    #[schema(minimum = 10, maximum = 10080)]
+    window_minutes: i64,
+}
+
+/// Set the rule (admin); the next sweep and detection use it.
+#[utoipa::path(put, path = "/api/v1/incidents/rule", tag = "incidents", operation_id = "put_incident_rule",
+    request_body = RuleDoc,
+    responses((status = 200, description = "The rule now in force", body = RuleDoc),
+              (status = 403, description = "Only an admin may change the rule"),
+              (status = 422, description = "A value out of bounds, named")), security(("bearer" = [])))]
+pub async fn put_rule(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonObject(obj): JsonObject,
+) -> Result<Json<IncidentRule>, ApiError> {
+    user.require(&[Role::Admin], "only an admin may change the incident rule")?;
+    let new = parse_rule(&obj)?;
+    save_rule(&state, new).await?;
+    Ok(Json(new))
+}
+
+/// Reads a rule from a body, checked.
+pub fn parse_rule(obj: &serde_json::Map<String, serde_json::Value>) -> Result<IncidentRule, ApiError> {
+    let mut errs = FieldErrors::new();
+    let f = Fields::new(obj);
+    let min = f.integer("min_orders", true, &mut errs);
+    let window = f.integer("window_minutes", true, &mut errs);
+    errs.finish()?;
+    let new = IncidentRule {
+        min_orders: usize::try_from(min.unwrap_or(0)).unwrap_or(0),
+        window_minutes: window.unwrap_or(0),
+    };
+    new.check().map_err(|e| ApiError::invalid(e.into_map()))?;
+    Ok(new)
+}
+
+pub async fn save_rule(state: &AppState, rule: IncidentRule) -> Result<(), ApiError> {
+    let json = serde_json::to_string(&rule).map_err(|e| ApiError::malformed(e.to_string()))?;
+    state.store().set_meta("incident_rule", &json).await?;
+    Ok(())
 }
 
 async fn found(state: &AppState, id: &str) -> Result<lianxin_store::StoredIncident, ApiError> {
@@ -134,6 +202,29 @@ pub async fn confirm(
     user.require(&[Role::Dispatcher, Role::Supervisor], "only a dispatcher or a supervisor may confirm an incident")?;
     let i = found(&state, &id).await?;
     if !state.store().set_incident_status(&id, "confirmed", user.actor.username.as_str(), state.now()).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "illegal_transition",
+            format!("the incident is {}, not proposed", i.status),
+        ));
+    }
+    Ok(Json(out(&state, found(&state, &id).await?)))
+}
+
+/// Dismiss a proposed incident (dispatcher): its orders are handled one by one as before.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/dismiss", tag = "incidents", operation_id = "dismiss_incident",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The incident", body = IncidentOut), (status = 403, description = "Dispatchers and supervisors only"),
+              (status = 404, description = "No such incident"), (status = 409, description = "Not a proposed incident")),
+    security(("bearer" = [])))]
+pub async fn dismiss(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<IncidentOut>, ApiError> {
+    user.require(&[Role::Dispatcher, Role::Supervisor], "only a dispatcher or a supervisor may dismiss an incident")?;
+    let i = found(&state, &id).await?;
+    if !state.store().set_incident_status(&id, "dismissed", user.actor.username.as_str(), state.now()).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "illegal_transition",
@@ -168,13 +259,29 @@ pub async fn add_orders(
     Path(id): Path<String>,
     JsonObject(obj): JsonObject,
 ) -> Result<Json<Joined>, ApiError> {
+    let mut errs = FieldErrors::new();
+    let numbers = Fields::new(&obj).string_list("numbers", &mut errs);
+    let refused = add(&state, &user, &id, numbers, errs).await?;
+    Ok(Json(Joined { incident: out(&state, found(&state, &id).await?), refused }))
+}
+
+/// Adds open orders to an incident that is not dismissed (the API's and the intake's one
+/// path); returns the numbers already in another incident.
+pub async fn add(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    numbers: Vec<String>,
+    mut errs: FieldErrors,
+) -> Result<Vec<String>, ApiError> {
     user.require(
         &[Role::Dispatcher, Role::Supervisor, Role::Operator],
         "only a dispatcher or an operator may add orders to an incident",
     )?;
-    found(&state, &id).await?;
-    let mut errs = FieldErrors::new();
-    let numbers = Fields::new(&obj).string_list("numbers", &mut errs);
+    let i = found(state, id).await?;
+    if i.status == "dismissed" {
+        return Err(ApiError::new(StatusCode::CONFLICT, "illegal_transition", "the incident was dismissed"));
+    }
     if numbers.is_empty() {
         errs.add("numbers", "name at least one order");
     }
@@ -189,8 +296,7 @@ pub async fn add_orders(
         }
     }
     errs.finish()?;
-    let refused = state.store().add_to_incident(&id, &numbers, user.actor.username.as_str(), state.now()).await?;
-    Ok(Json(Joined { incident: out(&state, found(&state, &id).await?), refused }))
+    Ok(state.store().add_to_incident(id, &numbers, user.actor.username.as_str(), state.now()).await?)
 }
 
 #[derive(Debug, ToSchema)]

@@ -803,6 +803,9 @@ pub struct Suggestions {
     pub templates: Vec<TemplateOut>,
     pub referrals: Vec<ReferralOut>,
     pub announcements: Vec<AnnouncementOut>,
+    /// Confirmed incidents this order may be about: same category (the chosen one, else the
+    /// one most similar orders have) and same district, made within the last 48 hours.
+    pub incidents: Vec<crate::api::incidents::IncidentOut>,
 }
 
 fn vote(items: impl Iterator<Item = (String, f64)>) -> Vec<Scored> {
@@ -902,5 +905,31 @@ pub async fn suggestions(
     } else {
         Vec::new()
     };
-    Ok(Suggestions { categories, request_types, units, similar, articles, templates, referrals, announcements })
+    let incident_category = category
+        .map(|c| c.to_string())
+        .or_else(|| categories.first().filter(|c| c.score >= 0.5).map(|c| c.code.clone()));
+    let incidents = match &incident_category {
+        Some(c) => {
+            let since = state.now() - crate::api::incidents::OFFER_HOURS * 3_600_000;
+            state
+                .store()
+                .incidents_to_join(c, district.as_ref().map(|d| d.as_str()), since)
+                .await?
+                .into_iter()
+                .map(|i| crate::api::incidents::out(state, i))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(Suggestions {
+        categories,
+        request_types,
+        units,
+        similar,
+        articles,
+        templates,
+        referrals,
+        announcements,
+        incidents,
+    })
 }

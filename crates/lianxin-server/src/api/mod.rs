@@ -46,6 +46,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/suggest", post(knowledge::suggest))
         .route("/api/v1/incidents", get(incidents::list))
         .route("/api/v1/incidents/detect", post(incidents::detect))
+        .route("/api/v1/incidents/rule", get(incidents::get_rule).put(incidents::put_rule))
+        .route("/api/v1/incidents/{id}/dismiss", post(incidents::dismiss))
         .route("/api/v1/incidents/{id}/confirm", post(incidents::confirm))
         .route("/api/v1/incidents/{id}/orders", post(incidents::add_orders))
         .route("/api/v1/incidents/{id}/reply", post(incidents::reply))

@@ -242,7 +242,7 @@ impl Gen<'_> {
                 _ => "已根据知识库向市民解答相关政策和办理流程，市民表示清楚。",
             };
             let delay = m(r, 2, 8);
-            w.step(&ctx, Command::Close { kind, resolution: resolution.into() }, &operator, delay);
+            w.step(&ctx, Command::Close { kind, resolution: resolution.into(), cite: None }, &operator, delay);
             return Some(w.log);
         }
         let delay = m(r, 2, 6);

@@ -70,7 +70,8 @@ pub async fn aids(State(state): State<AppState>, c: Console, Query(q): Query<Aid
         && answers.is_empty()
         && s.templates.is_empty()
         && s.referrals.is_empty()
-        && s.announcements.is_empty();
+        && s.announcements.is_empty()
+        && s.incidents.is_empty();
     let can_merge = c.user.actor.has(Role::Operator);
     html(StatusCode::OK, &Aids { t, s, answers, can_merge, empty })
 }
@@ -85,5 +86,6 @@ fn empty() -> Suggestions {
         templates: Vec::new(),
         referrals: Vec::new(),
         announcements: Vec::new(),
+        incidents: Vec::new(),
     }
 }

@@ -131,6 +131,12 @@ struct Values {
     content: String,
     resolution: String,
     kind: String,
+    /// What the close cites, chosen from the aids (kept when a refused form comes back).
+    cite_kind: String,
+    cite_id: String,
+    cite_title: String,
+    /// The confirmed incident the operator chose to add this order to.
+    incident: String,
 }
 
 impl Default for Values {
@@ -153,6 +159,10 @@ impl Default for Values {
             resolution: String::new(),
             // How a call was closed is chosen, never preset: it is reported.
             kind: String::new(),
+            cite_kind: String::new(),
+            cite_id: String::new(),
+            cite_title: String::new(),
+            incident: String::new(),
         }
     }
 }
@@ -199,6 +209,10 @@ impl Values {
             content: g("content"),
             resolution: g("resolution"),
             kind: g("kind"),
+            cite_kind: g("cite.kind"),
+            cite_id: g("cite.id"),
+            cite_title: g("_cite_title"),
+            incident: g("_incident"),
         }
     }
 }
@@ -257,6 +271,8 @@ pub struct Done {
     then: Option<String>,
     /// The order an action from the repeat warning went to (`done` names the action).
     n: Option<String>,
+    /// The new order joined the incident the operator chose.
+    joined: Option<String>,
 }
 
 /// `GET /console/intake`.
@@ -278,6 +294,9 @@ pub async fn form(State(state): State<AppState>, c: Console, Query(q): Query<Don
             _ => "intake.done_submit",
         };
         page.done_message = t.s(key).to_owned();
+        if q.joined.is_some() {
+            page.done_message.push_str(t.s("intake.done_joined"));
+        }
         page.done_number = n;
     }
     html(StatusCode::OK, &page)
@@ -305,8 +324,8 @@ pub async fn submit(State(state): State<AppState>, posted: Posted) -> Response {
             return html(e.status, &intake_page(&state, c, values, Some(eb)));
         }
     }
-    let intake_fields: Vec<(String, String)> =
-        posted.fields.iter().filter(|(k, _)| k != "resolution" && k != "kind").cloned().collect();
+    let closing = |k: &str| k == "resolution" || k == "kind" || k.starts_with("cite.");
+    let intake_fields: Vec<(String, String)> = posted.fields.iter().filter(|(k, _)| !closing(k)).cloned().collect();
     let obj = forms::to_json(&intake_fields, offset);
     let order = match service::register(&state, &c.user, &obj).await {
         Ok(o) => o,
@@ -320,8 +339,7 @@ pub async fn submit(State(state): State<AppState>, posted: Posted) -> Response {
     let number = order.number.to_string();
     let next = match then.as_str() {
         "close" => {
-            let close: Vec<(String, String)> =
-                posted.fields.iter().filter(|(k, _)| k == "resolution" || k == "kind").cloned().collect();
+            let close: Vec<(String, String)> = posted.fields.iter().filter(|(k, _)| closing(k)).cloned().collect();
             Some(("close", forms::to_json(&close, offset)))
         }
         "save" => None,
@@ -333,12 +351,23 @@ pub async fn submit(State(state): State<AppState>, posted: Posted) -> Response {
         // The order exists; show it with what went wrong so the operator can finish it.
         return super::order::render_refused(&state, c, &number, action, &e, &posted.fields).await;
     }
+    // The operator chose to add the order to a confirmed incident (an order closed at once
+    // is answered already and joins nothing).
+    let incident = posted.get("_incident").map(str::trim).filter(|i| !i.is_empty() && then != "close");
+    let mut joined = "";
+    if let Some(id) = incident {
+        match crate::api::incidents::add(&state, &c.user, id, vec![number.clone()], Default::default()).await {
+            Ok(refused) if refused.is_empty() => joined = "&joined=1",
+            Ok(_) => tracing::warn!(incident = id, "the new order is in another incident already"),
+            Err(e) => tracing::warn!(error = %e.message, incident = id, "joining the incident at intake"),
+        }
+    }
     let then = match then.as_str() {
         "close" => "close",
         "save" => "save",
         _ => "submit",
     };
-    Redirect::to(&format!("/console/intake?done={number}&then={then}")).into_response()
+    Redirect::to(&format!("/console/intake?done={number}&then={then}{joined}")).into_response()
 }
 
 #[derive(Deserialize, Default)]

@@ -60,7 +60,7 @@ fn probe(action: Action, order: &Order, dir: &Directory, now: Millis) -> Option<
         Action::Return => Command::Return { reason: x() },
         Action::Reopen => Command::Reopen { reason: x() },
         Action::Cancel => Command::Cancel { reason: x() },
-        Action::Close => Command::Close { kind: CloseKind::Answered, resolution: x() },
+        Action::Close => Command::Close { kind: CloseKind::Answered, resolution: x(), cite: None },
         Action::Dispatch => Command::Dispatch {
             lead_unit: dir.units().find(|u| u.kind.can_handle())?.code.clone(),
             assisting_units: Vec::new(),
@@ -171,6 +171,9 @@ struct Facts {
     callback_at: String,
     first_contact_kind: String,
     first_contact: String,
+    /// What the first-contact close cited, and where to read it (empty when nothing).
+    cite: String,
+    cite_href: String,
     merged_into: String,
     counters: String,
     version: i64,
@@ -207,6 +210,8 @@ struct OrderPage {
     request_types: Vec<Choice>,
     urgencies: Vec<Choice>,
     channels: Vec<Choice>,
+    /// The incident the order belongs to (id, title), if any.
+    incident: Option<(String, String)>,
 }
 
 impl OrderPage {
@@ -310,6 +315,22 @@ fn facts(t: Tr, names: &Names, state: &AppState, o: &Order, caller: &crate::view
         callback_at: o.callback.as_ref().map(|c| fmt_dt(cal, c.at)).unwrap_or_default(),
         first_contact_kind: o.first_contact.as_ref().map(|f| t.close_kind(f.kind.as_str())).unwrap_or_default(),
         first_contact: o.first_contact.as_ref().map(|f| f.resolution.clone()).unwrap_or_default(),
+        cite: o
+            .first_contact
+            .as_ref()
+            .and_then(|f| f.cite.as_ref())
+            .map(|c| match c.version {
+                Some(v) => format!("{}《{}》v{v}", t.s(&format!("cite.{}", c.kind)), c.title),
+                None => format!("{}《{}》", t.s(&format!("cite.{}", c.kind)), c.title),
+            })
+            .unwrap_or_default(),
+        cite_href: o
+            .first_contact
+            .as_ref()
+            .and_then(|f| f.cite.as_ref())
+            .filter(|c| c.kind == CiteKind::Article)
+            .map(|c| format!("/console/kb/{}", c.id))
+            .unwrap_or_default(),
         merged_into: o.merged_into.as_ref().map(|n| n.to_string()).unwrap_or_default(),
         counters: format!("{} / {} / {} / {}", o.returns, o.reopens, o.urges, o.extensions_granted),
         version: o.version,
@@ -402,6 +423,13 @@ async fn order_page(
         None => (String::new(), Vec::new()),
     };
     let groups = if avail.contains(&"dispatch") { unit_groups(&dir, t) } else { Vec::new() };
+    let incident = match state.store().incident_of(number).await {
+        Ok(Some(id)) => match state.store().incident(&id).await {
+            Ok(Some(i)) => Some((i.id, i.title)),
+            _ => None,
+        },
+        _ => None,
+    };
     let correcting = avail.contains(&"correct");
     let (cat_groups, street_groups) =
         if correcting { (category_groups(&dir), street_groups(&dir)) } else { (Vec::new(), Vec::new()) };
@@ -448,6 +476,7 @@ async fn order_page(
             .iter()
             .map(|s| Choice { value: s.as_str(), label: t.channel(s.as_str()).to_owned() })
             .collect(),
+        incident,
     })
 }
 

@@ -126,3 +126,41 @@ async fn the_knowledge_base_is_read_searched_and_edited_as_new_versions() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_refers_a_caller_from_the_directory_and_the_order_names_the_entry() {
+    with_browser(|app, ui| async move {
+        let s = team(&app).await;
+        let orders = app.order_count().await;
+        ui.login("operator").await;
+        ui.keys("#phone", "13600003333").await;
+        ui.keys("#cat-q", "消费纠纷").await;
+        ui.el("#cat-list li.active").await;
+        ui.keys("#cat-q", ENTER).await;
+        ui.keys("#content", "网上买到假货，商家不给退款，想投诉商家").await;
+        ui.keys("#street-q", "五山").await;
+        ui.el("#street-list li.active").await;
+        ui.keys("#street-q", ENTER).await;
+        let started = std::time::Instant::now();
+        while !ui.has("#aid-referrals li.referral button.cite").await {
+            assert!(started.elapsed() < std::time::Duration::from_secs(8), "{}", ui.text("#aids").await);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let entry = ui.attr("#aid-referrals li.referral:first-child", "data-id").await;
+        ui.click("#aid-referrals li.referral:first-child button.cite").await;
+        assert_eq!(ui.value("#kind").await, "referred");
+        assert!(ui.text("#cite-chip").await.contains("12315"), "{}", ui.text("#cite-chip").await);
+        ui.click("#btn-close").await;
+        let number = ui.text("#done-number").await;
+        assert_eq!(app.order_count().await, orders + 1);
+        let o = app.get(&format!("/api/v1/orders/{number}"), &s.operator).await.body;
+        assert_eq!(o["status"], "closed");
+        assert_eq!(o["first_contact"]["kind"], "referred");
+        assert_eq!(o["first_contact"]["cite"]["kind"], "referral");
+        assert_eq!(o["first_contact"]["cite"]["id"], entry.as_str());
+        ui.goto(&format!("/console/orders/{number}")).await;
+        assert!(ui.text("#order-cite").await.contains("12315"));
+        ui.shot("34-order-cites-referral").await;
+    })
+    .await;
+}

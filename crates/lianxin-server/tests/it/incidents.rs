@@ -85,4 +85,77 @@ crate::dual! {
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
         assert_eq!(r.body["incident"]["orders"].as_array().unwrap().len(), 31);
     }
+
+}
+
+crate::dual! {
+    async fn a_confirmed_incident_is_offered_at_intake_and_its_rule_is_the_admins_to_set() {
+        let app = spawn_app().await;
+        let s = app.staff().await;
+        let admin = app.login("admin").await;
+        // The admin lowers the rule to 3 orders in an hour; others may not, bad values are named.
+        let r = app.request(reqwest::Method::PUT, "/api/v1/incidents/rule", Some(&s.dispatcher),
+            Some(json!({"min_orders": 3, "window_minutes": 60}).to_string())).await;
+        assert_error(&r, StatusCode::FORBIDDEN, "forbidden_role");
+        let r = app.request(reqwest::Method::PUT, "/api/v1/incidents/rule", Some(&admin),
+            Some(json!({"min_orders": 1, "window_minutes": 5}).to_string())).await;
+        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_values");
+        let f = &r.body["error"]["fields"];
+        assert!(f["min_orders"].is_string() && f["window_minutes"].is_string(), "{:?}", r.body);
+        let r = app.request(reqwest::Method::PUT, "/api/v1/incidents/rule", Some(&admin),
+            Some(json!({"min_orders": 3, "window_minutes": 60}).to_string())).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        assert_eq!(app.get("/api/v1/incidents/rule", &s.dispatcher).await.body["min_orders"], 3);
+
+        let flood = |i: usize, street: &str| {
+            let mut body = sample_order();
+            body["category"] = json!("emergency.flood-typhoon");
+            body["content"] = json!(format!("暴雨后路口积水很深，车开不过去（{i}）"));
+            body["caller"] = json!({"phone": format!("1390000{:04}", 2000 + i), "name": "来电人", "confidential": false});
+            body["location"] = json!({"street": street});
+            body
+        };
+        for i in 0..3 {
+            app.create(&s, flood(i, "440106001")).await;
+        }
+        let made = app.post("/api/v1/incidents/detect", &s.dispatcher, json!({})).await;
+        let id = made.body["items"][0]["id"].as_str().unwrap().to_owned();
+        // Proposed only: nothing is offered at intake yet.
+        let ask = json!({"content": "我家门口积水很深", "category": "emergency.flood-typhoon", "street": "440106002"});
+        let before = app.post("/api/v1/suggest", &s.operator, ask.clone()).await;
+        assert!(before.body["incidents"].as_array().unwrap().is_empty(), "{:?}", before.body["incidents"]);
+        app.post(&format!("/api/v1/incidents/{id}/confirm"), &s.dispatcher, json!({})).await;
+        // Confirmed: a caller on another street of the same district is offered it…
+        let after = app.post("/api/v1/suggest", &s.operator, ask).await;
+        assert_eq!(after.body["incidents"][0]["id"], id.as_str(), "{:?}", after.body["incidents"]);
+        // …but not one in another district, nor another matter.
+        let there = app.post("/api/v1/suggest", &s.operator,
+            json!({"content": "积水", "category": "emergency.flood-typhoon", "street": "440103001"})).await;
+        assert!(there.body["incidents"].as_array().unwrap().is_empty());
+        let lamp = app.post("/api/v1/suggest", &s.operator,
+            json!({"content": "路灯不亮", "category": "urban.facilities.streetlight-out", "street": "440106002"})).await;
+        assert!(lamp.body["incidents"].as_array().unwrap().is_empty());
+        // After 48 hours it is no longer offered.
+        app.clock.advance(49 * 3_600_000);
+        let s = app.staff().await; // the sessions of two days ago have expired
+        let late = app.post("/api/v1/suggest", &s.operator,
+            json!({"content": "积水", "category": "emergency.flood-typhoon", "street": "440106002"})).await;
+        assert!(late.body["incidents"].as_array().unwrap().is_empty(), "{:?}", late.body);
+
+        // A proposal the dispatcher dismisses takes no more orders and cannot be confirmed.
+        for i in 10..13 {
+            app.create(&s, flood(i, "440106003")).await;
+        }
+        let made = app.post("/api/v1/incidents/detect", &s.dispatcher, json!({})).await;
+        let other = made.body["items"][0]["id"].as_str().unwrap().to_owned();
+        let r = app.post(&format!("/api/v1/incidents/{other}/dismiss"), &s.operator, json!({})).await;
+        assert_error(&r, StatusCode::FORBIDDEN, "forbidden_role");
+        let r = app.post(&format!("/api/v1/incidents/{other}/dismiss"), &s.dispatcher, json!({})).await;
+        assert_eq!(r.body["status"], "dismissed", "{:?}", r.body);
+        let r = app.post(&format!("/api/v1/incidents/{other}/confirm"), &s.dispatcher, json!({})).await;
+        assert_error(&r, StatusCode::CONFLICT, "illegal_transition");
+        let n = app.create(&s, flood(20, "440106003")).await;
+        let r = app.post(&format!("/api/v1/incidents/{other}/orders"), &s.operator, json!({"numbers": [n]})).await;
+        assert_error(&r, StatusCode::CONFLICT, "illegal_transition");
+    }
 }

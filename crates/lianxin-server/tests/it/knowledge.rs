@@ -135,4 +135,44 @@ crate::dual! {
         let bad = app.post("/api/v1/suggest", &op, json!({"street": "nope"})).await;
         assert_error(&bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_values");
     }
+
+}
+
+crate::dual! {
+    async fn a_first_contact_close_names_the_referral_or_article_it_gave() {
+        let app = spawn_app().await;
+        let op = app.login("operator").await;
+        let (_, r) = get_q(&app, "/api/v1/referrals", &op, &[("q", "买到假货要投诉商家")]).await;
+        let entry = r["items"][0].clone();
+        let entry_id = entry["id"].as_str().unwrap().to_owned();
+        let n = app.create_order(&op).await["number"].as_str().unwrap().to_owned();
+        let close = |kind: &str, cite: serde_json::Value| json!({"resolution": "已告知来电人联系相关机构", "kind": kind, "cite": cite});
+        // A referral entry cannot be cited by an "answered" close, and an unknown id is named.
+        let r = app.act(&n, "close", &op, close("answered", json!({"kind": "referral", "id": entry_id}))).await;
+        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_values");
+        assert!(r.body["error"]["fields"]["cite.kind"].is_string(), "{:?}", r.body);
+        let r = app.act(&n, "close", &op, close("referred", json!({"kind": "referral", "id": "no-such-entry"}))).await;
+        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_values");
+        assert!(r.body["error"]["fields"]["cite.id"].is_string(), "{:?}", r.body);
+        let r = app.act(&n, "close", &op, close("referred", json!({"kind": "leaflet", "id": "x"}))).await;
+        assert!(r.body["error"]["fields"]["cite.kind"].is_string(), "{:?}", r.body);
+        // Nothing was stored by the refusals.
+        assert_eq!(app.get(&format!("/api/v1/orders/{n}"), &op).await.body["status"], "registered");
+        let o = app.must(&n, "close", &op, close("referred", json!({"kind": "referral", "id": entry_id}))).await;
+        assert_eq!(o["first_contact"]["kind"], "referred");
+        assert_eq!(o["first_contact"]["cite"]["kind"], "referral");
+        assert_eq!(o["first_contact"]["cite"]["id"], entry_id.as_str());
+        assert_eq!(o["first_contact"]["cite"]["title"], entry["name"]);
+        // An article is cited with the version read out.
+        let (_, kb) = get_q(&app, "/api/v1/kb/search", &op, &[("q", "补办身份证")]).await;
+        let article = kb["items"][0]["id"].as_str().unwrap().to_owned();
+        let m = app.create_order(&op).await["number"].as_str().unwrap().to_owned();
+        let o = app.must(&m, "close", &op, close("answered", json!({"kind": "article", "id": article}))).await;
+        assert_eq!(o["first_contact"]["cite"]["kind"], "article");
+        assert!(o["first_contact"]["cite"]["version"].as_i64().unwrap() >= 1, "{o:?}");
+        // A close that cites nothing still closes, and says so.
+        let k = app.create_order(&op).await["number"].as_str().unwrap().to_owned();
+        let o = app.must(&k, "close", &op, json!({"resolution": "已答复", "kind": "answered"})).await;
+        assert!(o["first_contact"]["cite"].is_null());
+    }
 }
