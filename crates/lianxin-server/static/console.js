@@ -286,7 +286,9 @@
     }
     input.addEventListener("input", () => { hidden.value = ""; search(); });
     input.addEventListener("focus", () => { if (!hidden.value) search(); });
-    input.addEventListener("blur", () => setTimeout(close, 120));
+    // Closed a moment after the field is left (a click on the list still lands), unless the
+    // user came back to it meanwhile.
+    input.addEventListener("blur", () => setTimeout(() => { if (document.activeElement !== input) close(); }, 120));
     input.addEventListener("keydown", (e) => {
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {
         e.preventDefault();

@@ -199,16 +199,21 @@ pub async fn confirm(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<IncidentOut>, ApiError> {
-    user.require(&[Role::Dispatcher, Role::Supervisor], "only a dispatcher or a supervisor may confirm an incident")?;
-    let i = found(&state, &id).await?;
-    if !state.store().set_incident_status(&id, "confirmed", user.actor.username.as_str(), state.now()).await? {
+    decide(&state, &user, &id, "confirmed").await.map(Json)
+}
+
+/// Confirms or dismisses a proposed incident (a dispatcher's or a supervisor's decision).
+async fn decide(state: &AppState, user: &CurrentUser, id: &str, to: &str) -> Result<IncidentOut, ApiError> {
+    user.require(&[Role::Dispatcher, Role::Supervisor], "only a dispatcher or a supervisor may decide on an incident")?;
+    let i = found(state, id).await?;
+    if !state.store().set_incident_status(id, to, user.actor.username.as_str(), state.now()).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "illegal_transition",
             format!("the incident is {}, not proposed", i.status),
         ));
     }
-    Ok(Json(out(&state, found(&state, &id).await?)))
+    Ok(out(state, found(state, id).await?))
 }
 
 /// Dismiss a proposed incident (dispatcher): its orders are handled one by one as before.
@@ -222,16 +227,7 @@ pub async fn dismiss(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<IncidentOut>, ApiError> {
-    user.require(&[Role::Dispatcher, Role::Supervisor], "only a dispatcher or a supervisor may dismiss an incident")?;
-    let i = found(&state, &id).await?;
-    if !state.store().set_incident_status(&id, "dismissed", user.actor.username.as_str(), state.now()).await? {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "illegal_transition",
-            format!("the incident is {}, not proposed", i.status),
-        ));
-    }
-    Ok(Json(out(&state, found(&state, &id).await?)))
+    decide(&state, &user, &id, "dismissed").await.map(Json)
 }
 
 #[derive(Debug, ToSchema)]
@@ -252,7 +248,9 @@ pub struct Joined {
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/orders", tag = "incidents", operation_id = "add_incident_orders",
     params(("id" = String, Path)), request_body = NumbersIn,
     responses((status = 200, description = "The incident now", body = Joined),
-              (status = 403, description = "Dispatchers, supervisors and operators only")), security(("bearer" = [])))]
+              (status = 403, description = "Dispatchers, supervisors and operators only"),
+              (status = 404, description = "No such incident"),
+              (status = 409, description = "The incident was dismissed")), security(("bearer" = [])))]
 pub async fn add_orders(
     State(state): State<AppState>,
     user: CurrentUser,
