@@ -110,18 +110,24 @@ fn non_empty(errs: &mut FieldErrors, field: &str, text: &str, max: usize) {
 /// content. Lines the intake form inserted from the category's `prompts`
 /// ("具体地址和路灯杆编号：…") are the operator's checklist, not the caller's words: the first
 /// line of the operator's own is used, and only when there is none, the answers given after
-/// the prompts.
+/// the prompts. A category's template (`【灯杆编号】____`) is a checklist too: a line whose
+/// blank is still open is skipped, and the `【…】` labels of the lines filled in are left out.
 pub fn derive_title(content: &str, prompts: &[String]) -> String {
     let mut own = Vec::new();
     let mut answers = Vec::new();
-    for line in content.lines().map(str::trim).filter(|l| !l.is_empty()) {
+    let unlabelled: Vec<String> = content.lines().map(|l| strip_labels(l.trim())).collect();
+    for line in unlabelled.iter().map(|l| l.trim()).filter(|l| !l.is_empty() && !l.contains(BLANK)) {
         match prompt_answer(line, prompts) {
             Some("") => {}
             Some(answer) => answers.push(answer),
             None => own.push(line),
         }
     }
-    let source = if own.is_empty() { answers.join("，") } else { own.join("\n") };
+    let mut source = if own.is_empty() { answers.join("，") } else { own.join("\n") };
+    if source.trim().is_empty() {
+        // Nothing but the template with its blanks: its first line, without them.
+        source = unlabelled.iter().map(|l| l.replace(BLANK, "")).find(|l| !l.trim().is_empty()).unwrap_or_default();
+    }
     let first =
         source.split(['。', '！', '？', '\n', '.', '!', '?']).find(|s| !s.trim().is_empty()).unwrap_or("").trim();
     let mut title: String = first.chars().take(30).collect();
@@ -129,6 +135,22 @@ pub fn derive_title(content: &str, prompts: &[String]) -> String {
         title.push('…');
     }
     title
+}
+
+/// The blank a template leaves for the operator to fill in.
+const BLANK: &str = "____";
+
+/// `line` without its `【…】` labels.
+fn strip_labels(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(open) = rest.find('【') {
+        let Some(close) = rest[open..].find('】') else { break };
+        out.push_str(&rest[..open]);
+        rest = &rest[open + close + '】'.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The answer on a line that starts with one of `prompts` and a colon, trimmed.

@@ -1986,6 +1986,14 @@ fn a_derived_title_comes_from_the_callers_words_never_from_the_prompt_lines() {
     let content = "具体地址和路灯杆编号：天河路12号\n故障范围（单盏还是整段）：整段";
     assert_eq!(lifecycle::derive_title(content, &prompts), "天河路12号，整段");
     assert!(!lifecycle::derive_title(content, &prompts).contains("编号"));
+    // A template prefilled with the category: the blanks left open are skipped, and the
+    // labels of those filled in are not the caller's words.
+    let content = "来电人反映：【具体地址】天河路口附近路灯不亮。\n【灯杆编号】____\n来电人诉求：尽快维修。";
+    assert_eq!(lifecycle::derive_title(content, &prompts), "来电人反映：天河路口附近路灯不亮");
+    let content = "来电人反映：【具体地址】____附近路灯不亮。\n【灯杆编号】____\n居民说整条路都黑了";
+    assert_eq!(lifecycle::derive_title(content, &prompts), "居民说整条路都黑了");
+    let content = "来电人反映：【具体地址】____附近路灯不亮。\n【灯杆编号】____";
+    assert_eq!(lifecycle::derive_title(content, &prompts), "来电人反映：附近路灯不亮");
 }
 
 fn correct(category_code: Option<&str>, urgency: Option<Urgency>, street: Option<&str>) -> Command {

@@ -404,6 +404,17 @@
       if (first >= 0) content.setSelectionRange(first + 1, first + 1);
     }
     urgency.addEventListener("change", () => { if (current) showCategory(current); });
+    // The picked category's template goes into an empty content (or replaces the template
+    // of the category picked before, untouched); the caller's own words are never replaced.
+    let prefilled = "";
+    function prefill(it) {
+      const untouched = !content.value.trim() || (prefilled && content.value === prefilled);
+      if (!untouched) return;
+      prefilled = it.tp || "";
+      content.value = prefilled;
+      content.classList.toggle("prefilled", !!prefilled);
+    }
+    content.addEventListener("input", () => content.classList.remove("prefilled"));
 
     const catBox = combo($("#cat-combo"), {
       // The name first, then its initials and path, then the words callers use (吵 → 噪音).
@@ -416,7 +427,13 @@
       onPick: (c, advance) => {
         if (!typeTouched) requestType.value = c.t;
         showCategory(c);
-        if (advance) content.focus();
+        prefill(c);
+        if (advance) {
+          content.focus();
+          // Straight to the template's first blank: typing fills it in.
+          const blank = prefilled && content.value === prefilled ? content.value.indexOf("____") : -1;
+          if (blank >= 0) content.setSelectionRange(blank, blank + 4);
+        }
       },
     });
     const initial = cats.find((c) => c.c === $("#category").value);

@@ -37,6 +37,9 @@ struct CatJson {
     pr: Vec<String>,
     /// other words callers use for it, space-separated
     k: String,
+    /// the category's intake template (a content skeleton), prefilled when it is picked
+    #[serde(skip_serializing_if = "String::is_empty")]
+    tp: String,
 }
 
 /// A street as the picker's script sees it.
@@ -54,7 +57,7 @@ fn script_json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/")
 }
 
-fn categories_json(dir: &Directory, t: Tr) -> String {
+fn categories_json(dir: &Directory, t: Tr, templates: &std::collections::HashMap<String, String>) -> String {
     let names = Names(dir);
     let mut leaves: Vec<(&lianxin_domain::reference::Category, String)> = dir
         .categories()
@@ -80,6 +83,7 @@ fn categories_json(dir: &Directory, t: Tr) -> String {
                 ],
                 pr: leaf.prompts.clone(),
                 k: c.spec.keywords.join(" ").to_lowercase(),
+                tp: templates.get(c.code.as_str()).cloned().unwrap_or_default(),
             })
         })
         .collect();
@@ -244,8 +248,16 @@ struct IntakePage {
     done_message: String,
 }
 
-fn intake_page(state: &AppState, c: &Console, v: Values, error: Option<ErrorBox>) -> IntakePage {
+async fn intake_page(state: &AppState, c: &Console, v: Values, error: Option<ErrorBox>) -> IntakePage {
     let t = c.t();
+    // Without its templates the screen still takes calls: the skeletons are a help.
+    let templates = match state.store().templates().await {
+        Ok(all) => all.into_iter().map(|tp| (tp.category.to_string(), tp.body)).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the intake templates");
+            Default::default()
+        }
+    };
     let dir = state.directory();
     let mut p = page_for(state, c, t.s("intake.title"));
     p.error = error;
@@ -258,7 +270,7 @@ fn intake_page(state: &AppState, c: &Console, v: Values, error: Option<ErrorBox>
         urgencies: choices(&Urgency::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(), |s| t.urgency(s)),
         close_kinds: choices(&CloseKind::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(), |s| t.close_kind(s)),
         districts: districts(&dir),
-        categories_json: categories_json(&dir, t),
+        categories_json: categories_json(&dir, t, &templates),
         streets_json: streets_json(&dir),
         done_number: String::new(),
         done_message: String::new(),
@@ -281,7 +293,7 @@ pub async fn form(State(state): State<AppState>, c: Console, Query(q): Query<Don
         return super::page::page_error(&super::page_for(&state, &c, ""), &e);
     }
     let t = c.t();
-    let mut page = intake_page(&state, &c, Values::default(), None);
+    let mut page = intake_page(&state, &c, Values::default(), None).await;
     if let (Some(a), Some(n)) =
         (q.done.as_deref().and_then(Action::parse), q.n.filter(|n| OrderNumber::parse(n).is_ok()))
     {
@@ -321,7 +333,7 @@ pub async fn submit(State(state): State<AppState>, posted: Posted) -> Response {
             let e = crate::error::ApiError::invalid(missing);
             let values = Values::from_posted(&posted, &state.directory());
             let eb = error_box(t, &e, None);
-            return html(e.status, &intake_page(&state, c, values, Some(eb)));
+            return html(e.status, &intake_page(&state, c, values, Some(eb)).await);
         }
     }
     let closing = |k: &str| k == "resolution" || k == "kind" || k.starts_with("cite.");
@@ -333,7 +345,7 @@ pub async fn submit(State(state): State<AppState>, posted: Posted) -> Response {
             let dir = state.directory();
             let values = Values::from_posted(&posted, &dir);
             let eb = error_box(t, &e, None);
-            return html(e.status, &intake_page(&state, c, values, Some(eb)));
+            return html(e.status, &intake_page(&state, c, values, Some(eb)).await);
         }
     };
     let number = order.number.to_string();

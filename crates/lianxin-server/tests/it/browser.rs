@@ -270,8 +270,12 @@ async fn operator_registers_a_call_from_the_keyboard() {
         assert_eq!(ui.value("#request_type").await, "help", "the leaf's request type is proposed");
         assert!(ui.text("#cat-limits").await.contains("5个工作日"), "the leaf's time limit is shown");
         assert!(ui.text("#cat-prompts").await.contains("路灯杆编号"), "the leaf's prompts are shown");
-        ui.keys("#content", "天河路口的路灯连续三晚不亮，夜里很危险。").await;
-        // The leaf's prompts go in below the caller's words (Alt+P), the cursor after the first.
+        // The category's template fills the empty content, the cursor on its first blank.
+        let skeleton = ui.value("#content").await;
+        assert!(skeleton.starts_with("来电人反映：【具体地址】____附近路灯不亮"), "{skeleton}");
+        ui.keys("#content", "天河路口").await;
+        assert!(ui.value("#content").await.starts_with("来电人反映：【具体地址】天河路口附近路灯不亮。"));
+        // The leaf's prompts go in below (Alt+P), the cursor after the first.
         ui.click("#insert-prompts").await;
         ui.keys("#content", "天河路1号 L-0031").await;
         assert!(ui.value("#content").await.contains("具体地址和路灯杆编号：天河路1号 L-0031"));
@@ -295,8 +299,8 @@ async fn operator_registers_a_call_from_the_keyboard() {
         assert_eq!(o["location"]["street"], "440106001");
         assert_eq!(o["caller"]["phone"], "13800001234");
         assert_eq!(
-            o["title"], "天河路口的路灯连续三晚不亮，夜里很危险",
-            "the title is the start of what the caller said"
+            o["title"], "来电人反映：天河路口附近路灯不亮",
+            "the title is the first line filled in, without the template's labels"
         );
         assert_eq!(ui.attr("#phone", "value").await, "", "the form is clean for the next call");
 
@@ -305,6 +309,8 @@ async fn operator_registers_a_call_from_the_keyboard() {
         ui.keys("#cat-q", "垃圾分类").await;
         ui.el("#cat-list li.active").await;
         ui.keys("#cat-q", ENTER).await;
+        // A consultation needs no skeleton: the operator writes over it.
+        ui.el("#content").await.clear().await.unwrap();
         ui.keys("#content", "请问厨余垃圾怎么投放？").await;
         ui.keys("#street-q", "五山").await;
         ui.el("#street-list li.active").await;
