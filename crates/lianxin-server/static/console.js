@@ -593,4 +593,10 @@
       }
     });
   }
+
+  // A form that undoes something asks first (withdrawing an announcement).
+  document.addEventListener("submit", (e) => {
+    const f = e.target;
+    if (f instanceof HTMLFormElement && f.dataset.confirm && !window.confirm(f.dataset.confirm)) e.preventDefault();
+  });
 })();

@@ -692,9 +692,55 @@ fn require_publisher(user: &CurrentUser) -> Result<(), ApiError> {
 }
 
 /// Whether `user` may change an announcement published by `unit`.
-fn may_change(state: &AppState, user: &CurrentUser, unit: Option<&UnitCode>) -> bool {
+pub fn may_change(state: &AppState, user: &CurrentUser, unit: Option<&UnitCode>) -> bool {
     user.actor.has(Role::Admin)
         || matches!((user.actor.unit.as_ref(), unit), (Some(mine), Some(u)) if state.directory().subtree(mine).contains(u))
+}
+
+/// Publishes a new announcement (`id` = None) or changes one: the one path of the API and
+/// the console. An admin publishes for the hotline, a unit for itself; only the publisher
+/// (or a unit above it) or an admin may change or withdraw one.
+pub async fn save_announcement(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<&str>,
+    obj: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(String, Announcement), ApiError> {
+    require_publisher(user)?;
+    let id = match id {
+        Some(id) => {
+            changeable_announcement(state, user, id).await?;
+            id.to_owned()
+        }
+        None => format!("ann-{}", &crate::auth::new_token()[..12].to_ascii_lowercase()),
+    };
+    let a = read_announcement(state, user, obj)?;
+    state.store().put_announcements(&[(id.clone(), a.clone())], user.actor.username.as_str(), state.now()).await?;
+    knowledge::reload_texts(state).await;
+    Ok((id, a))
+}
+
+/// Withdraws an announcement (its publisher or an admin).
+pub async fn withdraw_announcement(state: &AppState, user: &CurrentUser, id: &str) -> Result<(), ApiError> {
+    require_publisher(user)?;
+    changeable_announcement(state, user, id).await?;
+    state.store().delete_announcement(id).await?;
+    knowledge::reload_texts(state).await;
+    Ok(())
+}
+
+/// The announcement `id`, if `user` may change it.
+pub async fn changeable_announcement(state: &AppState, user: &CurrentUser, id: &str) -> Result<Announcement, ApiError> {
+    let old =
+        state.store().announcement(id).await?.ok_or_else(|| ApiError::not_found(format!("no announcement `{id}`")))?;
+    if !may_change(state, user, old.unit.as_ref()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_role",
+            "only its publisher or an admin may change an announcement",
+        ));
+    }
+    Ok(old)
 }
 
 /// Publish an announcement (admin, or a unit for itself).
@@ -707,11 +753,7 @@ pub async fn create_announcement(
     user: CurrentUser,
     JsonObject(obj): JsonObject,
 ) -> Result<(StatusCode, Json<AnnouncementOut>), ApiError> {
-    require_publisher(&user)?;
-    let a = read_announcement(&state, &user, &obj)?;
-    let id = format!("ann-{}", &crate::auth::new_token()[..12].to_ascii_lowercase());
-    state.store().put_announcements(&[(id.clone(), a.clone())], user.actor.username.as_str(), state.now()).await?;
-    knowledge::reload_texts(&state).await;
+    let (id, a) = save_announcement(&state, &user, None, &obj).await?;
     Ok((StatusCode::CREATED, Json(announcement_out(&state, id, a))))
 }
 
@@ -726,19 +768,7 @@ pub async fn put_announcement(
     Path(id): Path<String>,
     JsonObject(obj): JsonObject,
 ) -> Result<Json<AnnouncementOut>, ApiError> {
-    require_publisher(&user)?;
-    let old =
-        state.store().announcement(&id).await?.ok_or_else(|| ApiError::not_found(format!("no announcement `{id}`")))?;
-    if !may_change(&state, &user, old.unit.as_ref()) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden_role",
-            "only its publisher or an admin may change an announcement",
-        ));
-    }
-    let a = read_announcement(&state, &user, &obj)?;
-    state.store().put_announcements(&[(id.clone(), a.clone())], user.actor.username.as_str(), state.now()).await?;
-    knowledge::reload_texts(&state).await;
+    let (id, a) = save_announcement(&state, &user, Some(&id), &obj).await?;
     Ok(Json(announcement_out(&state, id, a)))
 }
 
@@ -752,18 +782,7 @@ pub async fn delete_announcement(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_publisher(&user)?;
-    let old =
-        state.store().announcement(&id).await?.ok_or_else(|| ApiError::not_found(format!("no announcement `{id}`")))?;
-    if !may_change(&state, &user, old.unit.as_ref()) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden_role",
-            "only its publisher or an admin may change an announcement",
-        ));
-    }
-    state.store().delete_announcement(&id).await?;
-    knowledge::reload_texts(&state).await;
+    withdraw_announcement(&state, &user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

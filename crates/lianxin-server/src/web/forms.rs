@@ -12,9 +12,9 @@ const INTEGERS: &[&str] = &["level", "version"];
 /// Fields that are decimal numbers in the API.
 const NUMBERS: &[&str] = &["lat", "lon"];
 /// Fields that are lists in the API.
-const LISTS: &[&str] = &["assisting_units"];
+const LISTS: &[&str] = &["assisting_units", "districts", "streets"];
 /// Fields that are times in the API, entered as local `datetime-local` values.
-const TIMES: &[&str] = &["until"];
+const TIMES: &[&str] = &["until", "starts_at", "ends_at"];
 /// Fields of the page only (never sent to the service).
 const PAGE_ONLY: &[&str] = &["then", "return_to", "district", "category_q", "street_q", "filter", "lang"];
 

@@ -8,6 +8,7 @@
 
 mod admin;
 mod aids;
+mod announcements;
 mod batch;
 mod forms;
 mod i18n;
@@ -56,6 +57,11 @@ pub fn routes() -> Router<AppState> {
         .route("/console/kb/save", post(kb::save))
         .route("/console/kb/{id}", get(kb::show))
         .route("/console/kb/{id}/edit", get(kb::edit_form))
+        .route("/console/announcements", get(announcements::list))
+        .route("/console/announcements/new", get(announcements::new_form))
+        .route("/console/announcements/save", post(announcements::save))
+        .route("/console/announcements/{id}/edit", get(announcements::edit_form))
+        .route("/console/announcements/{id}/withdraw", post(announcements::withdraw))
         .route("/console/orders", get(queues::orders))
         .route("/console/orders/{number}", get(order::show))
         .route("/console/orders/{number}/actions/{action}", post(order::act))

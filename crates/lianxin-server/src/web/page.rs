@@ -64,6 +64,7 @@ const PAGES: &[(&str, &str, &[Role])] = &[
     ("/console/supervise", "nav.supervise", &[Role::Supervisor, Role::Dispatcher, Role::Leader]),
     ("/console/search", "nav.search", &[]),
     ("/console/kb", "nav.kb", &[]),
+    ("/console/announcements", "nav.announcements", &[]),
     ("/console/orders", "nav.orders", &[]),
     ("/console/admin", "nav.admin", &[Role::Admin]),
     ("/console/admin/users", "nav.admin_users", &[Role::UnitAdmin]),

@@ -164,3 +164,69 @@ async fn an_operator_refers_a_caller_from_the_directory_and_the_order_names_the_
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_street_office_publishes_an_outage_that_intake_then_shows_and_withdraws_it() {
+    with_browser(|app, ui| async move {
+        ui.login("handler.s440106001").await;
+        ui.goto("/console/announcements").await;
+        ui.click("#ann-new").await;
+        ui.wait_path("/console/announcements/new").await;
+        ui.keys("#ann-f-title", "五山路今晚停水抢修").await;
+        ui.el("#ann-f-kind").await.select_by_value("outage").await.unwrap();
+        ui.keys("#ann-f-body", "五山路供水管道抢修，今晚20点至明早6点停水，请提前储水。").await;
+        let starts = ui.value("#ann-f-starts").await;
+        assert!(!starts.is_empty(), "the start is proposed as now");
+        // An end before the start is refused, naming the field, and keeps what was typed.
+        ui.keys("#ann-f-ends", &starts).await;
+        ui.el("#ann-f-streets").await.select_by_value("440106001").await.unwrap();
+        ui.click("#ann-save").await;
+        let errors = ui.text("#ann-errors").await;
+        assert!(errors.contains("结束时间"), "{errors}");
+        assert_eq!(ui.value("#ann-f-title").await, "五山路今晚停水抢修");
+        let start = chrono::NaiveDateTime::parse_from_str(&starts, "%Y-%m-%d %H:%M").unwrap();
+        let ends = (start + chrono::Duration::hours(10)).format("%Y-%m-%d %H:%M").to_string();
+        ui.el("#ann-f-ends").await.clear().await.unwrap();
+        ui.keys("#ann-f-ends", &ends).await;
+        ui.click("#ann-save").await;
+        ui.wait_path("/console/announcements?saved=1").await;
+        let row = ui.text("#ann-list tbody tr:first-child").await;
+        assert!(row.contains("五山路今晚停水抢修") && row.contains("生效中") && row.contains("五山街道"), "{row}");
+        ui.shot("35-announcements").await;
+
+        // The operator taking a call from that street sees it among the aids.
+        ui.logout().await;
+        ui.login("operator").await;
+        ui.keys("#phone", "13500006666").await;
+        ui.keys("#content", "家里突然没水了，想问什么时候来水").await;
+        ui.keys("#street-q", "wsjd").await;
+        ui.el("#street-list li.active").await;
+        ui.keys("#street-q", ENTER).await;
+        let started = std::time::Instant::now();
+        while !ui.text("#aids").await.contains("五山路今晚停水抢修") {
+            assert!(started.elapsed() < std::time::Duration::from_secs(8), "{}", ui.text("#aids").await);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+
+        // Another street's office may read it but not change it.
+        ui.logout().await;
+        ui.login("handler.s440103001").await;
+        ui.goto("/console/announcements").await;
+        assert!(ui.text("#ann-list").await.contains("五山路今晚停水抢修"));
+        assert!(!ui.has("#ann-list tbody tr:first-child a.ann-edit").await);
+
+        // Its publisher withdraws it; intake no longer offers it.
+        ui.logout().await;
+        ui.login("handler.s440106001").await;
+        ui.goto("/console/announcements").await;
+        let id = ui.attr("#ann-list tbody tr:first-child", "data-id").await;
+        ui.click("#ann-list tbody tr:first-child form.ann-withdraw button").await;
+        ui.c.accept_alert().await.unwrap();
+        ui.wait_path("/console/announcements?withdrawn=1").await;
+        assert!(!ui.body().await.contains("五山路今晚停水抢修"));
+        let op = app.login("operator").await;
+        let r = app.get("/api/v1/announcements?street=440106001", &op).await;
+        assert!(!r.body["items"].as_array().unwrap().iter().any(|a| a["id"] == id.as_str()), "{:?}", r.body);
+    })
+    .await;
+}
