@@ -533,6 +533,7 @@
     function setIncident(id, title) {
       joinIncident.value = id;
       $("#incident-title").textContent = title;
+      $("#join-incident-title").value = title;
       $("#incident-chip").hidden = !id;
     }
     $("#incident-clear").addEventListener("click", () => setIncident("", ""));

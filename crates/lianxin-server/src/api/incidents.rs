@@ -203,7 +203,7 @@ pub async fn confirm(
 }
 
 /// Confirms or dismisses a proposed incident (a dispatcher's or a supervisor's decision).
-async fn decide(state: &AppState, user: &CurrentUser, id: &str, to: &str) -> Result<IncidentOut, ApiError> {
+pub async fn decide(state: &AppState, user: &CurrentUser, id: &str, to: &str) -> Result<IncidentOut, ApiError> {
     user.require(&[Role::Dispatcher, Role::Supervisor], "only a dispatcher or a supervisor may decide on an incident")?;
     let i = found(state, id).await?;
     if !state.store().set_incident_status(id, to, user.actor.username.as_str(), state.now()).await? {
@@ -334,9 +334,19 @@ pub async fn reply(
     Path(id): Path<String>,
     JsonObject(obj): JsonObject,
 ) -> Result<Json<IncidentReplied>, ApiError> {
-    let i = found(&state, &id).await?;
+    reply_all(&state, &user, &id, &obj).await.map(Json)
+}
+
+/// Replies to every order of a confirmed incident (the API's and the console's one path).
+pub async fn reply_all(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    obj: &serde_json::Map<String, serde_json::Value>,
+) -> Result<IncidentReplied, ApiError> {
+    let i = found(state, id).await?;
     let mut errs = FieldErrors::new();
-    let f = Fields::new(&obj);
+    let f = Fields::new(obj);
     let content = f.string("content", true, &mut errs);
     let solved = f.boolean("solved", true, &mut errs);
     errs.finish()?;
@@ -352,13 +362,13 @@ pub async fn reply(
     body.insert("solved".into(), solved.unwrap_or(false).into());
     let (mut replied, mut refused) = (Vec::new(), Vec::new());
     for n in &i.numbers {
-        match crate::service::perform(&state, &user, n, "reply", body.clone()).await {
+        match crate::service::perform(state, user, n, "reply", body.clone()).await {
             Ok(_) => replied.push(n.clone()),
             Err(e) => refused.push(Refused { number: n.clone(), code: e.code.to_owned(), message: e.message }),
         }
     }
     if !replied.is_empty() {
-        state.store().set_incident_status(&id, "replied", user.actor.username.as_str(), state.now()).await?;
+        state.store().set_incident_status(id, "replied", user.actor.username.as_str(), state.now()).await?;
     }
-    Ok(Json(IncidentReplied { replied, refused }))
+    Ok(IncidentReplied { replied, refused })
 }

@@ -139,8 +139,9 @@ struct Values {
     cite_kind: String,
     cite_id: String,
     cite_title: String,
-    /// The confirmed incident the operator chose to add this order to.
+    /// The confirmed incident the operator chose to add this order to, and its title.
     incident: String,
+    incident_title: String,
 }
 
 impl Default for Values {
@@ -167,6 +168,7 @@ impl Default for Values {
             cite_id: String::new(),
             cite_title: String::new(),
             incident: String::new(),
+            incident_title: String::new(),
         }
     }
 }
@@ -217,6 +219,7 @@ impl Values {
             cite_id: g("cite.id"),
             cite_title: g("_cite_title"),
             incident: g("_incident"),
+            incident_title: g("_incident_title"),
         }
     }
 }
@@ -283,7 +286,7 @@ pub struct Done {
     then: Option<String>,
     /// The order an action from the repeat warning went to (`done` names the action).
     n: Option<String>,
-    /// The new order joined the incident the operator chose.
+    /// Whether the new order joined the incident the operator chose (`1`), or could not (`0`).
     joined: Option<String>,
 }
 
@@ -306,8 +309,10 @@ pub async fn form(State(state): State<AppState>, c: Console, Query(q): Query<Don
             _ => "intake.done_submit",
         };
         page.done_message = t.s(key).to_owned();
-        if q.joined.is_some() {
-            page.done_message.push_str(t.s("intake.done_joined"));
+        match q.joined.as_deref() {
+            Some("1") => page.done_message.push_str(t.s("intake.done_joined")),
+            Some(_) => page.done_message.push_str(t.s("intake.done_not_joined")),
+            None => {}
         }
         page.done_number = n;
     }
@@ -370,8 +375,16 @@ pub async fn submit(State(state): State<AppState>, posted: Posted) -> Response {
     if let Some(id) = incident {
         match crate::api::incidents::add(&state, &c.user, id, vec![number.clone()], Default::default()).await {
             Ok(refused) if refused.is_empty() => joined = "&joined=1",
-            Ok(_) => tracing::warn!(incident = id, "the new order is in another incident already"),
-            Err(e) => tracing::warn!(error = %e.message, incident = id, "joining the incident at intake"),
+            // The order stands; the operator is told it did not join (and can add it from
+            // the incident's page).
+            Ok(_) => {
+                tracing::warn!(incident = id, "the new order is in another incident already");
+                joined = "&joined=0";
+            }
+            Err(e) => {
+                tracing::warn!(error = %e.message, incident = id, "joining the incident at intake");
+                joined = "&joined=0";
+            }
         }
     }
     let then = match then.as_str() {

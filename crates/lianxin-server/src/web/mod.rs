@@ -12,6 +12,7 @@ mod announcements;
 mod batch;
 mod forms;
 mod i18n;
+mod incidents;
 mod intake;
 mod kb;
 mod order;
@@ -62,6 +63,14 @@ pub fn routes() -> Router<AppState> {
         .route("/console/announcements/save", post(announcements::save))
         .route("/console/announcements/{id}/edit", get(announcements::edit_form))
         .route("/console/announcements/{id}/withdraw", post(announcements::withdraw))
+        .route("/console/incidents", get(incidents::list))
+        .route("/console/incidents/detect", post(incidents::detect))
+        .route("/console/incidents/rule", post(incidents::save_rule))
+        .route("/console/incidents/{id}", get(incidents::show))
+        .route("/console/incidents/{id}/confirm", post(incidents::confirm))
+        .route("/console/incidents/{id}/dismiss", post(incidents::dismiss))
+        .route("/console/incidents/{id}/orders", post(incidents::add_orders))
+        .route("/console/incidents/{id}/reply", post(incidents::reply))
         .route("/console/orders", get(queues::orders))
         .route("/console/orders/{number}", get(order::show))
         .route("/console/orders/{number}/actions/{action}", post(order::act))

@@ -62,6 +62,7 @@ const PAGES: &[(&str, &str, &[Role])] = &[
     ("/console/inbox", "nav.inbox", &[Role::Handler, Role::UnitAdmin]),
     ("/console/callback", "nav.callback", &[Role::Callback]),
     ("/console/supervise", "nav.supervise", &[Role::Supervisor, Role::Dispatcher, Role::Leader]),
+    ("/console/incidents", "nav.incidents", &[Role::Dispatcher, Role::Supervisor, Role::Admin]),
     ("/console/search", "nav.search", &[]),
     ("/console/kb", "nav.kb", &[]),
     ("/console/announcements", "nav.announcements", &[]),

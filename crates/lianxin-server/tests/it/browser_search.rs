@@ -230,3 +230,82 @@ async fn a_street_office_publishes_an_outage_that_intake_then_shows_and_withdraw
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_confirms_a_proposed_incident_and_its_unit_replies_once_to_every_order() {
+    with_browser(|app, ui| async move {
+        let s = team(&app).await;
+        // The admin sets the rule: 5 orders within an hour (a bad value is named).
+        ui.login("admin").await;
+        ui.goto("/console/incidents").await;
+        ui.el("#rule-min").await.clear().await.unwrap();
+        ui.keys("#rule-min", "1").await;
+        ui.click("#rule-save").await;
+        assert!(ui.text("#rule-errors").await.contains("最少工单数"), "{}", ui.text("#rule-errors").await);
+        ui.el("#rule-min").await.clear().await.unwrap();
+        ui.keys("#rule-min", "5").await;
+        ui.el("#rule-window").await.clear().await.unwrap();
+        ui.keys("#rule-window", "60").await;
+        ui.click("#rule-save").await;
+        ui.wait_path("/console/incidents?done=rule").await;
+        assert_eq!(ui.text("#inc-rule-now").await, "5 / 60");
+        ui.logout().await;
+
+        let h = app.login("handler.d440106").await;
+        let mut numbers = Vec::new();
+        for i in 0..6 {
+            let mut body = sample_order();
+            body["category"] = json!("emergency.flood-typhoon");
+            body["request_type"] = json!("help");
+            body["content"] = json!(format!("暴雨后小区门口水浸到膝盖（第{i}位来电人）。"));
+            body["caller"] =
+                json!({"phone": format!("1390000{:04}", 2000 + i), "name": "来电人", "confidential": false});
+            body["location"] = json!({"street": "440106001"});
+            let n = app.create(&s, body).await;
+            app.must(&n, "submit", &s.operator, json!({})).await;
+            app.must(&n, "approve", &s.reviewer, json!({})).await;
+            app.must(&n, "dispatch", &s.dispatcher, json!({"lead_unit": "d440106"})).await;
+            app.must(&n, "sign", &h, json!({})).await;
+            numbers.push(n);
+            app.clock.advance(60_000);
+        }
+
+        // The dispatcher looks for incidents, opens the proposal and confirms it.
+        ui.login("dispatcher").await;
+        ui.goto("/console/incidents").await;
+        ui.click("#inc-detect").await;
+        ui.wait_path("/console/incidents?done=detect").await;
+        assert!(ui.text(".flash").await.contains('1'), "{}", ui.text(".flash").await);
+        let row = ui.text("#inc-list tbody tr:first-child").await;
+        assert!(row.contains("待确认") && row.contains('6'), "{row}");
+        ui.click("#inc-list tbody tr:first-child a.row-link").await;
+        ui.wait_path("/console/incidents/inc-").await;
+        assert_eq!(ui.text("#inc-count").await, "6");
+        ui.click("#inc-confirm").await;
+        ui.wait_path("/console/incidents/inc-").await;
+        assert_eq!(ui.text("#inc-status").await, "已确认");
+        assert!(!ui.has("#inc-reply").await, "a dispatcher does not reply for the unit");
+        ui.logout().await;
+
+        // The district's handler reaches it from one of its orders and replies once.
+        ui.login("handler.d440106").await;
+        ui.goto(&format!("/console/orders/{}", numbers[0])).await;
+        ui.click("#order-incident a").await;
+        ui.wait_path("/console/incidents/inc-").await;
+        ui.keys("#inc-reply-content", "排水抢险队已到场抽排，积水已退。").await;
+        // Whether it is solved is never preset: the form will not go without it.
+        ui.click("#inc-reply-go").await;
+        assert!(ui.has("#inc-reply").await);
+        ui.click("#inc-reply input[name=solved][value=true]").await;
+        ui.shot("36-incident-reply").await;
+        ui.click("#inc-reply-go").await;
+        let flash = ui.text(".flash").await;
+        assert!(flash.contains("已答复工单：6"), "{flash}");
+        for n in &numbers {
+            let o = order_as(&app, &h, n).await;
+            assert_eq!(o["status"], "replied", "{n}");
+        }
+        assert_eq!(ui.text("#inc-status").await, "已统一答复");
+    })
+    .await;
+}

@@ -102,6 +102,8 @@ crate::dual! {
         assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_values");
         let f = &r.body["error"]["fields"];
         assert!(f["min_orders"].is_string() && f["window_minutes"].is_string(), "{:?}", r.body);
+        let unchanged = app.get("/api/v1/incidents/rule", &s.dispatcher).await.body;
+        assert_eq!(unchanged, json!({"min_orders": 10, "window_minutes": 120}), "the refusals changed nothing");
         let r = app.request(reqwest::Method::PUT, "/api/v1/incidents/rule", Some(&admin),
             Some(json!({"min_orders": 3, "window_minutes": 60}).to_string())).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
