@@ -3,7 +3,7 @@
 //! the API's own functions ([`crate::api::knowledge::save_announcement`]).
 
 use super::i18n::Tr;
-use super::page::{Page, html, page_error};
+use super::page::{Page, field_errors, html, page_error};
 use super::session::{Console, Posted};
 use super::view::{fmt_dt, fmt_input};
 use super::{forms, page_for};
@@ -277,12 +277,7 @@ pub async fn save(State(state): State<AppState>, posted: Posted) -> Response {
                 ends_at: one("ends_at"),
             };
             let t = c.t();
-            let errors = e
-                .fields
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, m)| (field_label(t, &k), t.field_message(&m)))
-                .collect();
+            let errors = field_errors(t, &e, |k| field_label(t, k));
             html(StatusCode::UNPROCESSABLE_ENTITY, &edit_page(&state, c, id, v, errors))
         }
         Err(e) => page_error(&page_for(&state, c, ""), &e),

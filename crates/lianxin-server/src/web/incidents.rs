@@ -3,7 +3,7 @@
 //! Every change goes through the API's own functions in [`crate::api::incidents`].
 
 use super::i18n::Tr;
-use super::page::{Page, html, page_error};
+use super::page::{Page, field_errors, html, page_error};
 use super::page_for;
 use super::session::{Console, Posted, enc};
 use super::view::{Names, Row, fmt_dt, rows};
@@ -173,12 +173,7 @@ pub async fn save_rule(State(state): State<AppState>, posted: Posted) -> Respons
     match saved {
         Ok(()) => Redirect::to("/console/incidents?done=rule").into_response(),
         Err(e) if e.fields.is_some() => {
-            let errors = e
-                .fields
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, m)| (t.s(&format!("inc.{k}")).to_owned(), t.field_message(&m)))
-                .collect();
+            let errors = field_errors(t, &e, |k| t.s(&format!("inc.{k}")).to_owned());
             list_page(&state, c, ListQuery::default(), errors).await
         }
         Err(e) => page_error(&page_for(&state, c, ""), &e),
@@ -321,8 +316,7 @@ pub async fn add_orders(State(state): State<AppState>, Path(id): Path<String>, p
             detail_page(&state, c, &id, out, StatusCode::OK).await
         }
         Err(e) if e.fields.is_some() => {
-            let errors =
-                e.fields.unwrap_or_default().into_values().map(|m| (t.s("inc.numbers").to_owned(), m)).collect();
+            let errors = field_errors(t, &e, |_| t.s("inc.numbers").to_owned());
             let out = Outcome { errors, numbers: typed, ..Outcome::default() };
             detail_page(&state, c, &id, out, StatusCode::UNPROCESSABLE_ENTITY).await
         }
@@ -356,8 +350,7 @@ pub async fn reply(State(state): State<AppState>, Path(id): Path<String>, posted
             detail_page(&state, c, &id, out, StatusCode::OK).await
         }
         Err(e) if e.fields.is_some() => {
-            let errors =
-                e.fields.unwrap_or_default().into_iter().map(|(k, m)| (t.field(&k), t.field_message(&m))).collect();
+            let errors = field_errors(t, &e, |k| t.field(k));
             let out = Outcome { errors, content, ..Outcome::default() };
             detail_page(&state, c, &id, out, StatusCode::UNPROCESSABLE_ENTITY).await
         }

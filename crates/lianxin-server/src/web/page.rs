@@ -148,6 +148,12 @@ impl Page {
     }
 }
 
+/// The fields a refusal names, each labelled by `label` and its message in the page's
+/// language.
+pub fn field_errors(t: Tr, e: &ApiError, label: impl Fn(&str) -> String) -> Vec<(String, String)> {
+    e.fields.as_ref().map(|f| f.iter().map(|(k, v)| (label(k), t.field_message(v))).collect()).unwrap_or_default()
+}
+
 /// The error box of a refused action.
 pub fn error_box(t: Tr, e: &ApiError, context: Option<(&str, &str)>) -> ErrorBox {
     let key = format!("err.{}", e.code);
@@ -159,11 +165,7 @@ pub fn error_box(t: Tr, e: &ApiError, context: Option<(&str, &str)>) -> ErrorBox
             format!("{message}（{}：{}；操作：{}）", t.s("err.state_rule"), t.status(status), t.action(action))
         };
     }
-    let fields = e
-        .fields
-        .as_ref()
-        .map(|f| f.iter().map(|(k, v)| (t.field(k), t.field_message(v))).collect())
-        .unwrap_or_default();
+    let fields = field_errors(t, e, |k| t.field(k));
     let keys = e.fields.as_ref().map(|f| f.keys().cloned().collect::<Vec<_>>().join(",")).unwrap_or_default();
     let inline =
         e.fields.as_ref().map(|f| f.iter().map(|(k, v)| (k.clone(), t.field_message(v))).collect()).unwrap_or_default();
