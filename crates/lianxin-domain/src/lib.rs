@@ -10,6 +10,7 @@ pub mod chain;
 pub mod command;
 pub mod error;
 pub mod event;
+pub mod hotspot;
 pub mod incident;
 pub mod knowledge;
 pub mod kpi;
