@@ -128,11 +128,22 @@ pub enum Dimension {
     Category,
     District,
     Channel,
+    /// Category × street (`category|street`), registrations only: the hotspots' cells.
+    CategoryStreet,
+    /// Category × district (`category|district`), registrations only.
+    CategoryDistrict,
 }
 
 impl Dimension {
-    pub const ALL: &'static [Dimension] =
-        &[Dimension::All, Dimension::Unit, Dimension::Category, Dimension::District, Dimension::Channel];
+    pub const ALL: &'static [Dimension] = &[
+        Dimension::All,
+        Dimension::Unit,
+        Dimension::Category,
+        Dimension::District,
+        Dimension::Channel,
+        Dimension::CategoryStreet,
+        Dimension::CategoryDistrict,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -141,6 +152,16 @@ impl Dimension {
             Dimension::Category => "category",
             Dimension::District => "district",
             Dimension::Channel => "channel",
+            Dimension::CategoryStreet => "category_street",
+            Dimension::CategoryDistrict => "category_district",
+        }
+    }
+
+    /// Whether this dimension keeps `counter` (the hotspots' cells count registrations only).
+    pub fn takes(self, counter: Counter) -> bool {
+        match self {
+            Dimension::CategoryStreet | Dimension::CategoryDistrict => counter == Counter::Registered,
+            _ => true,
         }
     }
 
@@ -152,6 +173,14 @@ impl Dimension {
             Dimension::Category => o.intake.category.to_string(),
             Dimension::District => o.intake.location.district.as_ref().map(|d| d.to_string()).unwrap_or_default(),
             Dimension::Channel => o.intake.channel.map(|c| c.to_string()).unwrap_or_default(),
+            Dimension::CategoryStreet => match &o.intake.location.street {
+                Some(s) => format!("{}|{s}", o.intake.category),
+                None => String::new(),
+            },
+            Dimension::CategoryDistrict => match &o.intake.location.district {
+                Some(d) => format!("{}|{d}", o.intake.category),
+                None => String::new(),
+            },
         }
     }
 }
@@ -257,7 +286,7 @@ pub fn rollup_deltas(before: Option<&Order>, after: &Order, cal: &Calendar) -> V
         let contributions = contributions(o, cal);
         for dim in Dimension::ALL {
             let key = dim.key(o);
-            for c in &contributions {
+            for c in contributions.iter().filter(|c| dim.takes(c.counter)) {
                 *cells.entry((*dim, key.clone(), c.day.clone(), c.counter)).or_default() += sign * c.value;
             }
         }

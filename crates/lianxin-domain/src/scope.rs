@@ -46,6 +46,53 @@ impl Scope {
     }
 }
 
+/// The places whose figures an actor sees (hotspots, the wall, reports): a place's counts
+/// are shared with its jurisdiction, as Guangzhou shares each district's and street's
+/// hotspots with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Area {
+    /// The hotline centre's roles: every place.
+    All,
+    /// A unit with a jurisdiction (a district government, a street office): that place and
+    /// everything within it.
+    Within(JurisdictionCode),
+    /// A unit without a place of its own (a city bureau): no place's figures.
+    Nowhere,
+}
+
+/// The area of an actor: whose place figures it sees (by the same roles as [`scope_of`]).
+pub fn area_of(actor: &Actor, dir: &Directory) -> Area {
+    if actor.roles.iter().any(|r| r.is_city_wide()) {
+        return Area::All;
+    }
+    match actor.unit.as_ref().and_then(|u| dir.unit(u)).and_then(|u| u.jurisdiction.clone()) {
+        Some(j) => Area::Within(j),
+        None => Area::Nowhere,
+    }
+}
+
+impl Area {
+    /// Whether `place` lies within this area.
+    pub fn contains(&self, place: &JurisdictionCode, dir: &Directory) -> bool {
+        match self {
+            Area::All => true,
+            Area::Nowhere => false,
+            Area::Within(root) => {
+                let mut at = Some(place.clone());
+                // The jurisdiction tree is shallow (city, district, street, community).
+                for _ in 0..16 {
+                    match at {
+                        Some(p) if p == *root => return true,
+                        Some(p) => at = dir.jurisdiction(&p).and_then(|j| j.parent.clone()),
+                        None => return false,
+                    }
+                }
+                false
+            }
+        }
+    }
+}
+
 /// How much of a caller's identity an actor sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallerView {

@@ -224,6 +224,10 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     let search = std::sync::Arc::new(search);
     search.refresh_vocabulary(&store).await?;
     let state = AppState::with_settings(store, directory, calendar, config.clock.clone(), settings, search);
+    let counted = state.store().backfill_place_cells().await?;
+    if counted > 0 {
+        tracing::info!(orders = counted, "counted the hotspot cells of the orders held before they were kept");
+    }
     crate::knowledge::reload_texts(&state).await;
     crate::auth::warm_up().await;
     let listener = TcpListener::bind(&config.listen).await?;

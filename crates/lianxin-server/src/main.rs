@@ -372,7 +372,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
         }
         Cmd::Verify { database_url } => {
-            let store = Store::connect(&database_url).await?;
+            let store = lianxin_server::cli::open(&database_url).await?;
             let started = std::time::Instant::now();
             let report = store.verify_with(1, &mut progress_to_stderr("verify")).await?;
             if let Some(p) = report.problems.first() {
@@ -388,8 +388,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Cmd::Db { which: DbCmd::Copy { from, to, replace } } => {
-            let source = Store::connect(&from).await.with_context(|| format!("opening {}", redact(&from)))?;
-            let target = Store::connect(&to).await.with_context(|| format!("opening {}", redact(&to)))?;
+            let source = lianxin_server::cli::open(&from).await?;
+            let target = lianxin_server::cli::open(&to).await?;
             let started = std::time::Instant::now();
             let report = source.copy_to_with(&target, replace, &mut progress_to_stderr("copy")).await?;
             let copied = started.elapsed().as_secs_f64();

@@ -54,7 +54,7 @@ impl Recount {
         let keys: Vec<(Dimension, u32)> = Dimension::ALL.iter().map(|d| (*d, self.id(d.key(o)))).collect();
         for c in contributions(o, cal) {
             if c.day < self.compared_before {
-                for (dim, key) in &keys {
+                for (dim, key) in keys.iter().filter(|(d, _)| d.takes(c.counter)) {
                     let name = (
                         dim.as_str().to_owned(),
                         c.day.clone(),
@@ -66,7 +66,7 @@ impl Recount {
                 continue;
             }
             let cells = self.open.entry(c.day).or_default();
-            for (dim, key) in &keys {
+            for (dim, key) in keys.iter().filter(|(d, _)| d.takes(c.counter)) {
                 *cells.entry((*dim, *key, c.counter)).or_default() += c.value;
             }
         }

@@ -81,7 +81,7 @@ impl Fold {
         let contributions = lianxin_domain::kpi::contributions(o, cal);
         for dim in Dimension::ALL {
             let key = self.id(&dim.key(o));
-            for c in &contributions {
+            for c in contributions.iter().filter(|c| dim.takes(c.counter)) {
                 let day = self.id(&c.day);
                 *self.cells.entry((*dim, key, day, c.counter)).or_default() += c.value;
             }
@@ -156,5 +156,111 @@ impl Store {
             );
         }
         Ok(out)
+    }
+}
+
+/// The `meta` key that says the hotspot cells (category × street, category × district) were
+/// counted for the orders registered before they existed.
+const PLACE_CELLS: &str = "rollup.category_place";
+
+impl Store {
+    /// Counts the hotspot cells of the orders a database held before they were kept (once per
+    /// database; a database made since keeps them with every change). One transaction: the
+    /// first process to claim the `meta` key counts, any other finds it claimed and returns.
+    /// Returns the orders counted (0 when already done).
+    pub async fn backfill_place_cells(&self) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        let claimed = sqlx::query("INSERT INTO meta (key, value) VALUES ($1, '1') ON CONFLICT (key) DO NOTHING")
+            .bind(PLACE_CELLS)
+            .execute(&mut *tx)
+            .await?;
+        if claimed.rows_affected() == 0 {
+            return Ok(0);
+        }
+        let dims = [Dimension::CategoryStreet, Dimension::CategoryDistrict];
+        for d in dims {
+            sqlx::query("DELETE FROM kpi_rollup WHERE dim = $1").bind(d.as_str()).execute(&mut *tx).await?;
+        }
+        let cal = self.calendar_for_days();
+        // Read in registration order, a page at a time, writing each local day's cells once
+        // the reading has passed it: memory holds a page and a day.
+        let mut day_cells: std::collections::HashMap<(Dimension, String), i64> = Default::default();
+        let mut day = String::new();
+        let mut n = 0u64;
+        let mut after: (i64, String) = (i64::MIN, String::new());
+        loop {
+            let rows = sqlx::query(
+                "SELECT number, category, street, district, created_at FROM orders \
+                 WHERE created_at > $1 OR (created_at = $1 AND number > $2) \
+                 ORDER BY created_at, number LIMIT 5000",
+            )
+            .bind(after.0)
+            .bind(&after.1)
+            .fetch_all(&mut *tx)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut done: Vec<RollupDelta> = Vec::new();
+            for r in &rows {
+                let category: String = r.try_get("category")?;
+                let street: String = r.try_get("street")?;
+                let district: Option<String> = r.try_get("district")?;
+                let created: i64 = r.try_get("created_at")?;
+                let today = cal.local_date(created).format("%Y-%m-%d").to_string();
+                if today != day {
+                    done.extend(Self::day_deltas(&day, std::mem::take(&mut day_cells)));
+                    day = today;
+                }
+                // As `Dimension::key`: an order without the place has the empty key.
+                let place = |p: &str| if p.is_empty() { String::new() } else { format!("{category}|{p}") };
+                *day_cells.entry((Dimension::CategoryStreet, place(&street))).or_default() += 1;
+                *day_cells
+                    .entry((Dimension::CategoryDistrict, place(district.as_deref().unwrap_or(""))))
+                    .or_default() += 1;
+                n += 1;
+                after = (created, r.try_get("number")?);
+            }
+            apply_deltas_for(&mut tx, &done, self.backend).await?;
+        }
+        apply_deltas_for(&mut tx, &Self::day_deltas(&day, day_cells), self.backend).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// One day's counted cells as deltas.
+    fn day_deltas(day: &str, cells: std::collections::HashMap<(Dimension, String), i64>) -> Vec<RollupDelta> {
+        cells
+            .into_iter()
+            .map(|((dimension, key), delta)| RollupDelta {
+                dimension,
+                key,
+                day: day.to_owned(),
+                counter: Counter::Registered,
+                delta,
+            })
+            .collect()
+    }
+
+    /// Registrations per (place cell, day) of `dim` (category × street or × district) over
+    /// local days `[from_day, to_day)`: (key `category|place`, day, count).
+    pub async fn place_counts(
+        &self,
+        dim: Dimension,
+        from_day: &str,
+        to_day: &str,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key, day, CAST(SUM(value) AS BIGINT) AS v FROM kpi_rollup \
+             WHERE dim = $1 AND counter = 'registered' AND day >= $2 AND day < $3 AND key <> '' \
+             GROUP BY key, day",
+        )
+        .bind(dim.as_str())
+        .bind(from_day)
+        .bind(to_day)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("key")?, r.try_get("day")?, r.try_get("v")?))).collect()
     }
 }

@@ -70,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/notifications/read", post(supervision::mark_read))
         .route("/api/v1/stats/kpis", get(stats::kpis))
         .route("/api/v1/stats/ranking", get(stats::ranking))
+        .route("/api/v1/stats/hotspots", get(stats::hotspots))
         .route("/api/v1/stats/weights", get(stats::get_weights).put(stats::put_weights))
         // A city's files are larger than any other body: up to 64 MiB (larger histories go
         // through `lianxin import` on the server).

@@ -268,3 +268,138 @@ pub async fn put_weights(
     state.store().set_meta("assessment_weights", &json).await?;
     Ok(Json(weights))
 }
+
+/// One (category, place) cell of the period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HotspotOut {
+    pub category: String,
+    pub category_name: Option<String>,
+    /// A street or district code, as `level` asks.
+    pub place: String,
+    pub place_name: Option<String>,
+    /// Orders registered in the period.
+    pub count: i64,
+    /// The mean count of the previous four periods of equal length.
+    pub baseline: f64,
+    /// (count − baseline) / baseline; `null` when the baseline is 0.
+    pub growth: Option<f64>,
+    /// P(X ≥ count) for X ~ Poisson(max(baseline, 0.5)).
+    pub p_value: f64,
+    /// At least `test.min_count` orders and `p_value` below `test.alpha`.
+    pub emerging: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HotspotReport {
+    pub from: String,
+    pub to: String,
+    /// The first day of the baseline (four periods before `from`).
+    pub baseline_from: String,
+    /// street or district
+    pub level: String,
+    /// The emerging-hotspot test in force: `min_count`, `floor`, `alpha`.
+    #[schema(value_type = Object)]
+    pub test: lianxin_domain::hotspot::HotspotTest,
+    /// Emerging first, then by count; at most `limit`.
+    pub items: Vec<HotspotOut>,
+}
+
+/// Hotspots (热点): registrations per category × street (or × district) in a period, with
+/// growth against the previous four periods of equal length and the emerging-hotspot test
+/// (a Poisson tail, see `lianxin_domain::hotspot`). Read from the rollups; a district's or
+/// street's units see their own area's places only.
+#[utoipa::path(get, path = "/api/v1/stats/hotspots", tag = "stats", operation_id = "hotspots",
+    params(("from" = Option<String>, Query, description = "as for /stats/kpis"), ("to" = Option<String>, Query),
+           ("level" = Option<String>, Query, description = "street (default) or district"),
+           ("category" = Option<String>, Query, description = "a category or category group code: only those below it"),
+           ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "default 100")),
+    responses((status = 200, description = "The cells, emerging first", body = HotspotReport),
+              (status = 403, description = "The user's unit has no place of its own")),
+    security(("bearer" = [])))]
+pub async fn hotspots(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    params: Params,
+) -> Result<Json<HotspotReport>, ApiError> {
+    use lianxin_domain::hotspot::{self, BASELINE_PERIODS, Cell, HotspotTest};
+    use lianxin_domain::scope::{Area, area_of};
+    let (from, to) = period(&params, &state.calendar(), state.now())?;
+    let mut errs = FieldErrors::new();
+    let level = params.one_of("level", &mut errs, &["street", "district"]).unwrap_or("street");
+    let category = params.parsed("category", &mut errs, |v| {
+        lianxin_domain::CategoryCode::parse(v).map(|c| c.to_string()).map_err(|m| m.to_string())
+    });
+    let limit = params.limit("limit", &mut errs, 1, 1000).unwrap_or(100) as usize;
+    errs.finish()?;
+    let area = area_of(&user.actor, &state.directory());
+    if area == Area::Nowhere {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden_role",
+            "hotspots are shared by place: your unit has no place of its own",
+        ));
+    }
+    let len = (to - from).num_days();
+    let baseline_from = from - chrono::Duration::days(len * BASELINE_PERIODS as i64);
+    let dim = if level == "district" { Dimension::CategoryDistrict } else { Dimension::CategoryStreet };
+    let counts = state.store().place_counts(dim, &baseline_from.to_string(), &to.to_string()).await?;
+    let dir = state.directory();
+    let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
+    for (key, day, v) in counts {
+        let Some((cat, place)) = key.split_once('|') else { continue };
+        if let Some(c) = &category
+            && !(cat == c || cat.starts_with(&format!("{c}.")))
+        {
+            continue;
+        }
+        let Ok(code) = lianxin_domain::JurisdictionCode::parse(place) else { continue };
+        if !area.contains(&code, &dir) {
+            continue;
+        }
+        let Ok(d) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") else { continue };
+        let cell = cells.entry((cat.to_owned(), place.to_owned())).or_insert_with(|| Cell {
+            category: cat.to_owned(),
+            place: place.to_owned(),
+            count: 0,
+            previous: vec![0; BASELINE_PERIODS],
+        });
+        if d >= from {
+            cell.count += v;
+        } else {
+            // Most recent period first.
+            let back = ((from - d).num_days() - 1) / len;
+            if let Some(slot) = cell.previous.get_mut(back as usize) {
+                *slot += v;
+            }
+        }
+    }
+    let cells: Vec<Cell> = cells.into_values().collect();
+    let test = HotspotTest::default();
+    let items = hotspot::hotspots(&cells, test)
+        .into_iter()
+        .take(limit)
+        .map(|h| HotspotOut {
+            category_name: lianxin_domain::CategoryCode::parse(&h.category)
+                .ok()
+                .and_then(|c| dir.category(&c).map(|c| c.name.clone())),
+            place_name: lianxin_domain::JurisdictionCode::parse(&h.place)
+                .ok()
+                .and_then(|j| dir.jurisdiction(&j).map(|j| j.name.clone())),
+            category: h.category,
+            place: h.place,
+            count: h.count,
+            baseline: h.baseline,
+            growth: h.growth,
+            p_value: h.p_value,
+            emerging: h.emerging,
+        })
+        .collect();
+    Ok(Json(HotspotReport {
+        from: from.to_string(),
+        to: to.to_string(),
+        baseline_from: baseline_from.to_string(),
+        level: level.to_owned(),
+        test,
+        items,
+    }))
+}

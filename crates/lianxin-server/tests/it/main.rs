@@ -13,6 +13,7 @@ mod city;
 mod concurrency;
 mod crash;
 mod edge;
+mod hotspots;
 mod incidents;
 mod knowledge;
 mod kpis;

@@ -1,0 +1,106 @@
+//! Hotspots (issue 12): counts per category × place against the previous four periods, read
+//! from the rollups, shared by place.
+
+use crate::kit::*;
+use lianxin_server::demo::DemoOptions;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const DAY: i64 = 86_400_000;
+
+fn item<'a>(r: &'a Value, category: &str, place: &str) -> Option<&'a Value> {
+    r["items"].as_array().unwrap().iter().find(|i| i["category"] == category && i["place"] == place)
+}
+
+crate::dual! {
+    async fn hotspots_grow_against_the_previous_four_weeks_and_each_area_sees_its_own_places() {
+        let app = spawn_app_with(DemoOptions { history: 0, days: 1 }).await;
+        let mut s = app.staff().await;
+        let noise = "urban.order.social-noise";
+        let lamp = "urban.facilities.streetlight-out";
+        // Five weeks: noise on one Tianhe street 2, 3, 4, 3 then 12; lamps on another street
+        // 5, 6, 7, 6 then 6; noise in Yuexiu only in the last week (5).
+        let weeks: [(&str, &str, [usize; 5]); 3] = [
+            (noise, "440106001", [2, 3, 4, 3, 12]),
+            (lamp, "440106002", [5, 6, 7, 6, 6]),
+            (noise, "440103001", [0, 0, 0, 0, 5]),
+        ];
+        let start = app.clock.now();
+        for week in 0..5 {
+            for (category, street, counts) in &weeks {
+                for i in 0..counts[week] {
+                    let mut body = sample_order();
+                    body["category"] = json!(category);
+                    body["location"] = json!({"street": street});
+                    body["caller"] = json!({"phone": format!("139{week}{i:02}0{}", &street[7..]), "name": "来电人", "confidential": false});
+                    app.create(&s, body).await;
+                }
+            }
+            app.clock.advance(7 * DAY);
+            // Sessions do not outlive a week.
+            s = app.staff().await;
+        }
+        let day = |ms: i64| chrono::DateTime::from_timestamp_millis(ms + 8 * 3_600_000).unwrap().format("%Y-%m-%d").to_string();
+        let (from, to) = (day(start + 28 * DAY), day(start + 35 * DAY));
+        let path = |level: &str| format!("/api/v1/stats/hotspots?from={from}&to={to}&level={level}");
+
+        let r = app.get(&path("street"), &s.leader).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        assert_eq!(r.body["baseline_from"], day(start).as_str());
+        let n = item(&r.body, noise, "440106001").expect("the noise street");
+        assert_eq!((n["count"].as_i64(), n["baseline"].as_f64(), n["growth"].as_f64()), (Some(12), Some(3.0), Some(3.0)));
+        assert_eq!(n["emerging"], true);
+        assert_eq!(n["place_name"], "五山街道");
+        let l = item(&r.body, lamp, "440106002").expect("the lamp street");
+        assert_eq!((l["count"].as_i64(), l["baseline"].as_f64(), l["growth"].as_f64()), (Some(6), Some(6.0), Some(0.0)));
+        assert_eq!(l["emerging"], false);
+        let y = item(&r.body, noise, "440103001").expect("the Yuexiu street");
+        assert_eq!((y["count"].as_i64(), y["growth"].clone()), (Some(5), Value::Null), "no growth from nothing");
+        assert_eq!(y["emerging"], true);
+        let order: Vec<(&str, &str)> = r.body["items"].as_array().unwrap().iter()
+            .map(|i| (i["category"].as_str().unwrap(), i["place"].as_str().unwrap())).collect();
+        assert_eq!(order, [(noise, "440106001"), (noise, "440103001"), (lamp, "440106002")], "emerging first, then by count");
+
+        // By district the streets add up; a category group filters.
+        let r = app.get(&path("district"), &s.leader).await;
+        let t = item(&r.body, noise, "440106").unwrap();
+        assert_eq!((t["count"].as_i64(), t["baseline"].as_f64()), (Some(12), Some(3.0)));
+        let r = app.get(&format!("{}&category=urban.facilities", path("street")), &s.leader).await;
+        assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{:?}", r.body);
+
+        // A district government sees its district's places, a street office its street.
+        let d = app.login("handler.d440106").await;
+        let r = app.get(&path("street"), &d).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        assert!(item(&r.body, noise, "440106001").is_some() && item(&r.body, lamp, "440106002").is_some());
+        assert!(r.body["items"].as_array().unwrap().iter().all(|i| i["place"].as_str().unwrap().starts_with("440106")), "{:?}", r.body);
+        let st = app.login("handler.s440106001").await;
+        let r = app.get(&path("street"), &st).await;
+        let places: Vec<&str> = r.body["items"].as_array().unwrap().iter().map(|i| i["place"].as_str().unwrap()).collect();
+        assert_eq!(places, ["440106001"]);
+        let r = app.get(&path("district"), &st).await;
+        assert!(r.body["items"].as_array().unwrap().is_empty(), "a street office does not see its whole district");
+
+        // A correction moves the order to its new cell.
+        let mut body = sample_order();
+        body["category"] = json!(noise);
+        body["location"] = json!({"street": "440106001"});
+        let moved = app.create(&s, body).await;
+        app.must(&moved, "submit", &s.operator, json!({})).await;
+        app.must(&moved, "correct", &s.reviewer, json!({"category": lamp, "note": "其实是路灯"})).await;
+        let now_to = day(app.clock.now() + DAY);
+        let now_from = day(app.clock.now());
+        let r = app.get(&format!("/api/v1/stats/hotspots?from={now_from}&to={now_to}"), &s.leader).await;
+        assert_eq!(item(&r.body, lamp, "440106001").map(|i| i["count"].as_i64()), Some(Some(1)), "{:?}", r.body);
+        assert!(item(&r.body, noise, "440106001").is_none());
+
+        // Bad values are named.
+        let r = app.get("/api/v1/stats/hotspots?level=city&limit=0", &s.leader).await;
+        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_values");
+        assert!(r.body["error"]["fields"]["level"].is_string() && r.body["error"]["fields"]["limit"].is_string());
+
+        // The rollups still equal a recount.
+        let db = app.stop_keeping_db().await;
+        assert_verifies(&db.db_url);
+    }
+}
