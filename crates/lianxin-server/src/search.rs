@@ -379,7 +379,7 @@ pub fn index_filter(f: &lianxin_store::OrderFilter) -> lianxin_search::Filter {
         categories: f.categories.iter().map(|c| c.to_string()).collect(),
         unit: f.unit.as_ref().map(|u| u.to_string()),
         street: f.street.as_ref().map(|s| s.to_string()),
-        district: None,
+        district: f.district.as_ref().map(|d| d.to_string()),
         request_type: f.request_type.map(|t| t.as_str().to_owned()),
         channel: f.channel.map(|c| c.as_str().to_owned()),
         created_from: f.created_from,

@@ -190,6 +190,10 @@ pub fn parse_filter(
                 Ok(s) => f.street = Some(s),
                 Err(m) => errs.add("street", m),
             },
+            "district" => match JurisdictionCode::parse(v) {
+                Ok(d) => f.district = Some(d),
+                Err(m) => errs.add("district", m),
+            },
             "request_type" => match RequestType::parse(v) {
                 Some(t) => f.request_type = Some(t),
                 None => errs.add("request_type", format!("`{v}` is not one of: {}", RequestType::allowed())),

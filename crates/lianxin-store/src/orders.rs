@@ -28,6 +28,8 @@ pub struct OrderFilter {
     pub categories: Vec<CategoryCode>,
     pub unit: Option<UnitCode>,
     pub street: Option<JurisdictionCode>,
+    /// Orders located in this district.
+    pub district: Option<JurisdictionCode>,
     pub request_type: Option<RequestType>,
     pub channel: Option<Channel>,
     pub created_from: Option<Millis>,
@@ -822,6 +824,9 @@ fn push_filter(q: &mut Sql, scope: &Scope, filter: &OrderFilter) {
     }
     if let Some(s) = &filter.street {
         q.push(" AND o.street = ").text(s.as_str());
+    }
+    if let Some(d) = &filter.district {
+        q.push(" AND o.district = ").text(d.as_str());
     }
     if let Some(t) = filter.request_type {
         q.push(" AND o.request_type = ").text(t.as_str());

@@ -42,7 +42,7 @@ pub struct KpiReport {
 
 /// A period: local days `[from, to)`. Dates (`2026-11-01`) or RFC 3339 times (their local
 /// day) are accepted; `to` defaults to tomorrow, `from` to 30 days before `to`.
-fn period(params: &Params, cal: &Calendar, now: i64) -> Result<(NaiveDate, NaiveDate), ApiError> {
+pub fn period(params: &Params, cal: &Calendar, now: i64) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let mut errs = FieldErrors::new();
     let day = |v: &str| {
         NaiveDate::parse_from_str(v, "%Y-%m-%d")
@@ -321,8 +321,6 @@ pub async fn hotspots(
     user: CurrentUser,
     params: Params,
 ) -> Result<Json<HotspotReport>, ApiError> {
-    use lianxin_domain::hotspot::{self, BASELINE_PERIODS, Cell, HotspotTest};
-    use lianxin_domain::scope::{Area, area_of};
     let (from, to) = period(&params, &state.calendar(), state.now())?;
     let mut errs = FieldErrors::new();
     let level = params.one_of("level", &mut errs, &["street", "district"]).unwrap_or("street");
@@ -331,6 +329,21 @@ pub async fn hotspots(
     });
     let limit = params.limit("limit", &mut errs, 1, 1000).unwrap_or(100) as usize;
     errs.finish()?;
+    hotspot_report(&state, &user, (from, to), level, category.as_deref(), limit).await.map(Json)
+}
+
+/// The hotspots of local days `[from, to)` for `user`'s area (the API's and the console's
+/// one path): `level` street or district, only categories under `category` when given.
+pub async fn hotspot_report(
+    state: &AppState,
+    user: &CurrentUser,
+    (from, to): (NaiveDate, NaiveDate),
+    level: &str,
+    category: Option<&str>,
+    limit: usize,
+) -> Result<HotspotReport, ApiError> {
+    use lianxin_domain::hotspot::{self, BASELINE_PERIODS, Cell, HotspotTest};
+    use lianxin_domain::scope::{Area, area_of};
     let area = area_of(&user.actor, &state.directory());
     if area == Area::Nowhere {
         return Err(ApiError::new(
@@ -347,7 +360,7 @@ pub async fn hotspots(
     let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
     for (key, day, v) in counts {
         let Some((cat, place)) = key.split_once('|') else { continue };
-        if let Some(c) = &category
+        if let Some(c) = category
             && !(cat == c || cat.starts_with(&format!("{c}.")))
         {
             continue;
@@ -394,12 +407,12 @@ pub async fn hotspots(
             emerging: h.emerging,
         })
         .collect();
-    Ok(Json(HotspotReport {
+    Ok(HotspotReport {
         from: from.to_string(),
         to: to.to_string(),
         baseline_from: baseline_from.to_string(),
         level: level.to_owned(),
         test,
         items,
-    }))
+    })
 }

@@ -11,6 +11,7 @@ mod aids;
 mod announcements;
 mod batch;
 mod forms;
+mod hotspots;
 mod i18n;
 mod incidents;
 mod intake;
@@ -63,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/announcements/save", post(announcements::save))
         .route("/console/announcements/{id}/edit", get(announcements::edit_form))
         .route("/console/announcements/{id}/withdraw", post(announcements::withdraw))
+        .route("/console/hotspots", get(hotspots::page))
         .route("/console/incidents", get(incidents::list))
         .route("/console/incidents/detect", post(incidents::detect))
         .route("/console/incidents/rule", post(incidents::save_rule))

@@ -63,6 +63,7 @@ const PAGES: &[(&str, &str, &[Role])] = &[
     ("/console/callback", "nav.callback", &[Role::Callback]),
     ("/console/supervise", "nav.supervise", &[Role::Supervisor, Role::Dispatcher, Role::Leader]),
     ("/console/incidents", "nav.incidents", &[Role::Dispatcher, Role::Supervisor, Role::Admin]),
+    ("/console/hotspots", "nav.hotspots", &[Role::Leader, Role::Supervisor, Role::Admin, Role::UnitAdmin]),
     ("/console/search", "nav.search", &[]),
     ("/console/kb", "nav.kb", &[]),
     ("/console/announcements", "nav.announcements", &[]),

@@ -70,6 +70,10 @@ pub(super) struct Filters {
     pub(super) address: String,
     pub(super) created_from: String,
     pub(super) created_to: String,
+    /// A place the list is narrowed to (a hotspot's drill-down), and its name.
+    pub(super) street: String,
+    pub(super) district: String,
+    pub(super) place_name: String,
     pub(super) statuses: Vec<(String, String)>,
     pub(super) request_types: Vec<(String, String)>,
     pub(super) categories: Vec<(String, String)>,
@@ -495,6 +499,8 @@ pub struct SearchQuery {
     request_type: Option<String>,
     category: Option<String>,
     channel: Option<String>,
+    street: Option<String>,
+    district: Option<String>,
     page: Option<String>,
 }
 
@@ -541,6 +547,9 @@ pub async fn orders(State(state): State<AppState>, c: Console, Query(q): Query<S
         address: val(&q.address),
         created_from: val(&q.created_from),
         created_to: val(&q.created_to),
+        street: val(&q.street),
+        district: val(&q.district),
+        place_name: String::new(),
         statuses: Status::ALL.iter().map(|s| (s.as_str().to_owned(), t.status(s.as_str()))).collect(),
         request_types: RequestType::ALL.iter().map(|s| (s.as_str().to_owned(), t.request_type(s.as_str()))).collect(),
         categories: cats.iter().map(|x| (x.code.to_string(), x.name.clone())).collect(),
@@ -562,6 +571,8 @@ pub async fn orders(State(state): State<AppState>, c: Console, Query(q): Query<S
         ("request_type", f.request_type.clone()),
         ("category", f.category.clone()),
         ("channel", f.channel.clone()),
+        ("street", f.street.clone()),
+        ("district", f.district.clone()),
     ];
     let mut sections = Vec::new();
     let status = match filter {
@@ -603,16 +614,33 @@ pub async fn orders(State(state): State<AppState>, c: Console, Query(q): Query<S
 /// field gets its message in `f.errors`).
 pub(super) fn search_filter(t: Tr, state: &AppState, f: &mut Filters) -> Option<OrderFilter> {
     // The choices of the select boxes read as the API reads its list parameters.
-    let params: Vec<(String, String)> =
-        [("status", &f.status), ("request_type", &f.request_type), ("category", &f.category), ("channel", &f.channel)]
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
-            .collect();
+    let params: Vec<(String, String)> = [
+        ("status", &f.status),
+        ("request_type", &f.request_type),
+        ("category", &f.category),
+        ("channel", &f.channel),
+        ("street", &f.street),
+        ("district", &f.district),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
+    .collect();
+    let dir = state.directory();
+    f.place_name = [&f.street, &f.district]
+        .iter()
+        .filter_map(|c| lianxin_domain::JurisdictionCode::parse(c).ok())
+        .filter_map(|c| dir.jurisdiction(&c).map(|j| j.name.clone()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    drop(dir);
     let mut filter = match service::parse_filter(&params, &state.directory()) {
         Ok((filter, _, _)) => filter,
         Err(e) => {
             for (k, m) in e.fields.unwrap_or_default() {
-                let field = ["status", "request_type", "category", "channel"].into_iter().find(|x| *x == k);
+                let field = ["status", "request_type", "category", "channel", "street", "district"]
+                    .into_iter()
+                    .find(|x| *x == k);
                 f.errors.push((field.unwrap_or("status"), t.field_message(&m)));
             }
             OrderFilter::default()

@@ -8,6 +8,7 @@ mod browser;
 mod browser_admin;
 mod browser_lists;
 mod browser_search;
+mod browser_stats;
 mod calendar;
 mod city;
 mod concurrency;
