@@ -243,24 +243,47 @@ impl Store {
             .collect()
     }
 
-    /// Registrations per (place cell, day) of `dim` (category × street or × district) over
-    /// local days `[from_day, to_day)`: (key `category|place`, day, count).
-    pub async fn place_counts(
-        &self,
-        dim: Dimension,
-        from_day: &str,
-        to_day: &str,
-    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+    /// Registrations per place cell of `dim` (category × street or × district) in each of
+    /// the periods between `bounds` (local days, oldest first: `bounds[i]..bounds[i + 1]`),
+    /// summed by the database: (key `category|place`, one count per period).
+    pub async fn place_counts(&self, dim: Dimension, bounds: &[String]) -> Result<Vec<(String, Vec<i64>)>, StoreError> {
+        let periods = bounds.len().saturating_sub(1);
+        if periods == 0 {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new("SELECT key");
+        for i in 0..periods {
+            q.push(&format!(", CAST(SUM(CASE WHEN day >= "))
+                .text(&bounds[i])
+                .push(" AND day < ")
+                .text(&bounds[i + 1])
+                .push(&format!(" THEN value ELSE 0 END) AS BIGINT) AS p{i}"));
+        }
+        q.push(" FROM kpi_rollup WHERE dim = ").text(dim.as_str());
+        q.push(" AND counter = 'registered' AND day >= ").text(&bounds[0]);
+        q.push(" AND day < ").text(&bounds[periods]).push(" AND key <> '' GROUP BY key");
+        let rows = q.query().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let key: String = r.try_get("key")?;
+                let counts =
+                    (0..periods).map(|i| r.try_get::<i64, _>(format!("p{i}").as_str())).collect::<Result<_, _>>()?;
+                Ok((key, counts))
+            })
+            .collect()
+    }
+
+    /// The hotspots' 30-day counts the plain way, for the benchmark's baseline: a GROUP BY
+    /// over the orders registered in `[from, to)`. Returns the cells.
+    pub async fn plain_place_counts(&self, from: i64, to: i64) -> Result<usize, StoreError> {
         let rows = sqlx::query(
-            "SELECT key, day, CAST(SUM(value) AS BIGINT) AS v FROM kpi_rollup \
-             WHERE dim = $1 AND counter = 'registered' AND day >= $2 AND day < $3 AND key <> '' \
-             GROUP BY key, day",
+            "SELECT category, street, COUNT(*) AS n FROM orders WHERE created_at >= $1 AND created_at < $2 \
+             GROUP BY category, street",
         )
-        .bind(dim.as_str())
-        .bind(from_day)
-        .bind(to_day)
+        .bind(from)
+        .bind(to)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok((r.try_get("key")?, r.try_get("day")?, r.try_get("v")?))).collect()
+        Ok(rows.len())
     }
 }

@@ -355,38 +355,37 @@ pub async fn hotspot_report(
     let len = (to - from).num_days();
     let baseline_from = from - chrono::Duration::days(len * BASELINE_PERIODS as i64);
     let dim = if level == "district" { Dimension::CategoryDistrict } else { Dimension::CategoryStreet };
-    let counts = state.store().place_counts(dim, &baseline_from.to_string(), &to.to_string()).await?;
+    // The four earlier periods, oldest first, then this one.
+    let bounds: Vec<String> = (0..=BASELINE_PERIODS as i64)
+        .map(|i| (from - chrono::Duration::days(len * (BASELINE_PERIODS as i64 - i))).to_string())
+        .chain(std::iter::once(to.to_string()))
+        .collect();
+    let counts = state.store().place_counts(dim, &bounds).await?;
     let dir = state.directory();
-    let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
-    for (key, day, v) in counts {
+    let prefix = category.map(|c| format!("{c}."));
+    let mut cells: Vec<Cell> = Vec::new();
+    for (key, per) in counts {
         let Some((cat, place)) = key.split_once('|') else { continue };
-        if let Some(c) = category
-            && !(cat == c || cat.starts_with(&format!("{c}.")))
+        if let (Some(c), Some(p)) = (category, &prefix)
+            && !(cat == c || cat.starts_with(p.as_str()))
         {
             continue;
         }
-        let Ok(code) = lianxin_domain::JurisdictionCode::parse(place) else { continue };
-        if !area.contains(&code, &dir) {
-            continue;
-        }
-        let Ok(d) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") else { continue };
-        let cell = cells.entry((cat.to_owned(), place.to_owned())).or_insert_with(|| Cell {
-            category: cat.to_owned(),
-            place: place.to_owned(),
-            count: 0,
-            previous: vec![0; BASELINE_PERIODS],
-        });
-        if d >= from {
-            cell.count += v;
-        } else {
-            // Most recent period first.
-            let back = ((from - d).num_days() - 1) / len;
-            if let Some(slot) = cell.previous.get_mut(back as usize) {
-                *slot += v;
+        if area != Area::All {
+            let Ok(code) = lianxin_domain::JurisdictionCode::parse(place) else { continue };
+            if !area.contains(&code, &dir) {
+                continue;
             }
         }
+        let Some((&count, earlier)) = per.split_last() else { continue };
+        // Most recent earlier period first.
+        cells.push(Cell {
+            category: cat.to_owned(),
+            place: place.to_owned(),
+            count,
+            previous: earlier.iter().rev().copied().collect(),
+        });
     }
-    let cells: Vec<Cell> = cells.into_values().collect();
     let test = HotspotTest::default();
     let items = hotspot::hotspots(&cells, test)
         .into_iter()
