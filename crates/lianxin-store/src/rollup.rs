@@ -253,7 +253,7 @@ impl Store {
         }
         let mut q = Sql::new("SELECT key");
         for i in 0..periods {
-            q.push(&format!(", CAST(SUM(CASE WHEN day >= "))
+            q.push(", CAST(SUM(CASE WHEN day >= ")
                 .text(&bounds[i])
                 .push(" AND day < ")
                 .text(&bounds[i + 1])
