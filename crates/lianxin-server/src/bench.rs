@@ -319,6 +319,25 @@ pub struct KpiReport {
     pub timings: Vec<KpiTiming>,
 }
 
+/// `repeat` timed GETs of `url`; the length of the answer's `list` with the times.
+async fn timed_get(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    repeat: usize,
+    list: &str,
+) -> anyhow::Result<(usize, Vec<std::time::Duration>)> {
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for _ in 0..repeat.max(1) {
+        let t = Instant::now();
+        let body: serde_json::Value = http.get(url).bearer_auth(token).send().await?.error_for_status()?.json().await?;
+        times.push(t.elapsed());
+        rows = body[list].as_array().map(Vec::len).unwrap_or(0);
+    }
+    Ok((rows, times))
+}
+
 fn timing(label: &str, rows: usize, mut times: Vec<std::time::Duration>) -> KpiTiming {
     times.sort_unstable();
     KpiTiming {
@@ -356,21 +375,8 @@ pub async fn run_kpis(b: &KpiBench) -> anyhow::Result<KpiReport> {
     let period = format!("from={first_prev}&to={first_this}");
     let mut timings = Vec::new();
     for group in ["", "unit", "category", "district", "channel", "day"] {
-        let mut times = Vec::new();
-        let mut rows = 0;
-        for _ in 0..b.repeat.max(1) {
-            let t = Instant::now();
-            let body: serde_json::Value = http
-                .get(format!("{base}/api/v1/stats/kpis?{period}&group_by={group}"))
-                .bearer_auth(&token)
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            times.push(t.elapsed());
-            rows = body["rows"].as_array().map(Vec::len).unwrap_or(0);
-        }
+        let url = format!("{base}/api/v1/stats/kpis?{period}&group_by={group}");
+        let (rows, times) = timed_get(&http, &url, &token, b.repeat, "rows").await?;
         timings.push(timing(if group.is_empty() { "(none)" } else { group }, rows, times));
     }
     // Hotspots: the last 30 and 90 days (with their four earlier periods: 150 and 450 days
@@ -385,21 +391,8 @@ pub async fn run_kpis(b: &KpiBench) -> anyhow::Result<KpiReport> {
         ("hotspots street 30 d, a district", &district, format!("from={}&to={tomorrow}&level=street", days_ago(29))),
     ];
     for (label, tok, q) in queries {
-        let mut times = Vec::new();
-        let mut rows = 0;
-        for _ in 0..b.repeat.max(1) {
-            let t = Instant::now();
-            let body: serde_json::Value = http
-                .get(format!("{base}/api/v1/stats/hotspots?{q}&limit=1000"))
-                .bearer_auth(tok)
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            times.push(t.elapsed());
-            rows = body["items"].as_array().map(Vec::len).unwrap_or(0);
-        }
+        let url = format!("{base}/api/v1/stats/hotspots?{q}&limit=1000");
+        let (rows, times) = timed_get(&http, &url, tok, b.repeat, "items").await?;
         timings.push(timing(label, rows, times));
     }
     let midnight = |d: chrono::NaiveDate| {
