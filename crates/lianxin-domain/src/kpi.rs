@@ -173,16 +173,19 @@ impl Dimension {
             Dimension::Category => o.intake.category.to_string(),
             Dimension::District => o.intake.location.district.as_ref().map(|d| d.to_string()).unwrap_or_default(),
             Dimension::Channel => o.intake.channel.map(|c| c.to_string()).unwrap_or_default(),
-            Dimension::CategoryStreet => match &o.intake.location.street {
-                Some(s) => format!("{}|{s}", o.intake.category),
-                None => String::new(),
-            },
-            Dimension::CategoryDistrict => match &o.intake.location.district {
-                Some(d) => format!("{}|{d}", o.intake.category),
-                None => String::new(),
-            },
+            Dimension::CategoryStreet => {
+                place_key(o.intake.category.as_str(), o.intake.location.street.as_ref().map_or("", |s| s.as_str()))
+            }
+            Dimension::CategoryDistrict => {
+                place_key(o.intake.category.as_str(), o.intake.location.district.as_ref().map_or("", |d| d.as_str()))
+            }
         }
     }
+}
+
+/// The key of a hotspot cell: `category|place`, empty for an order without the place.
+pub fn place_key(category: &str, place: &str) -> String {
+    if place.is_empty() { String::new() } else { format!("{category}|{place}") }
 }
 
 /// One counter increment on one local day.

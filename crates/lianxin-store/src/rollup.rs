@@ -213,8 +213,7 @@ impl Store {
                     done.extend(Self::day_deltas(&day, std::mem::take(&mut day_cells)));
                     day = today;
                 }
-                // As `Dimension::key`: an order without the place has the empty key.
-                let place = |p: &str| if p.is_empty() { String::new() } else { format!("{category}|{p}") };
+                let place = |p: &str| lianxin_domain::kpi::place_key(&category, p);
                 *day_cells.entry((Dimension::CategoryStreet, place(&street))).or_default() += 1;
                 *day_cells
                     .entry((Dimension::CategoryDistrict, place(district.as_deref().unwrap_or(""))))

@@ -53,6 +53,13 @@ pub fn out(state: &AppState, i: lianxin_store::StoredIncident) -> IncidentOut {
     }
 }
 
+/// Who decides on a proposal.
+pub const DECIDERS: &[Role] = &[Role::Dispatcher, Role::Supervisor];
+/// Who may look for incidents on demand.
+pub const DETECTORS: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Admin];
+/// Who may add orders to an incident.
+pub const JOINERS: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Operator];
+
 const STAFF: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Operator, Role::Reviewer, Role::Leader, Role::Admin];
 
 /// The rule in force (`meta.incident_rule`, else 10 orders in 120 minutes).
@@ -110,12 +117,14 @@ pub async fn list(
     responses((status = 200, description = "The incidents proposed now", body = IncidentList),
               (status = 403, description = "Dispatchers, supervisors and admins only")), security(("bearer" = [])))]
 pub async fn detect(State(state): State<AppState>, user: CurrentUser) -> Result<Json<IncidentList>, ApiError> {
-    user.require(
-        &[Role::Dispatcher, Role::Supervisor, Role::Admin],
-        "only a dispatcher or a supervisor may look for incidents",
-    )?;
-    let made = detect_now(&state, user.actor.username.as_str()).await?;
+    let made = detect_for(&state, &user).await?;
     Ok(Json(IncidentList { items: made.into_iter().map(|i| out(&state, i)).collect() }))
+}
+
+/// Looks for incidents now on `user`'s request (the API's and the console's one path).
+pub async fn detect_for(state: &AppState, user: &CurrentUser) -> Result<Vec<lianxin_store::StoredIncident>, ApiError> {
+    user.require(DETECTORS, "only a dispatcher or a supervisor may look for incidents")?;
+    detect_now(state, user.actor.username.as_str()).await
 }
 
 /// An incident's status as a filter.
@@ -157,14 +166,23 @@ pub async fn put_rule(
     user: CurrentUser,
     JsonObject(obj): JsonObject,
 ) -> Result<Json<IncidentRule>, ApiError> {
+    set_rule(&state, &user, &obj).await.map(Json)
+}
+
+/// Checks and sets the rule (admin; the API's and the console's one path).
+pub async fn set_rule(
+    state: &AppState,
+    user: &CurrentUser,
+    obj: &serde_json::Map<String, serde_json::Value>,
+) -> Result<IncidentRule, ApiError> {
     user.require(&[Role::Admin], "only an admin may change the incident rule")?;
-    let new = parse_rule(&obj)?;
-    save_rule(&state, new).await?;
-    Ok(Json(new))
+    let new = parse_rule(obj)?;
+    save_rule(state, new).await?;
+    Ok(new)
 }
 
 /// Reads a rule from a body, checked.
-pub fn parse_rule(obj: &serde_json::Map<String, serde_json::Value>) -> Result<IncidentRule, ApiError> {
+fn parse_rule(obj: &serde_json::Map<String, serde_json::Value>) -> Result<IncidentRule, ApiError> {
     let mut errs = FieldErrors::new();
     let f = Fields::new(obj);
     let min = f.integer("min_orders", true, &mut errs);
@@ -178,7 +196,7 @@ pub fn parse_rule(obj: &serde_json::Map<String, serde_json::Value>) -> Result<In
     Ok(new)
 }
 
-pub async fn save_rule(state: &AppState, rule: IncidentRule) -> Result<(), ApiError> {
+async fn save_rule(state: &AppState, rule: IncidentRule) -> Result<(), ApiError> {
     let json = serde_json::to_string(&rule).map_err(|e| ApiError::malformed(e.to_string()))?;
     state.store().set_meta("incident_rule", &json).await?;
     Ok(())
@@ -204,7 +222,7 @@ pub async fn confirm(
 
 /// Confirms or dismisses a proposed incident (a dispatcher's or a supervisor's decision).
 pub async fn decide(state: &AppState, user: &CurrentUser, id: &str, to: &str) -> Result<IncidentOut, ApiError> {
-    user.require(&[Role::Dispatcher, Role::Supervisor], "only a dispatcher or a supervisor may decide on an incident")?;
+    user.require(DECIDERS, "only a dispatcher or a supervisor may decide on an incident")?;
     let i = found(state, id).await?;
     if !state.store().set_incident_status(id, to, user.actor.username.as_str(), state.now()).await? {
         return Err(ApiError::new(
@@ -272,10 +290,7 @@ pub async fn add(
     numbers: Vec<String>,
     mut errs: FieldErrors,
 ) -> Result<Vec<String>, ApiError> {
-    user.require(
-        &[Role::Dispatcher, Role::Supervisor, Role::Operator],
-        "only a dispatcher or an operator may add orders to an incident",
-    )?;
+    user.require(JOINERS, "only a dispatcher or an operator may add orders to an incident")?;
     let i = found(state, id).await?;
     if i.status == "dismissed" {
         return Err(ApiError::new(StatusCode::CONFLICT, "illegal_transition", "the incident was dismissed"));

@@ -687,8 +687,11 @@ fn read_announcement(
     Ok(a)
 }
 
+/// Who may publish announcements (a unit for itself).
+pub const PUBLISHERS: &[Role] = &[Role::Admin, Role::UnitAdmin, Role::Handler];
+
 fn require_publisher(user: &CurrentUser) -> Result<(), ApiError> {
-    user.require(&[Role::Admin, Role::UnitAdmin, Role::Handler], "only an admin or a unit may publish announcements")
+    user.require(PUBLISHERS, "only an admin or a unit may publish announcements")
 }
 
 /// Whether `user` may change an announcement published by `unit`.

@@ -353,7 +353,6 @@ pub async fn hotspot_report(
         ));
     }
     let len = (to - from).num_days();
-    let baseline_from = from - chrono::Duration::days(len * BASELINE_PERIODS as i64);
     let dim = if level == "district" { Dimension::CategoryDistrict } else { Dimension::CategoryStreet };
     // The four earlier periods, oldest first, then this one.
     let bounds: Vec<String> = (0..=BASELINE_PERIODS as i64)
@@ -409,7 +408,7 @@ pub async fn hotspot_report(
     Ok(HotspotReport {
         from: from.to_string(),
         to: to.to_string(),
-        baseline_from: baseline_from.to_string(),
+        baseline_from: bounds[0].clone(),
         level: level.to_owned(),
         test,
         items,

@@ -7,16 +7,16 @@ use super::page::{Page, field_errors, html, page_error};
 use super::session::{Console, Posted};
 use super::view::{fmt_dt, fmt_input};
 use super::{forms, page_for};
-use crate::api::knowledge::{changeable_announcement, may_change, save_announcement, withdraw_announcement};
+use crate::api::knowledge::{
+    PUBLISHERS, changeable_announcement, may_change, save_announcement, withdraw_announcement,
+};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use lianxin_domain::JurisdictionLevel;
 use lianxin_domain::knowledge::{Announcement, AnnouncementKind};
-use lianxin_domain::{JurisdictionLevel, Role};
-
-const PUBLISHERS: &[Role] = &[Role::Admin, Role::UnitAdmin, Role::Handler];
 
 /// An announcement as a row of the list.
 struct Listed {

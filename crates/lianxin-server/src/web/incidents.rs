@@ -19,10 +19,7 @@ use lianxin_domain::error::FieldErrors;
 use lianxin_domain::{CategoryCode, JurisdictionCode, Role};
 use lianxin_store::StoredIncident;
 
-/// Who decides on a proposal (the API's rule).
-const DECIDERS: &[Role] = &[Role::Dispatcher, Role::Supervisor];
-/// Who may add orders (the API's rule).
-const JOINERS: &[Role] = &[Role::Dispatcher, Role::Supervisor, Role::Operator];
+use api::{DECIDERS, DETECTORS, JOINERS};
 /// Who replies: the units handling the orders.
 const REPLIERS: &[Role] = &[Role::Handler, Role::UnitAdmin];
 const STATUSES: &[&str] = &["proposed", "confirmed", "dismissed"];
@@ -125,7 +122,7 @@ async fn list_page(state: &AppState, c: &Console, q: ListQuery, rule_errors: Vec
         show,
         counts,
         can_decide: c.user.actor.has_any(DECIDERS),
-        can_detect: c.user.actor.has_any(&[Role::Dispatcher, Role::Supervisor, Role::Admin]),
+        can_detect: c.user.actor.has_any(DETECTORS),
         is_admin: c.user.actor.has(Role::Admin),
         min_orders: rule.min_orders,
         window_minutes: rule.window_minutes,
@@ -142,13 +139,7 @@ pub async fn list(State(state): State<AppState>, c: Console, Query(q): Query<Lis
 /// `POST /console/incidents/detect`: look for incidents now.
 pub async fn detect(State(state): State<AppState>, posted: Posted) -> Response {
     let c = &posted.console;
-    if let Err(e) = c.user.require(
-        &[Role::Dispatcher, Role::Supervisor, Role::Admin],
-        "only a dispatcher or a supervisor may look for incidents",
-    ) {
-        return page_error(&page_for(&state, c, ""), &e);
-    }
-    match api::detect_now(&state, c.user.actor.username.as_str()).await {
+    match api::detect_for(&state, &c.user).await {
         Ok(made) => Redirect::to(&format!("/console/incidents?done=detect&found={}", made.len())).into_response(),
         Err(e) => page_error(&page_for(&state, c, ""), &e),
     }
@@ -157,20 +148,13 @@ pub async fn detect(State(state): State<AppState>, posted: Posted) -> Response {
 /// `POST /console/incidents/rule`: the admin sets the rule.
 pub async fn save_rule(State(state): State<AppState>, posted: Posted) -> Response {
     let c = &posted.console;
-    if let Err(e) = c.user.require(&[Role::Admin], "only an admin may change the incident rule") {
-        return page_error(&page_for(&state, c, ""), &e);
-    }
     let mut obj = serde_json::Map::new();
     for k in ["min_orders", "window_minutes"] {
         let v = posted.get(k).unwrap_or("").trim();
         obj.insert(k.into(), v.parse::<i64>().map(Into::into).unwrap_or_else(|_| v.into()));
     }
     let t = c.t();
-    let saved = match api::parse_rule(&obj) {
-        Ok(rule) => api::save_rule(&state, rule).await,
-        Err(e) => Err(e),
-    };
-    match saved {
+    match api::set_rule(&state, &c.user, &obj).await.map(|_| ()) {
         Ok(()) => Redirect::to("/console/incidents?done=rule").into_response(),
         Err(e) if e.fields.is_some() => {
             let errors = field_errors(t, &e, |k| t.s(&format!("inc.{k}")).to_owned());

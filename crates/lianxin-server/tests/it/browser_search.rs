@@ -184,6 +184,12 @@ async fn a_street_office_publishes_an_outage_that_intake_then_shows_and_withdraw
         let errors = ui.text("#ann-errors").await;
         assert!(errors.contains("结束时间"), "{errors}");
         assert_eq!(ui.value("#ann-f-title").await, "五山路今晚停水抢修");
+        let op = app.login("operator").await;
+        let stored = app.get("/api/v1/announcements?all=true", &op).await.body;
+        assert!(
+            !stored["items"].as_array().unwrap().iter().any(|a| a["title"] == "五山路今晚停水抢修"),
+            "a refused announcement stores nothing"
+        );
         let start = chrono::NaiveDateTime::parse_from_str(&starts, "%Y-%m-%d %H:%M").unwrap();
         let ends = (start + chrono::Duration::hours(10)).format("%Y-%m-%d %H:%M").to_string();
         ui.el("#ann-f-ends").await.clear().await.unwrap();
@@ -242,6 +248,7 @@ async fn a_dispatcher_confirms_a_proposed_incident_and_its_unit_replies_once_to_
         ui.keys("#rule-min", "1").await;
         ui.click("#rule-save").await;
         assert!(ui.text("#rule-errors").await.contains("最少工单数"), "{}", ui.text("#rule-errors").await);
+        assert_eq!(ui.text("#inc-rule-now").await, "10 / 120", "a refused rule changes nothing");
         ui.el("#rule-min").await.clear().await.unwrap();
         ui.keys("#rule-min", "5").await;
         ui.el("#rule-window").await.clear().await.unwrap();
@@ -293,7 +300,14 @@ async fn a_dispatcher_confirms_a_proposed_incident_and_its_unit_replies_once_to_
         ui.click("#order-incident a").await;
         ui.wait_path("/console/incidents/inc-").await;
         ui.keys("#inc-reply-content", "排水抢险队已到场抽排，积水已退。").await;
-        // Whether it is solved is never preset: the form will not go without it.
+        // Whether it is solved is never preset: the form will not go without it, nor the
+        // server, which then replies to nothing.
+        let incident = ui.path().await.trim_start_matches("/console/incidents/").to_owned();
+        let r = app.post(&format!("/api/v1/incidents/{incident}/reply"), &h, json!({"content": "已处理"})).await;
+        assert_error(&r, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "invalid_values");
+        for n in &numbers {
+            assert_eq!(order_as(&app, &h, n).await["status"], "in_progress", "{n}");
+        }
         ui.click("#inc-reply-go").await;
         assert!(ui.has("#inc-reply").await);
         ui.click("#inc-reply input[name=solved][value=true]").await;
