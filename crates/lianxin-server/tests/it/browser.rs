@@ -163,8 +163,19 @@ impl Ui {
         self.el(css).await.send_keys(text).await.unwrap();
     }
 
+    /// Clicks the element. A fragment the page re-renders (the intake's aids as the operator
+    /// types) can replace it between finding and clicking: then it is found again.
     pub(crate) async fn click(&self, css: &str) {
-        self.el(css).await.click().await.unwrap();
+        let started = std::time::Instant::now();
+        loop {
+            match self.el(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if started.elapsed() < WAIT && e.to_string().contains("stale element") => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("`{css}` could not be clicked: {e}"),
+            }
+        }
     }
 
     pub(crate) async fn body(&self) -> String {
