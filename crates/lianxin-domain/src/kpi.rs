@@ -38,6 +38,7 @@ use crate::Millis;
 use crate::calendar::Calendar;
 use crate::model::*;
 use crate::order::Order;
+use crate::scope::Anchors;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -132,6 +133,15 @@ pub enum Dimension {
     CategoryStreet,
     /// Category × district (`category|district`), registrations only.
     CategoryDistrict,
+    /// The orders each unit sees (`unit|all`, one cell set per [anchor](crate::scope::Anchors)):
+    /// a unit's own figures, grouped by day.
+    Scope,
+    /// Per anchor unit and category (`unit|category`).
+    ScopeCategory,
+    /// Per anchor unit and district (`unit|district`).
+    ScopeDistrict,
+    /// Per anchor unit and channel (`unit|channel`).
+    ScopeChannel,
 }
 
 impl Dimension {
@@ -143,7 +153,15 @@ impl Dimension {
         Dimension::Channel,
         Dimension::CategoryStreet,
         Dimension::CategoryDistrict,
+        Dimension::Scope,
+        Dimension::ScopeCategory,
+        Dimension::ScopeDistrict,
+        Dimension::ScopeChannel,
     ];
+
+    /// The dimensions kept per anchor unit.
+    pub const ANCHORED: &'static [Dimension] =
+        &[Dimension::Scope, Dimension::ScopeCategory, Dimension::ScopeDistrict, Dimension::ScopeChannel];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -154,6 +172,27 @@ impl Dimension {
             Dimension::Channel => "channel",
             Dimension::CategoryStreet => "category_street",
             Dimension::CategoryDistrict => "category_district",
+            Dimension::Scope => "scope",
+            Dimension::ScopeCategory => "scope_category",
+            Dimension::ScopeDistrict => "scope_district",
+            Dimension::ScopeChannel => "scope_channel",
+        }
+    }
+
+    /// Whether this dimension keeps one set of cells per anchor unit.
+    pub fn is_anchored(self) -> bool {
+        Dimension::ANCHORED.contains(&self)
+    }
+
+    /// The hotline-wide dimension an anchored one splits by unit (and the reverse: `None`
+    /// for a dimension without an anchored twin).
+    pub fn anchored(self) -> Option<Dimension> {
+        match self {
+            Dimension::All => Some(Dimension::Scope),
+            Dimension::Category => Some(Dimension::ScopeCategory),
+            Dimension::District => Some(Dimension::ScopeDistrict),
+            Dimension::Channel => Some(Dimension::ScopeChannel),
+            _ => None,
         }
     }
 
@@ -165,7 +204,23 @@ impl Dimension {
         }
     }
 
-    /// The order's key in this dimension; `""` when it has none (not yet dispatched).
+    /// The order's keys in this dimension: one (`""` when it has none, as an order not yet
+    /// dispatched has no unit), or for an anchored dimension one per anchor
+    /// (`unit|key`, none for an order no unit sees yet).
+    pub fn keys(self, o: &Order, anchors: &Anchors) -> Vec<String> {
+        let base = match self {
+            Dimension::Scope => Dimension::All,
+            Dimension::ScopeCategory => Dimension::Category,
+            Dimension::ScopeDistrict => Dimension::District,
+            Dimension::ScopeChannel => Dimension::Channel,
+            _ => return vec![self.key(o)],
+        };
+        let key = base.key(o);
+        anchors.of(o).into_iter().map(|u| format!("{u}|{key}")).collect()
+    }
+
+    /// The order's key in a dimension that is not anchored; `""` when it has none (not yet
+    /// dispatched).
     pub fn key(self, o: &Order) -> String {
         match self {
             Dimension::All => "all".into(),
@@ -178,6 +233,9 @@ impl Dimension {
             }
             Dimension::CategoryDistrict => {
                 place_key(o.intake.category.as_str(), o.intake.location.district.as_ref().map_or("", |d| d.as_str()))
+            }
+            Dimension::Scope | Dimension::ScopeCategory | Dimension::ScopeDistrict | Dimension::ScopeChannel => {
+                String::new()
             }
         }
     }
@@ -282,15 +340,17 @@ pub struct RollupDelta {
     pub delta: i64,
 }
 
-/// What the rollups must change when an order goes from `before` to `after`.
-pub fn rollup_deltas(before: Option<&Order>, after: &Order, cal: &Calendar) -> Vec<RollupDelta> {
+/// What the rollups must change when an order goes from `before` to `after` (both
+/// counted under the same `anchors`).
+pub fn rollup_deltas(before: Option<&Order>, after: &Order, cal: &Calendar, anchors: &Anchors) -> Vec<RollupDelta> {
     let mut cells: BTreeMap<(Dimension, String, String, Counter), i64> = BTreeMap::new();
     let mut account = |o: &Order, sign: i64| {
         let contributions = contributions(o, cal);
         for dim in Dimension::ALL {
-            let key = dim.key(o);
-            for c in contributions.iter().filter(|c| dim.takes(c.counter)) {
-                *cells.entry((*dim, key.clone(), c.day.clone(), c.counter)).or_default() += sign * c.value;
+            for key in dim.keys(o, anchors) {
+                for c in contributions.iter().filter(|c| dim.takes(c.counter)) {
+                    *cells.entry((*dim, key.clone(), c.day.clone(), c.counter)).or_default() += sign * c.value;
+                }
             }
         }
     };

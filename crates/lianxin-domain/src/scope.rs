@@ -17,9 +17,17 @@ pub enum Scope {
     Limited { units: BTreeSet<UnitCode>, district: Option<JurisdictionCode> },
 }
 
+/// Whether an actor sees the whole hotline: a hotline-centre role, except a leader who
+/// belongs to a handling unit (a district's or a bureau's leader, 区领导), who sees what
+/// that unit sees.
+pub fn sees_city(actor: &Actor, dir: &Directory) -> bool {
+    let leads_a_unit = actor.unit.as_ref().and_then(|u| dir.unit(u)).is_some_and(|u| u.kind.can_handle());
+    actor.roles.iter().any(|r| r.is_city_wide() && !(*r == Role::Leader && leads_a_unit))
+}
+
 /// The scope of an actor.
 pub fn scope_of(actor: &Actor, dir: &Directory) -> Scope {
-    if actor.roles.iter().any(|r| r.is_city_wide()) {
+    if sees_city(actor, dir) {
         return Scope::All;
     }
     let Some(unit) = actor.unit.as_ref().and_then(|u| dir.unit(u)) else {
@@ -62,7 +70,7 @@ pub enum Area {
 
 /// The area of an actor: whose place figures it sees (by the same roles as [`scope_of`]).
 pub fn area_of(actor: &Actor, dir: &Directory) -> Area {
-    if actor.roles.iter().any(|r| r.is_city_wide()) {
+    if sees_city(actor, dir) {
         return Area::All;
     }
     match actor.unit.as_ref().and_then(|u| dir.unit(u)).and_then(|u| u.jurisdiction.clone()) {
@@ -107,9 +115,10 @@ pub enum CallerView {
 /// Roles that need a caller's full number to do their work.
 const NEEDS_PHONE: &[Role] = &[Role::Operator, Role::Callback, Role::Supervisor];
 
-/// What an actor sees of an order's caller.
+/// What an actor sees of an order's caller. A leader who belongs to a unit counts as that
+/// unit here (without the directory, any unit: the hotline's own leaders have none).
 pub fn caller_view(actor: &Actor, order: &Order) -> CallerView {
-    let city_wide = actor.roles.iter().any(|r| r.is_city_wide());
+    let city_wide = actor.roles.iter().any(|r| r.is_city_wide() && !(*r == Role::Leader && actor.unit.is_some()));
     if order.intake.caller.confidential && !city_wide {
         return CallerView::Hidden;
     }
@@ -128,5 +137,84 @@ pub fn mask_name(name: &str) -> String {
         1 => "*".into(),
         2 => format!("{}*", chars[0]),
         n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
+/// Where an order is counted for the units that see it: the rollups keep, besides the
+/// hotline-wide cells, one set of cells per unit (its "anchor") holding exactly the orders
+/// that unit's [`scope_of`] allows, so a district government's or a bureau's figures are
+/// read like the city's instead of recounted from its orders.
+///
+/// An order's anchors are the lead and assisting units with every unit above them, and the
+/// district governments of the district it is located in: the units `U` for which
+/// `scope_of(U).allows(order)` (a property test checks the two agree).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Anchors {
+    /// Each unit's parent and, for a district government, its district.
+    units: std::collections::BTreeMap<UnitCode, (Option<UnitCode>, Option<JurisdictionCode>)>,
+    /// District governments by their district.
+    #[serde(skip)]
+    by_district: std::collections::BTreeMap<JurisdictionCode, Vec<UnitCode>>,
+}
+
+impl Anchors {
+    /// The anchors of the unit tree `units`.
+    pub fn new<'a>(units: impl IntoIterator<Item = &'a crate::reference::Unit>) -> Anchors {
+        let units = units
+            .into_iter()
+            .map(|u| {
+                let district = if u.kind == UnitKind::District { u.jurisdiction.clone() } else { None };
+                (u.code.clone(), (u.parent.clone(), district))
+            })
+            .collect();
+        Anchors::index(units)
+    }
+
+    fn index(units: std::collections::BTreeMap<UnitCode, (Option<UnitCode>, Option<JurisdictionCode>)>) -> Anchors {
+        let mut by_district: std::collections::BTreeMap<JurisdictionCode, Vec<UnitCode>> = Default::default();
+        for (code, (_, district)) in &units {
+            if let Some(d) = district {
+                by_district.entry(d.clone()).or_default().push(code.clone());
+            }
+        }
+        Anchors { units, by_district }
+    }
+
+    /// The anchors stored as JSON (see [`Anchors::to_json`]).
+    pub fn from_json(json: &str) -> Option<Anchors> {
+        serde_json::from_str::<Anchors>(json).ok().map(|a| Anchors::index(a.units))
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The units that see `order`.
+    pub fn of(&self, order: &Order) -> BTreeSet<UnitCode> {
+        let mut out = BTreeSet::new();
+        for u in order.lead_unit.iter().chain(order.assisting_units.iter()) {
+            let mut at = Some(u.clone());
+            // The unit tree is shallow; the bound guards against a cycle in bad data.
+            for _ in 0..64 {
+                let Some(code) = at.take() else { break };
+                let Some((parent, _)) = self.units.get(&code) else { break };
+                if !out.insert(code) {
+                    break;
+                }
+                at = parent.clone();
+            }
+        }
+        if let Some(d) = &order.intake.location.district {
+            out.extend(self.by_district.get(d).into_iter().flatten().cloned());
+        }
+        out
+    }
+
+    /// Whether counting the existing orders under `new` could differ from counting them
+    /// under `self`: a unit's parent or district changed or it went away, or a new district
+    /// government sees orders by their place. A new unit of any other kind has no orders yet.
+    pub fn recount_needed(&self, new: &Anchors) -> bool {
+        self.units.iter().any(|(code, entry)| new.units.get(code) != Some(entry))
+            || new.units.iter().any(|(code, (_, district))| district.is_some() && !self.units.contains_key(code))
     }
 }

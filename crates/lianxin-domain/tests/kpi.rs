@@ -12,6 +12,7 @@ use lianxin_domain::kpi::{self, Counter, Dimension, Kpis, RollupDelta, Totals, W
 use lianxin_domain::lifecycle;
 use lianxin_domain::model::*;
 use lianxin_domain::order::Order;
+use lianxin_domain::scope::{self, Anchors};
 use std::collections::BTreeMap;
 
 // ---------------------------------------------------------------------------------------
@@ -334,10 +335,11 @@ fn each_counter_is_dated_by_its_own_anchor() {
 }
 
 /// Sums `rollup_deltas(None, o)` over orders into cells.
-fn cells(orders: &[Order], cal: &Calendar) -> BTreeMap<(Dimension, String, String, Counter), i64> {
+fn cells(orders: &[Order], w: &World) -> BTreeMap<(Dimension, String, String, Counter), i64> {
+    let anchors = Anchors::new(w.directory.units());
     let mut out = BTreeMap::new();
     for o in orders {
-        add_deltas(&mut out, &kpi::rollup_deltas(None, o, cal));
+        add_deltas(&mut out, &kpi::rollup_deltas(None, o, &w.calendar, &anchors));
     }
     out.retain(|_, v| *v != 0);
     out
@@ -364,7 +366,7 @@ fn totals_of(cells: &BTreeMap<(Dimension, String, String, Counter), i64>, dimens
 fn rollups_group_by_unit_category_district_and_channel() {
     let w = world();
     let orders = fixture_orders(&w);
-    let c = cells(&orders, &w.calendar);
+    let c = cells(&orders, &w);
     // Everything together equals the plain sum.
     assert_eq!(totals_of(&c, Dimension::All, "all"), totals(&orders, &w.calendar, "0000-00-00", "9999-99-99"));
     // By final lead unit: s440106001 leads B, D, F; s440106002 leads C and the cancelled E;
@@ -384,6 +386,35 @@ fn rollups_group_by_unit_category_district_and_channel() {
     {
         assert_eq!(totals_of(&c, dim, key), totals_of(&c, Dimension::All, "all"), "{dim:?}");
     }
+    // Each unit's own cells hold exactly the orders its scope allows.
+    for unit in w.directory.units() {
+        let scope = scope::scope_of(&handler(unit.code.as_str()), &w.directory);
+        let seen: Vec<Order> = orders.iter().filter(|o| scope.allows(o)).cloned().collect();
+        let own = cells(&seen, &w);
+        let key = |k: &str| format!("{}|{k}", unit.code);
+        assert_eq!(
+            totals_of(&c, Dimension::Scope, &key("all")),
+            totals_of(&own, Dimension::All, "all"),
+            "{}",
+            unit.code
+        );
+        assert_eq!(
+            totals_of(&c, Dimension::ScopeCategory, &key("urban.streetlight")),
+            totals_of(&own, Dimension::Category, "urban.streetlight"),
+            "{}",
+            unit.code
+        );
+        assert_eq!(
+            totals_of(&c, Dimension::ScopeDistrict, &key("440106")),
+            totals_of(&own, Dimension::District, "440106"),
+        );
+        assert_eq!(totals_of(&c, Dimension::ScopeChannel, &key("phone")), totals_of(&own, Dimension::Channel, "phone"));
+    }
+    // The district government sees every fixture order (all are in its district); a street
+    // office sees those it led or assisted.
+    assert_eq!(totals_of(&c, Dimension::Scope, "d440106|all").get(Counter::Registered), 6);
+    let s1 = totals_of(&c, Dimension::Scope, "s440106001|all").get(Counter::Registered);
+    assert!((3..6).contains(&s1), "{s1}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -600,24 +631,31 @@ fn check_rollups_equal_a_recount(start: usize, repeat: bool, steps: &[(usize, i6
     let w = world();
     let cal = &w.calendar;
     let mut f = Flow::register_at(&w, walk::start_intake(start), number(1), REGISTERED_AT, repeat);
+    let anchors = Anchors::new(w.directory.units());
     let mut rollups = BTreeMap::new();
-    add_deltas(&mut rollups, &kpi::rollup_deltas(None, &f.order, cal));
+    add_deltas(&mut rollups, &kpi::rollup_deltas(None, &f.order, cal, &anchors));
     for (pick, minutes) in steps {
         f.now += minutes * MINUTE;
         let options = walk::candidates(&f.order, f.now);
         let (actor, cmd): (Actor, Command) = options[pick % options.len()].clone();
         let before = f.order.clone();
         if f.attempt(&actor, cmd).is_ok() {
-            let deltas = kpi::rollup_deltas(Some(&before), &f.order, cal);
+            let deltas = kpi::rollup_deltas(Some(&before), &f.order, cal, &anchors);
             assert!(deltas.iter().all(|d| d.delta != 0), "deltas name only changed cells");
             add_deltas(&mut rollups, &deltas);
             rollups.retain(|_, v| *v != 0);
         }
-        assert_eq!(rollups, cells(std::slice::from_ref(&f.order), cal), "after {:?}", f.log.last().unwrap());
+        assert_eq!(rollups, cells(std::slice::from_ref(&f.order), &w), "after {:?}", f.log.last().unwrap());
+        // The units the order is counted for are the units whose scope allows it.
+        let counted = anchors.of(&f.order);
+        for unit in w.directory.units() {
+            let allowed = scope::scope_of(&handler(unit.code.as_str()), &w.directory).allows(&f.order);
+            assert_eq!(counted.contains(&unit.code), allowed, "{} after {:?}", unit.code, f.log.last().unwrap());
+        }
     }
     // A recount of the final state through lifecycle::replay agrees as well.
     let replayed = lifecycle::replay(&f.log).unwrap().unwrap();
-    assert_eq!(rollups, cells(&[replayed], cal));
+    assert_eq!(rollups, cells(&[replayed], &w));
 }
 
 proptest::proptest! {

@@ -1898,6 +1898,26 @@ fn scope_follows_the_order_through_return_and_subdispatch() {
 }
 
 #[test]
+fn a_leader_of_a_district_government_sees_what_the_district_government_sees() {
+    let w = world();
+    let district_leader = actor("leader.d440106", &[Role::Leader], Some("d440106"));
+    assert_eq!(scope::scope_of(&district_leader, &w.directory), scope::scope_of(&handler("d440106"), &w.directory));
+    assert!(matches!(scope::scope_of(&district_leader, &w.directory), scope::Scope::Limited { .. }));
+    assert_eq!(
+        scope::area_of(&district_leader, &w.directory),
+        scope::Area::Within(lianxin_domain::JurisdictionCode::parse("440106").unwrap())
+    );
+    // The hotline's own leader, and a leader of the hotline centre, see everything.
+    assert_eq!(scope::scope_of(&leader(), &w.directory), scope::Scope::All);
+    assert_eq!(scope::scope_of(&actor("l", &[Role::Leader], Some("hotline")), &w.directory), scope::Scope::All);
+    // A confidential caller is hidden from a unit's leader as from its handlers.
+    let mut it = streetlight();
+    it.caller.confidential = true;
+    let order = Flow::dispatched(&w, it, "s440106001", &[]).order;
+    assert_eq!(scope::caller_view(&district_leader, &order), CallerView::Hidden);
+}
+
+#[test]
 fn confidential_caller_is_hidden_from_handlers_full_for_operator_masked_for_leader() {
     let w = world();
     let mut it = streetlight();

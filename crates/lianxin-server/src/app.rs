@@ -228,6 +228,9 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     if counted > 0 {
         tracing::info!(orders = counted, "counted the hotspot cells of the orders held before they were kept");
     }
+    if let Some(n) = state.store().ensure_scope_cells().await? {
+        tracing::info!(orders = n, "counted the per-unit KPI cells under the current unit tree");
+    }
     crate::knowledge::reload_texts(&state).await;
     crate::auth::warm_up().await;
     let listener = TcpListener::bind(&config.listen).await?;

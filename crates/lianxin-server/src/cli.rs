@@ -35,12 +35,13 @@ pub async fn load_calendar(store: &Store) -> anyhow::Result<Calendar> {
 }
 
 /// Opens a database as every command does: migrated, its rollups dated by its calendar's
-/// offset, the hotspot cells of older orders counted (once).
+/// offset, the hotspot cells of older orders and the per-unit cells counted (once).
 pub async fn open(url: &str) -> anyhow::Result<Store> {
     let store = Store::connect(url).await.with_context(|| format!("opening {}", redact(url)))?;
     let cal = load_calendar(&store).await?;
     store.set_utc_offset(cal.utc_offset_minutes);
     store.backfill_place_cells().await?;
+    store.ensure_scope_cells().await?;
     Ok(store)
 }
 

@@ -2,6 +2,7 @@
 //! embedded) and PostgreSQL; every query is written once with `$n` placeholders, which both
 //! accept. Dialect differences live in the migrations folders and in [`Backend`].
 
+mod anchors;
 mod copy;
 mod error;
 mod incidents;
@@ -56,6 +57,8 @@ pub struct Store {
     writer: tokio::sync::mpsc::Sender<writer::Job>,
     /// The local time offset that dates KPI rollups.
     offset: DayOffset,
+    /// The unit tree the per-unit rollup cells are counted under.
+    anchors: anchors::AnchorCache,
     /// Told after every commit of order changes (by this process), so the search index
     /// catches up at once rather than at its next poll.
     changed: std::sync::Arc<tokio::sync::Notify>,
@@ -153,8 +156,17 @@ impl Store {
         let (writer, rx) = tokio::sync::mpsc::channel(writer::QUEUE);
         let offset = DayOffset(std::sync::Arc::new(std::sync::atomic::AtomicI32::new(8 * 60)));
         let changed = std::sync::Arc::new(tokio::sync::Notify::new());
-        tokio::spawn(writer::run(pool.clone(), backend, write_gate.clone(), offset.clone(), changed.clone(), rx));
-        let store = Store { pool, backend, write_gate, writer, offset, changed, url: Url(url.into()) };
+        let anchors = anchors::AnchorCache::default();
+        tokio::spawn(writer::run(
+            pool.clone(),
+            backend,
+            write_gate.clone(),
+            offset.clone(),
+            anchors.clone(),
+            changed.clone(),
+            rx,
+        ));
+        let store = Store { pool, backend, write_gate, writer, offset, anchors, changed, url: Url(url.into()) };
         store.migrate().await?;
         Ok(store)
     }

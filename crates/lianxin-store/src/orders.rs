@@ -452,6 +452,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut days: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
         let cal = self.calendar_for_days();
+        let anchors = self.anchors.current(&mut tx, self.backend).await?;
         let mut deltas = Vec::new();
         let mut change = crate::writer::take_changes(&mut tx, logs.len().max(1) as i64).await?;
         for log in logs {
@@ -464,7 +465,7 @@ impl Store {
             insert_order_row(&mut tx, &order, &head, change).await?;
             change += 1;
             write_order_units(&mut tx, &order, false).await?;
-            deltas.extend(rollup_deltas(None, &order, &cal));
+            deltas.extend(rollup_deltas(None, &order, &cal, &anchors));
             let n = order.number.as_str();
             let (day, seq) = n.split_at(8);
             let seq: i64 = seq.parse().map_err(corrupt)?;
@@ -713,6 +714,7 @@ impl Store {
         let mut next = reserve_numbers(&mut tx, items.iter().map(|(day, _)| day.as_str())).await?;
         let first_change = crate::writer::take_changes(&mut tx, items.len().max(1) as i64).await?;
         let cal = self.calendar_for_days();
+        let anchors = self.anchors.current(&mut tx, self.backend).await?;
         let mut fold = crate::rollup::Fold::default();
         let mut numbers = Vec::with_capacity(items.len());
         let mut rows: Vec<(Order, EventRecord, String, i64)> = Vec::with_capacity(items.len());
@@ -724,7 +726,7 @@ impl Store {
             let order = apply(None, &ev).map_err(replay_err)?;
             let rec = record(&ev, GENESIS)?;
             let hash = chain::hash(&rec);
-            fold.add(&order, &cal);
+            fold.add(&order, &cal, &anchors);
             numbers.push(order.number.clone());
             let change = first_change + rows.len() as i64;
             rows.push((order, rec, hash, change));

@@ -10,9 +10,11 @@
 //! change of the calendar's UTC offset could make some) is kept aside and settled at the end
 //! against the stored cell, so the result equals a full recount in every case.
 
+use crate::rollup::stored;
 use lianxin_domain::Order;
 use lianxin_domain::calendar::Calendar;
 use lianxin_domain::kpi::{Counter, Dimension, contributions};
+use lianxin_domain::scope::Anchors;
 use std::collections::{BTreeMap, HashMap};
 
 /// A rollup cell as stored: (dimension, day, key, counter).
@@ -26,8 +28,9 @@ pub(crate) struct Recount {
     /// Interned keys (units, categories, districts, channels, `all`): bounded by reference data.
     names: HashMap<String, u32>,
     texts: Vec<String>,
-    /// Recounted cells of the days not yet compared, by day.
-    open: BTreeMap<String, HashMap<(Dimension, u32, Counter), i64>>,
+    /// Recounted cells of the days not yet compared, by day: (stored dim, key, counter) with
+    /// the dim and key interned.
+    open: BTreeMap<String, HashMap<(u32, u32, Counter), i64>>,
     /// Days before this one have been compared.
     compared_before: String,
     /// Contributions to days already compared.
@@ -50,13 +53,20 @@ impl Recount {
     }
 
     /// Adds what an order contributes (as `rollup_deltas(None, o)` does).
-    pub(crate) fn add(&mut self, o: &Order, cal: &Calendar) {
-        let keys: Vec<(Dimension, u32)> = Dimension::ALL.iter().map(|d| (*d, self.id(d.key(o)))).collect();
+    pub(crate) fn add(&mut self, o: &Order, cal: &Calendar, anchors: &Anchors) {
+        let mut keys: Vec<(Dimension, u32, u32)> = Vec::new();
+        for d in Dimension::ALL {
+            for key in d.keys(o, anchors) {
+                let (dim, key) = stored(*d, &key);
+                let (dim, key) = (dim.into_owned(), key.to_owned());
+                keys.push((*d, self.id(dim), self.id(key)));
+            }
+        }
         for c in contributions(o, cal) {
             if c.day < self.compared_before {
-                for (dim, key) in keys.iter().filter(|(d, _)| d.takes(c.counter)) {
+                for (_, dim, key) in keys.iter().filter(|(d, _, _)| d.takes(c.counter)) {
                     let name = (
-                        dim.as_str().to_owned(),
+                        self.texts[*dim as usize].clone(),
                         c.day.clone(),
                         self.texts[*key as usize].clone(),
                         c.counter.as_str().to_owned(),
@@ -66,7 +76,7 @@ impl Recount {
                 continue;
             }
             let cells = self.open.entry(c.day).or_default();
-            for (dim, key) in keys.iter().filter(|(d, _)| d.takes(c.counter)) {
+            for (_, dim, key) in keys.iter().filter(|(d, _, _)| d.takes(c.counter)) {
                 *cells.entry((*dim, *key, c.counter)).or_default() += c.value;
             }
         }
@@ -97,12 +107,8 @@ impl Recount {
     pub(crate) fn compare_day(&mut self, day: &str, stored: Vec<(String, String, String, i64)>) {
         let mut cells = self.open.remove(day).unwrap_or_default();
         for (dim, key, counter, value) in stored {
-            let cell = match (
-                Dimension::ALL.iter().copied().find(|d| d.as_str() == dim),
-                self.names.get(&key),
-                Counter::parse(&counter),
-            ) {
-                (Some(d), Some(k), Some(c)) => Some((d, *k, c)),
+            let cell = match (self.names.get(&dim), self.names.get(&key), Counter::parse(&counter)) {
+                (Some(d), Some(k), Some(c)) => Some((*d, *k, c)),
                 _ => None,
             };
             let recounted = cell.and_then(|c| cells.remove(&c)).unwrap_or(0);
@@ -114,7 +120,7 @@ impl Recount {
         rest.sort_unstable();
         for ((dim, key, counter), v) in rest {
             let name = (
-                dim.as_str().to_owned(),
+                self.texts[dim as usize].clone(),
                 day.to_owned(),
                 self.texts[key as usize].clone(),
                 counter.as_str().to_owned(),

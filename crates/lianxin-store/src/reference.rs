@@ -169,9 +169,16 @@ impl Store {
 
     /// Upserts reference rows (matched by code) and records their changes, all in one
     /// transaction; parents are written before their children.
+    /// A change of the unit tree recounts the per-unit KPI cells in the same transaction
+    /// when it moves orders between them (see `anchors`).
     pub async fn write_reference(&self, w: &ReferenceWrite) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
+        // Before anything else: writers counting under the old tree finish first.
+        let tree = match w.units.is_empty() {
+            true => None,
+            false => Some(crate::anchors::lock_tree(&mut tx, self.backend).await?),
+        };
         let js = parents_first(&w.jurisdictions, |j| j.code.to_string(), |j| j.parent.as_ref().map(|p| p.to_string()));
         for j in &js {
             sqlx::query(
@@ -233,6 +240,9 @@ impl Store {
         }
         for c in &w.changes {
             insert_change(&mut tx, c).await?;
+        }
+        if let Some(version) = tree {
+            crate::anchors::tree_changed(&mut tx, self.backend, &self.calendar_for_days(), &version).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -1,36 +1,63 @@
 //! KPI rollups: daily counters per dimension, changed in the same transaction as the events
 //! that change them.
+//!
+//! A cell is stored as (dim, day, key, counter). The per-unit dimensions put their unit into
+//! the stored dim (`scope:d440106`, key `all`; `scope_category:d440106`, key a category), so
+//! one unit's cells of a period are one range of the primary key, as the city's are.
 
 use crate::sql::Sql;
 use crate::{Store, StoreError};
 use lianxin_domain::kpi::{Counter, Dimension, RollupDelta, Totals};
-use sqlx::{Any, Row, Transaction};
+use lianxin_domain::scope::Anchors;
+use sqlx::{AnyConnection, Row};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+/// The stored (dim, key) of a cell: a per-unit dimension's key `unit|key` becomes the dim
+/// `dim:unit` and the key `key`.
+pub(crate) fn stored(dim: Dimension, key: &str) -> (Cow<'static, str>, &str) {
+    if dim.is_anchored()
+        && let Some((unit, rest)) = key.split_once('|')
+    {
+        return (Cow::Owned(format!("{}:{unit}", dim.as_str())), rest);
+    }
+    (Cow::Borrowed(dim.as_str()), key)
+}
+
+/// The stored dim of a dimension for the orders `within` sees (the hotline's: `None`).
+pub(crate) fn stored_dim(dim: Dimension, within: Option<&str>) -> Cow<'static, str> {
+    match (dim.anchored(), within) {
+        (Some(a), Some(unit)) => Cow::Owned(format!("{}:{unit}", a.as_str())),
+        _ => Cow::Borrowed(dim.as_str()),
+    }
+}
+
 /// Adds deltas to the rollup cells (summing duplicates first).
-pub(crate) async fn apply_deltas(tx: &mut Transaction<'_, Any>, deltas: &[RollupDelta]) -> Result<(), StoreError> {
-    apply_deltas_with(tx, deltas, None).await
+pub(crate) async fn apply_deltas(conn: &mut AnyConnection, deltas: &[RollupDelta]) -> Result<(), StoreError> {
+    apply_deltas_with(conn, deltas, None).await
 }
 
 /// [`apply_deltas`] with many cells a statement, for bulk writes (imports).
 pub(crate) async fn apply_deltas_for(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut AnyConnection,
     deltas: &[RollupDelta],
     backend: crate::Backend,
 ) -> Result<(), StoreError> {
-    apply_deltas_with(tx, deltas, Some(backend)).await
+    apply_deltas_with(conn, deltas, Some(backend)).await
 }
 
+pub(crate) use apply_deltas_for as apply_deltas_for_conn;
+
 async fn apply_deltas_with(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut AnyConnection,
     deltas: &[RollupDelta],
     bulk: Option<crate::Backend>,
 ) -> Result<(), StoreError> {
-    let mut cells: std::collections::HashMap<(&'static str, &str, &str, &'static str), i64> =
+    let mut cells: std::collections::HashMap<(Cow<'static, str>, &str, &str, &'static str), i64> =
         std::collections::HashMap::with_capacity(deltas.len() / 4 + 16);
     for d in deltas {
-        *cells.entry((d.dimension.as_str(), d.day.as_str(), d.key.as_str(), d.counter.as_str())).or_default() +=
-            d.delta;
+        let (dim, key) = stored(d.dimension, &d.key);
+        *cells.entry((dim, d.day.as_str(), key, d.counter.as_str())).or_default() += d.delta;
     }
     let mut cells: Vec<_> = cells.into_iter().filter(|(_, v)| *v != 0).collect();
     // A fixed order keeps concurrent writers from deadlocking on PostgreSQL.
@@ -46,11 +73,19 @@ async fn apply_deltas_with(
         };
         for (i, ((dim, day, key, counter), v)) in chunk.iter().enumerate() {
             q.push(if i == 0 { "(" } else { ", (" });
-            q.text(*dim).push(", ").text(*day).push(", ").text(*key).push(", ").text(*counter).push(", ").int(*v);
+            q.text(dim.as_ref())
+                .push(", ")
+                .text(*day)
+                .push(", ")
+                .text(*key)
+                .push(", ")
+                .text(*counter)
+                .push(", ")
+                .int(*v);
             q.push(")");
         }
         q.push(" ON CONFLICT (dim, day, key, counter) DO UPDATE SET value = kpi_rollup.value + excluded.value");
-        q.query().execute(&mut **tx).await?;
+        q.query().execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -77,13 +112,31 @@ impl Fold {
     }
 
     /// Adds what a new order contributes.
-    pub(crate) fn add(&mut self, o: &lianxin_domain::Order, cal: &lianxin_domain::calendar::Calendar) {
+    pub(crate) fn add(
+        &mut self,
+        o: &lianxin_domain::Order,
+        cal: &lianxin_domain::calendar::Calendar,
+        anchors: &Anchors,
+    ) {
+        self.add_dims(o, cal, anchors, Dimension::ALL);
+    }
+
+    /// Adds what a new order contributes to the cells of `dims`.
+    pub(crate) fn add_dims(
+        &mut self,
+        o: &lianxin_domain::Order,
+        cal: &lianxin_domain::calendar::Calendar,
+        anchors: &Anchors,
+        dims: &[Dimension],
+    ) {
         let contributions = lianxin_domain::kpi::contributions(o, cal);
-        for dim in Dimension::ALL {
-            let key = self.id(&dim.key(o));
-            for c in contributions.iter().filter(|c| dim.takes(c.counter)) {
-                let day = self.id(&c.day);
-                *self.cells.entry((*dim, key, day, c.counter)).or_default() += c.value;
+        for dim in dims {
+            for key in dim.keys(o, anchors) {
+                let key = self.id(&key);
+                for c in contributions.iter().filter(|c| dim.takes(c.counter)) {
+                    let day = self.id(&c.day);
+                    *self.cells.entry((*dim, key, day, c.counter)).or_default() += c.value;
+                }
             }
         }
     }
@@ -114,10 +167,13 @@ pub enum Grouping {
 }
 
 impl Store {
-    /// Summed counters per group over local days `[from_day, to_day)` (`YYYY-MM-DD`).
+    /// Summed counters per group over local days `[from_day, to_day)` (`YYYY-MM-DD`): of
+    /// every order, or (`within` a unit) of the orders that unit's scope allows. Grouped by
+    /// unit, the rows are every lead unit's, whatever `within` says.
     pub async fn kpi_totals(
         &self,
         grouping: Grouping,
+        within: Option<&lianxin_domain::UnitCode>,
         from_day: &str,
         to_day: &str,
     ) -> Result<BTreeMap<String, Totals>, StoreError> {
@@ -125,10 +181,11 @@ impl Store {
             Grouping::Key(d) => (d, "key"),
             Grouping::Day => (Dimension::All, "day"),
         };
+        let dim = stored_dim(dim, within.map(|u| u.as_str()));
         let mut q = Sql::new(&format!(
             "SELECT {group} AS g, counter, CAST(SUM(value) AS BIGINT) AS v FROM kpi_rollup WHERE dim = "
         ));
-        q.text(dim.as_str()).push(" AND day >= ").text(from_day).push(" AND day < ").text(to_day);
+        q.text(dim.as_ref()).push(" AND day >= ").text(from_day).push(" AND day < ").text(to_day);
         q.push(&format!(" GROUP BY {group}, counter"));
         let rows = q.query().fetch_all(&self.pool).await?;
         let mut out: BTreeMap<String, Totals> = BTreeMap::new();

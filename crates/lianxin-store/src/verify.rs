@@ -92,6 +92,7 @@ impl Store {
             report: VerifyReport::default(),
             recount: Recount::default(),
             cal: self.calendar_for_days(),
+            anchors: crate::anchors::load(conn).await?,
             max_problems,
         };
         // Each page is checked on a blocking thread while the next one is read.
@@ -287,6 +288,8 @@ struct Pass {
     report: VerifyReport,
     recount: Recount,
     cal: lianxin_domain::calendar::Calendar,
+    /// The unit tree of the snapshot, which the per-unit cells are counted under.
+    anchors: lianxin_domain::scope::Anchors,
     max_problems: usize,
 }
 
@@ -303,7 +306,7 @@ impl Pass {
                 return;
             }
             if let Ok(stored) = &stored {
-                self.recount.add(stored, &self.cal);
+                self.recount.add(stored, &self.cal, &self.anchors);
             }
         }
     }

@@ -108,6 +108,7 @@ pub(crate) async fn run(
     backend: Backend,
     gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     offset: crate::DayOffset,
+    anchors: crate::anchors::AnchorCache,
     changed: std::sync::Arc<tokio::sync::Notify>,
     mut rx: mpsc::Receiver<Job>,
 ) {
@@ -142,7 +143,7 @@ pub(crate) async fn run(
             None => None,
         };
         let cal = offset.calendar();
-        match commit_on_own(&pool, &mut conn, backend, &jobs, &cal).await {
+        match commit_on_own(&pool, &mut conn, backend, &jobs, &cal, &anchors).await {
             Ok(done) => {
                 changed.notify_one();
                 for (job, d) in jobs.into_iter().zip(done) {
@@ -154,7 +155,7 @@ pub(crate) async fn run(
                 // Something in the batch failed and the whole transaction rolled back:
                 // each change goes again on its own, and only a failing one hears of it.
                 for job in jobs {
-                    let r = commit_on_own(&pool, &mut conn, backend, std::slice::from_ref(&job), &cal).await;
+                    let r = commit_on_own(&pool, &mut conn, backend, std::slice::from_ref(&job), &cal, &anchors).await;
                     if r.is_ok() {
                         changed.notify_one();
                     }
@@ -175,12 +176,13 @@ async fn commit_on_own(
     backend: Backend,
     jobs: &[Job],
     cal: &Calendar,
+    anchors: &crate::anchors::AnchorCache,
 ) -> Result<Vec<Done>, StoreError> {
     let c = match conn {
         Some(c) => c,
         None => conn.insert(pool.acquire().await?),
     };
-    let r = commit(c, backend, jobs, cal).await;
+    let r = commit(c, backend, jobs, cal, anchors).await;
     if r.is_err() {
         *conn = None;
     }
@@ -195,6 +197,7 @@ async fn commit(
     backend: Backend,
     jobs: &[Job],
     cal: &Calendar,
+    anchors: &crate::anchors::AnchorCache,
 ) -> Result<Vec<Done>, StoreError> {
     let t0 = std::time::Instant::now();
     let mut tx = conn.begin().await?;
@@ -205,6 +208,7 @@ async fn commit(
         _ => None,
     });
     let mut next = reserve_numbers(&mut tx, days).await?;
+    let anchors = anchors.current(&mut tx, backend).await?;
     // The batch's change numbers (one per order change; a stale action leaves a gap).
     let changes = jobs.iter().filter(|j| !matches!(j, Job::Audit { .. })).count();
     let mut change = match changes {
@@ -232,7 +236,7 @@ async fn commit(
                 let order = apply(None, &ev).map_err(replay_err)?;
                 let rec = record(&ev, GENESIS)?;
                 let hash = chain::hash(&rec);
-                deltas.extend(rollup_deltas(None, &order, cal));
+                deltas.extend(rollup_deltas(None, &order, cal, &anchors));
                 new_orders.push((order.clone(), rec, hash, change));
                 change += 1;
                 Done::Registered(Box::new(order))
@@ -241,7 +245,7 @@ async fn commit(
                 let written = update(&mut tx, prepared, change).await?;
                 change += 1;
                 if written {
-                    deltas.extend(rollup_deltas(Some(&prepared.old), &prepared.new, cal));
+                    deltas.extend(rollup_deltas(Some(&prepared.old), &prepared.new, cal, &anchors));
                     acted.push(prepared);
                 }
                 Done::Acted(written)

@@ -76,8 +76,8 @@ fn grouping(params: &Params) -> Result<(Grouping, &'static str, Option<Dimension
     })
 }
 
-/// Totals per group for the user's scope: the rollups for hotline-wide roles, a recount of
-/// the orders in scope for a unit.
+/// Totals per group for the user's scope, from the rollups: the hotline's cells for
+/// hotline-wide roles, the cells of the user's unit (the orders its scope allows) for a unit.
 async fn totals(
     state: &AppState,
     user: &CurrentUser,
@@ -87,32 +87,18 @@ async fn totals(
     to: NaiveDate,
 ) -> Result<BTreeMap<String, Totals>, ApiError> {
     let dir = state.directory();
-    let cal = state.calendar();
     let (from_s, to_s) = (from.to_string(), to.to_string());
     let scope = scope_of(&user.actor, &dir);
-    if scope == Scope::All {
-        return Ok(state.store().kpi_totals(grouping, &from_s, &to_s).await?);
-    }
-    let start = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis()).unwrap_or(0)
-            - i64::from(cal.utc_offset_minutes) * 60_000
+    let Scope::Limited { units, .. } = &scope else {
+        return Ok(state.store().kpi_totals(grouping, None, &from_s, &to_s).await?);
     };
-    let mut out: BTreeMap<String, Totals> = BTreeMap::new();
-    state
-        .store()
-        .each_order_for_recount(&scope, start(from), start(to), |o| {
-            let key = dim.map(|d| d.key(o));
-            for c in kpi::contributions(o, &cal) {
-                if c.day < from_s || c.day >= to_s {
-                    continue;
-                }
-                let k = key.clone().unwrap_or_else(|| c.day.clone());
-                out.entry(k).or_default().add(c.counter, c.value);
-            }
-        })
-        .await?;
+    // A unit outside the directory sees nothing.
+    let Some(unit) = user.actor.unit.as_ref().filter(|u| units.contains(*u)) else {
+        return Ok(BTreeMap::new());
+    };
+    let mut out = state.store().kpi_totals(grouping, Some(unit), &from_s, &to_s).await?;
     // A unit sees its own units' rows only.
-    if let (Some(Dimension::Unit), Scope::Limited { units, .. }) = (dim, &scope) {
+    if dim == Some(Dimension::Unit) {
         out.retain(|k, _| units.iter().any(|u| u.as_str() == k));
     }
     Ok(out)

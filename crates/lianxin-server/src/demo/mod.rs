@@ -227,12 +227,18 @@ pub const STAFF: &[(&str, &str, Role)] = &[
     ("leader", "热线中心领导 赵强", Role::Leader),
 ];
 
+/// Whether the demo gives a unit a leader's account: district governments and street offices.
+fn leads_an_area(u: &lianxin_domain::reference::Unit) -> bool {
+    matches!(u.kind, lianxin_domain::UnitKind::District | lianxin_domain::UnitKind::Street)
+}
+
 /// Loads the demo city into an empty database; a no-op when it is already there.
 /// Returns the account names.
 pub async fn load(store: &Store, opts: &DemoOptions, now: Millis) -> anyhow::Result<Vec<String>> {
     let city = city()?;
     let mut accounts: Vec<String> = STAFF.iter().map(|s| s.0.to_owned()).collect();
     accounts.extend(city.units.iter().map(|u| format!("handler.{}", u.code)));
+    accounts.extend(city.units.iter().filter(|u| leads_an_area(u)).map(|u| format!("leader.{}", u.code)));
     if store.meta("demo_loaded_at").await?.is_some() {
         return Ok(accounts);
     }
@@ -266,6 +272,17 @@ pub async fn load(store: &Store, opts: &DemoOptions, now: Millis) -> anyhow::Res
             display_name: format!("{} 承办人", u.name),
             password_hash: hash.clone(),
             roles: vec![Role::Handler],
+            unit: Some(u.code.clone()),
+            active: true,
+        });
+    }
+    // Each district's and street's leader (区领导, 街道领导) sees its own area's figures.
+    for u in city.units.iter().filter(|u| leads_an_area(u)) {
+        users.push(UserRecord {
+            username: format!("leader.{}", u.code),
+            display_name: format!("{} 领导", u.name),
+            password_hash: hash.clone(),
+            roles: vec![Role::Leader],
             unit: Some(u.code.clone()),
             active: true,
         });

@@ -1,6 +1,7 @@
 //! KPIs against hand-computed fixtures, and the ranking (issue 4).
 
 use crate::kit::*;
+use lianxin_server::demo::DemoOptions;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -205,5 +206,62 @@ async fn units_are_ranked_by_their_weighted_score_with_weights_an_admin_sets() {
     let r = app.get(&format!("/api/v1/stats/ranking?{PERIOD}&min_orders=5"), &s.leader).await.body;
     approx(&r["items"][0]["score"], 80.0);
     assert_eq!(r["weights"], json!({"on_time_rate": 1.0}));
+}
+}
+
+/// A sample order on `street` dispatched to `lead` with `assisting` units.
+async fn dispatched_on(app: &TestApp, s: &Staff, street: &str, lead: &str, assisting: &[&str]) -> String {
+    let mut body = sample_order();
+    body["location"] = json!({"street": street, "address": "测试路1号"});
+    let n = app.pending_order(s, body).await;
+    app.must(&n, "dispatch", &s.dispatcher, json!({"lead_unit": lead, "assisting_units": assisting})).await;
+    n
+}
+
+dual! {
+async fn a_district_leader_reads_its_own_figures_from_the_rollups_and_they_follow_a_change_of_the_unit_tree() {
+    let app = spawn_app_with(DemoOptions { history: 0, days: 1 }).await;
+    let s = app.staff().await;
+    let admin = app.login("admin").await;
+    // A in 天河区 (440106), led by one of its street offices; B in 越秀区 (440104), led by a
+    // street office there; C in 越秀区 with 天河区's street office assisting.
+    let a = dispatched_on(&app, &s, "440106001", "s440106001", &[]).await;
+    dispatched_on(&app, &s, "440104001", "s440104001", &[]).await;
+    let c = dispatched_on(&app, &s, "440104001", "s440104001", &["s440106001"]).await;
+    let district = app.login("leader.d440106").await;
+    let registered = |body: &Value| body["rows"].as_array().unwrap().first().map(|r| r["kpis"]["counts"]["registered"].clone());
+    let kpis = app.get("/api/v1/stats/kpis", &district).await;
+    assert_eq!(kpis.status, StatusCode::OK);
+    assert_eq!(registered(&kpis.body), Some(json!(2)), "A by its place and lead unit, C by its assisting unit");
+    let hotline = app.get("/api/v1/stats/kpis", &s.leader).await.body;
+    assert_eq!(registered(&hotline), Some(json!(3)));
+    // By category and by day, within its scope as well.
+    let by_day = app.get("/api/v1/stats/kpis?group_by=day", &district).await.body;
+    let days: i64 = by_day["rows"].as_array().unwrap().iter().map(|r| r["kpis"]["counts"]["registered"].as_i64().unwrap()).sum();
+    assert_eq!(days, 2);
+    let by_district = app.get("/api/v1/stats/kpis?group_by=district", &district).await.body;
+    let keys: Vec<&str> = by_district["rows"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, vec!["440104", "440106"], "C lies in 越秀区 but 天河区's office assists it");
+    // Its order list agrees: the one scope function.
+    let list = app.get("/api/v1/orders?limit=50", &district).await.body;
+    let mut numbers: Vec<&str> = list["items"].as_array().unwrap().iter().map(|o| o["number"].as_str().unwrap()).collect();
+    numbers.sort();
+    let mut expected = vec![a.as_str(), c.as_str()];
+    expected.sort();
+    assert_eq!(numbers, expected);
+
+    // The city moves 越秀区's street office under 天河区's government: B is now 天河区's too.
+    let mut unit = app.get("/api/v1/admin/units/s440104001", &admin).await.body;
+    unit["parent"] = json!("d440106");
+    let r = app.put("/api/v1/admin/units/s440104001", &admin, unit).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let kpis = app.get("/api/v1/stats/kpis", &district).await.body;
+    assert_eq!(registered(&kpis), Some(json!(3)));
+    // A new order led by the moved office counts for 天河区 at once.
+    dispatched_on(&app, &s, "440104001", "s440104001", &[]).await;
+    let kpis = app.get("/api/v1/stats/kpis", &district).await.body;
+    assert_eq!(registered(&kpis), Some(json!(4)));
+    let db = app.stop_keeping_db().await;
+    assert_verifies(&db.db_url);
 }
 }

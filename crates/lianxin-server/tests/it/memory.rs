@@ -81,9 +81,11 @@ async fn verify_needs_no_more_memory_for_ten_times_the_orders() {
     assert!(small_kib > 0, "VmHWM was read");
     // Loading every order (as verify once did) costs about 3.7 KiB an order: 45,000 more
     // orders would add some 160 MiB. A page of orders and the open days' KPI cells are the
-    // same for both.
+    // same for both, except that the open days' cells fill up in the denser database: a
+    // day's cells are bounded by the reference data (units × categories, units × districts),
+    // which 5,000 orders leave mostly empty (48 and 60 MiB measured with the per-unit cells).
     assert!(
-        large_kib <= small_kib + 12 * 1024,
+        large_kib <= small_kib + 16 * 1024,
         "verify's memory grew with the orders: {small_kib} KiB at 5,000, {large_kib} KiB at 50,000"
     );
 }

@@ -1,0 +1,6 @@
+-- Per-unit KPI cells (kpi_rollup dims `scope:UNIT`, `scope_category:UNIT`, …) are counted
+-- under the unit tree of `units.version`: every transaction that changes rollups reads this
+-- row, and a change of the unit tree bumps it (see lianxin-store/src/anchors.rs).
+-- A database opened without `rollup.scope` in meta has its per-unit cells counted then
+-- (Store::ensure_scope_cells).
+INSERT INTO meta (key, value) VALUES ('units.version', '0') ON CONFLICT (key) DO NOTHING;
