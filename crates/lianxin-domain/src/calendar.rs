@@ -115,6 +115,11 @@ impl Calendar {
         NaiveDate::from_num_days_from_ce_opt(719_163 + days as i32).unwrap_or(NaiveDate::MIN)
     }
 
+    /// The local hour (0–23) of an instant.
+    pub fn local_hour(&self, at: Millis) -> u32 {
+        ((at + self.offset_ms()).rem_euclid(DAY) / (60 * MINUTE)) as u32
+    }
+
     /// The local date as `YYYYMMDD`, the prefix of order numbers.
     pub fn local_day_code(&self, at: Millis) -> String {
         self.local_date(at).format("%Y%m%d").to_string()

@@ -66,7 +66,16 @@ pub enum Counter {
     Solved,
     Due,
     Completed,
+    /// A gauge: the orders open now (dated [`GAUGE_DAY`]).
+    Open,
+    /// A gauge: orders being handled (dispatched, in progress) past their handling deadline
+    /// (the sweeper's red warning for the deadline in force), dated [`GAUGE_DAY`].
+    Overdue,
 }
+
+/// The "day" of the gauge cells ([`Counter::Open`], [`Counter::Overdue`]): after every
+/// real day, so no period's sum includes them.
+pub const GAUGE_DAY: &str = "now";
 
 impl Counter {
     pub const ALL: &'static [Counter] = &[
@@ -89,7 +98,14 @@ impl Counter {
         Counter::Solved,
         Counter::Due,
         Counter::Completed,
+        Counter::Open,
+        Counter::Overdue,
     ];
+
+    /// Whether the counter is a gauge of the present rather than a count of a day.
+    pub fn is_gauge(self) -> bool {
+        matches!(self, Counter::Open | Counter::Overdue)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -112,6 +128,8 @@ impl Counter {
             Counter::Solved => "solved",
             Counter::Due => "due",
             Counter::Completed => "completed",
+            Counter::Open => "open",
+            Counter::Overdue => "overdue",
         }
     }
 
@@ -133,6 +151,13 @@ pub enum Dimension {
     CategoryStreet,
     /// Category × district (`category|district`), registrations only.
     CategoryDistrict,
+    /// By request type (咨询, 求助, 投诉 …).
+    RequestType,
+    /// By local hour of registration (`00`–`23`), registrations only: the wall's day.
+    Hour,
+    /// Hour of registration × category (`07|urban.drainage`), registrations only: the surge
+    /// alarm reads a few hours of many days, one key range a day.
+    CategoryHour,
     /// The orders each unit sees (`unit|all`, one cell set per [anchor](crate::scope::Anchors)):
     /// a unit's own figures, grouped by day.
     Scope,
@@ -142,6 +167,10 @@ pub enum Dimension {
     ScopeDistrict,
     /// Per anchor unit and channel (`unit|channel`).
     ScopeChannel,
+    /// Per anchor unit and request type (`unit|complaint`).
+    ScopeRequestType,
+    /// Per anchor unit and hour of registration (`unit|07`), registrations only.
+    ScopeHour,
 }
 
 impl Dimension {
@@ -153,15 +182,26 @@ impl Dimension {
         Dimension::Channel,
         Dimension::CategoryStreet,
         Dimension::CategoryDistrict,
+        Dimension::RequestType,
+        Dimension::Hour,
+        Dimension::CategoryHour,
         Dimension::Scope,
         Dimension::ScopeCategory,
         Dimension::ScopeDistrict,
         Dimension::ScopeChannel,
+        Dimension::ScopeRequestType,
+        Dimension::ScopeHour,
     ];
 
     /// The dimensions kept per anchor unit.
-    pub const ANCHORED: &'static [Dimension] =
-        &[Dimension::Scope, Dimension::ScopeCategory, Dimension::ScopeDistrict, Dimension::ScopeChannel];
+    pub const ANCHORED: &'static [Dimension] = &[
+        Dimension::Scope,
+        Dimension::ScopeCategory,
+        Dimension::ScopeDistrict,
+        Dimension::ScopeChannel,
+        Dimension::ScopeRequestType,
+        Dimension::ScopeHour,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -176,6 +216,11 @@ impl Dimension {
             Dimension::ScopeCategory => "scope_category",
             Dimension::ScopeDistrict => "scope_district",
             Dimension::ScopeChannel => "scope_channel",
+            Dimension::RequestType => "request_type",
+            Dimension::Hour => "hour",
+            Dimension::CategoryHour => "category_hour",
+            Dimension::ScopeRequestType => "scope_request_type",
+            Dimension::ScopeHour => "scope_hour",
         }
     }
 
@@ -192,6 +237,8 @@ impl Dimension {
             Dimension::Category => Some(Dimension::ScopeCategory),
             Dimension::District => Some(Dimension::ScopeDistrict),
             Dimension::Channel => Some(Dimension::ScopeChannel),
+            Dimension::RequestType => Some(Dimension::ScopeRequestType),
+            Dimension::Hour => Some(Dimension::ScopeHour),
             _ => None,
         }
     }
@@ -199,7 +246,11 @@ impl Dimension {
     /// Whether this dimension keeps `counter` (the hotspots' cells count registrations only).
     pub fn takes(self, counter: Counter) -> bool {
         match self {
-            Dimension::CategoryStreet | Dimension::CategoryDistrict => counter == Counter::Registered,
+            Dimension::CategoryStreet
+            | Dimension::CategoryDistrict
+            | Dimension::Hour
+            | Dimension::CategoryHour
+            | Dimension::ScopeHour => counter == Counter::Registered,
             _ => true,
         }
     }
@@ -207,21 +258,24 @@ impl Dimension {
     /// The order's keys in this dimension: one (`""` when it has none, as an order not yet
     /// dispatched has no unit), or for an anchored dimension one per anchor
     /// (`unit|key`, none for an order no unit sees yet).
-    pub fn keys(self, o: &Order, anchors: &Anchors) -> Vec<String> {
+    pub fn keys(self, o: &Order, anchors: &Anchors, cal: &Calendar) -> Vec<String> {
         let base = match self {
             Dimension::Scope => Dimension::All,
             Dimension::ScopeCategory => Dimension::Category,
             Dimension::ScopeDistrict => Dimension::District,
             Dimension::ScopeChannel => Dimension::Channel,
-            _ => return vec![self.key(o)],
+            Dimension::ScopeRequestType => Dimension::RequestType,
+            Dimension::ScopeHour => Dimension::Hour,
+            _ => return vec![self.key(o, cal)],
         };
-        let key = base.key(o);
+        let key = base.key(o, cal);
         anchors.of(o).into_iter().map(|u| format!("{u}|{key}")).collect()
     }
 
     /// The order's key in a dimension that is not anchored; `""` when it has none (not yet
     /// dispatched).
-    pub fn key(self, o: &Order) -> String {
+    pub fn key(self, o: &Order, cal: &Calendar) -> String {
+        let hour = || format!("{:02}", cal.local_hour(o.created_at));
         match self {
             Dimension::All => "all".into(),
             Dimension::Unit => o.lead_unit.as_ref().map(|u| u.to_string()).unwrap_or_default(),
@@ -234,9 +288,15 @@ impl Dimension {
             Dimension::CategoryDistrict => {
                 place_key(o.intake.category.as_str(), o.intake.location.district.as_ref().map_or("", |d| d.as_str()))
             }
-            Dimension::Scope | Dimension::ScopeCategory | Dimension::ScopeDistrict | Dimension::ScopeChannel => {
-                String::new()
-            }
+            Dimension::RequestType => o.intake.request_type.to_string(),
+            Dimension::Hour => hour(),
+            Dimension::CategoryHour => format!("{}|{}", hour(), o.intake.category),
+            Dimension::Scope
+            | Dimension::ScopeCategory
+            | Dimension::ScopeDistrict
+            | Dimension::ScopeChannel
+            | Dimension::ScopeRequestType
+            | Dimension::ScopeHour => String::new(),
         }
     }
 }
@@ -282,6 +342,9 @@ pub fn contributions(o: &Order, cal: &Calendar) -> Vec<Contribution> {
     if matches!(o.status, Status::Merged | Status::Cancelled) {
         return out;
     }
+    let open = o.status.is_open();
+    let overdue = matches!(o.status, Status::Dispatched | Status::InProgress)
+        && o.warned.as_ref().is_some_and(|w| w.level == WarnLevel::Red && Some(w.deadline) == o.deadline);
     if o.dispatched_at.is_some() || o.returns > 0 {
         add(created, Counter::Dispatched, 1);
     }
@@ -327,6 +390,11 @@ pub fn contributions(o: &Order, cal: &Calendar) -> Vec<Contribution> {
             add(d, Counter::Completed, 1);
         }
     }
+    for (counter, on) in [(Counter::Open, open), (Counter::Overdue, overdue)] {
+        if on {
+            out.push(Contribution { day: GAUGE_DAY.into(), counter, value: 1 });
+        }
+    }
     out
 }
 
@@ -347,7 +415,7 @@ pub fn rollup_deltas(before: Option<&Order>, after: &Order, cal: &Calendar, anch
     let mut account = |o: &Order, sign: i64| {
         let contributions = contributions(o, cal);
         for dim in Dimension::ALL {
-            for key in dim.keys(o, anchors) {
+            for key in dim.keys(o, anchors, cal) {
                 for c in contributions.iter().filter(|c| dim.takes(c.counter)) {
                     *cells.entry((*dim, key.clone(), c.day.clone(), c.counter)).or_default() += sign * c.value;
                 }
@@ -420,7 +488,7 @@ pub fn kpis(t: &Totals) -> Kpis {
         avg_handling_hours: ratio(t.get(HandlingMs), t.get(Replied)).map(|ms| ms / 3_600_000.0),
         connection_rate: None,
         service_level: None,
-        counts: Counter::ALL.iter().map(|c| (c.as_str(), t.get(*c))).collect(),
+        counts: Counter::ALL.iter().filter(|c| !c.is_gauge()).map(|c| (c.as_str(), t.get(*c))).collect(),
     }
 }
 

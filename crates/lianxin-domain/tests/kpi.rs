@@ -262,7 +262,7 @@ fn kpis_of_the_whole_period_match_the_hand_count() {
     assert_rate(k.repeat_contact_rate, Some(1.0 / 6.0), "repeat contact");
     assert_rate(k.avg_handling_hours, Some(724.0 / 4.0), "average handling hours");
     assert_eq!((k.connection_rate, k.service_level), (None, None));
-    assert_eq!(k.counts.len(), Counter::ALL.len());
+    assert_eq!(k.counts.len(), Counter::ALL.iter().filter(|c| !c.is_gauge()).count(), "gauges are not a period's");
     assert_eq!(k.counts["replied_on_time"], 3);
     assert_eq!(k.counts["handling_ms"], 724 * H);
 }
@@ -723,4 +723,28 @@ fn a_reopened_order_is_not_counted_as_called_back_without_a_reply() {
         t.get(Counter::Replied),
         kpi::kpis(&t).callback_rate
     );
+}
+
+/// The gauges of the present: open orders, and of those being handled the ones past their
+/// deadline (the sweeper's red warning). They are dated `now`, after every period.
+#[test]
+fn open_and_overdue_gauges_follow_the_order_and_no_period_counts_them() {
+    let w = world();
+    let gauges = |o: &Order| {
+        let c = kpi::contributions(o, &w.calendar);
+        assert!(c.iter().filter(|c| c.counter.is_gauge()).all(|c| c.day == kpi::GAUGE_DAY));
+        let n = |counter| c.iter().filter(|c| c.counter == counter).map(|c| c.value).sum::<i64>();
+        (n(Counter::Open), n(Counter::Overdue))
+    };
+    let mut f = Flow::dispatched(&w, streetlight(), "s440106001", &[]);
+    assert_eq!(gauges(&f.order), (1, 0), "dispatched, within its limit");
+    f.ok(&handler("s440106001"), Command::Sign);
+    f.ok_at("2026-11-30T10:00:00+08:00", &system(), Command::SystemUrge { level: WarnLevel::Red });
+    assert_eq!(gauges(&f.order), (1, 1), "past its deadline, red-warned");
+    f.ok(&handler("s440106001"), reply(true));
+    assert_eq!(gauges(&f.order), (1, 0), "replied: no longer overdue, open until the callback");
+    f.ok(&callback_agent(), satisfaction(Satisfaction::Satisfied, true));
+    assert_eq!(gauges(&f.order), (0, 0), "closed");
+    let t = totals(std::slice::from_ref(&f.order), &w.calendar, "2000-01-01", "2100-12-31");
+    assert_eq!((t.get(Counter::Open), t.get(Counter::Overdue)), (0, 0));
 }

@@ -24,6 +24,13 @@ use std::sync::Arc;
 const VERSION: &str = "units.version";
 /// The `meta` row holding the anchors the per-unit cells were counted under (JSON).
 const COUNTED: &str = "rollup.scope";
+/// The `meta` row naming the layout of the rollups (their dimensions and counters) the
+/// database was counted under.
+const LAYOUT_KEY: &str = "rollup.layout";
+/// The layout this build keeps: 2 added request types, hours, category × hour, the gauges
+/// of open and overdue orders and the per-unit cells. A database counted under another
+/// layout is recounted in full when opened (migration 0012 marks an empty one as counted).
+const LAYOUT: &str = "2";
 
 /// This process's copy of the anchors, with the version it was loaded at.
 #[derive(Debug, Clone, Default)]
@@ -129,7 +136,7 @@ async fn settle(conn: &mut AnyConnection, backend: Backend, cal: &Calendar) -> R
     };
     let recounted = match &counted {
         Some(c) if !c.recount_needed(&now) => None,
-        _ => Some(recount(conn, backend, cal, &now).await?),
+        _ => Some(recount(conn, backend, cal, &now, Dimension::ANCHORED).await?),
     };
     if counted.as_ref() != Some(&now) {
         sqlx::query(
@@ -148,15 +155,21 @@ async fn settle(conn: &mut AnyConnection, backend: Backend, cal: &Calendar) -> R
 const PAGE: i64 = 2_000;
 const FLUSH: usize = 25_000;
 
-/// Replaces every per-unit cell with a count of the stored orders under `anchors`.
+/// Replaces the cells of `dims` (the per-unit ones, or every one) with a count of the
+/// stored orders under `anchors`.
 async fn recount(
     conn: &mut AnyConnection,
     backend: Backend,
     cal: &Calendar,
     anchors: &Anchors,
+    dims: &[Dimension],
 ) -> Result<u64, StoreError> {
     let t0 = std::time::Instant::now();
-    sqlx::query("DELETE FROM kpi_rollup WHERE dim LIKE 'scope%'").execute(&mut *conn).await?;
+    if dims == Dimension::ALL {
+        sqlx::query("DELETE FROM kpi_rollup").execute(&mut *conn).await?;
+    } else {
+        sqlx::query("DELETE FROM kpi_rollup WHERE dim LIKE 'scope%'").execute(&mut *conn).await?;
+    }
     let mut fold = Fold::default();
     let mut folded = 0usize;
     let mut after = String::new();
@@ -171,7 +184,7 @@ async fn recount(
         after = last.try_get("number")?;
         for r in &rows {
             let (o, _) = crate::orders::order_from_row(r)?;
-            fold.add_dims(&o, cal, anchors, Dimension::ANCHORED);
+            fold.add_dims(&o, cal, anchors, dims);
             n += 1;
             folded += 1;
         }
@@ -181,7 +194,7 @@ async fn recount(
         }
     }
     crate::rollup::apply_deltas_for_conn(conn, &fold.into_deltas(), backend).await?;
-    tracing::info!(orders = n, seconds = t0.elapsed().as_secs_f64(), "per-unit KPI cells recounted");
+    tracing::info!(orders = n, seconds = t0.elapsed().as_secs_f64(), dims = dims.len(), "KPI cells recounted");
     Ok(n)
 }
 
@@ -189,11 +202,32 @@ impl Store {
     /// Counts the per-unit rollup cells of a database that has none yet (one made before
     /// they were kept) or whose cells were counted under another unit tree; a no-op
     /// otherwise. One transaction. Returns the orders recounted, if it recounted.
+    ///
+    /// A database counted under an older layout of the rollups is recounted in full first.
     pub async fn ensure_scope_cells(&self) -> Result<Option<u64>, StoreError> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         lock_tree(&mut tx, self.backend).await?;
-        let n = settle(&mut tx, self.backend, &self.calendar_for_days()).await?;
+        let cal = self.calendar_for_days();
+        let layout =
+            sqlx::query("SELECT value FROM meta WHERE key = $1").bind(LAYOUT_KEY).fetch_optional(&mut *tx).await?;
+        let layout: Option<String> = layout.map(|r| r.try_get("value")).transpose()?;
+        let n = if layout.as_deref() != Some(LAYOUT) {
+            let anchors = load(&mut tx).await?;
+            let n = recount(&mut tx, self.backend, &cal, &anchors, Dimension::ALL).await?;
+            for (key, value) in [(LAYOUT_KEY, LAYOUT.to_owned()), (COUNTED, anchors.to_json())] {
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Some(n)
+        } else {
+            settle(&mut tx, self.backend, &cal).await?
+        };
         tx.commit().await?;
         Ok(n)
     }

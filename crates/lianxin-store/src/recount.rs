@@ -56,7 +56,7 @@ impl Recount {
     pub(crate) fn add(&mut self, o: &Order, cal: &Calendar, anchors: &Anchors) {
         let mut keys: Vec<(Dimension, u32, u32)> = Vec::new();
         for d in Dimension::ALL {
-            for key in d.keys(o, anchors) {
+            for key in d.keys(o, anchors, cal) {
                 let (dim, key) = stored(*d, &key);
                 let (dim, key) = (dim.into_owned(), key.to_owned());
                 keys.push((*d, self.id(dim), self.id(key)));

@@ -131,7 +131,7 @@ impl Fold {
     ) {
         let contributions = lianxin_domain::kpi::contributions(o, cal);
         for dim in dims {
-            for key in dim.keys(o, anchors) {
+            for key in dim.keys(o, anchors, cal) {
                 let key = self.id(&key);
                 for c in contributions.iter().filter(|c| dim.takes(c.counter)) {
                     let day = self.id(&c.day);
@@ -198,6 +198,44 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Registrations per (day, key) of `dim` on `days`, of every order or of those `within`
+    /// a unit sees; with `keys`, only keys in `[from, to)` (one index range a day).
+    pub async fn registrations_on(
+        &self,
+        dim: Dimension,
+        within: Option<&lianxin_domain::UnitCode>,
+        days: &[String],
+        keys: Option<(&str, &str)>,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        if days.is_empty() {
+            return Ok(Vec::new());
+        }
+        let dim = stored_dim(dim, within.map(|u| u.as_str()));
+        let mut q = Sql::new("SELECT day, key, value FROM kpi_rollup WHERE dim = ");
+        q.text(dim.as_ref()).push(" AND day IN ").list(days.iter().cloned());
+        if let Some((from, to)) = keys {
+            q.push(" AND key >= ").text(from).push(" AND key < ").text(to);
+        }
+        q.push(" AND counter = 'registered'");
+        let rows = q.query().fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("day")?, r.try_get("key")?, r.try_get("value")?))).collect()
+    }
+
+    /// The gauges of the present (open and overdue orders), of every order or of those
+    /// `within` a unit sees.
+    pub async fn gauges(&self, within: Option<&lianxin_domain::UnitCode>) -> Result<Totals, StoreError> {
+        let dim = stored_dim(Dimension::All, within.map(|u| u.as_str()));
+        let mut q = Sql::new("SELECT counter, value FROM kpi_rollup WHERE dim = ");
+        q.text(dim.as_ref()).push(" AND day = ").text(lianxin_domain::kpi::GAUGE_DAY);
+        let mut t = Totals::default();
+        for r in q.query().fetch_all(&self.pool).await? {
+            if let Some(c) = Counter::parse(&r.try_get::<String, _>("counter")?) {
+                t.add(c, r.try_get("value")?);
+            }
+        }
+        Ok(t)
     }
 
     /// Every rollup cell, for checking against a recount.

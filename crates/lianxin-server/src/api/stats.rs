@@ -78,7 +78,7 @@ fn grouping(params: &Params) -> Result<(Grouping, &'static str, Option<Dimension
 
 /// Totals per group for the user's scope, from the rollups: the hotline's cells for
 /// hotline-wide roles, the cells of the user's unit (the orders its scope allows) for a unit.
-async fn totals(
+pub(crate) async fn totals(
     state: &AppState,
     user: &CurrentUser,
     grouping: Grouping,
@@ -104,7 +104,7 @@ async fn totals(
     Ok(out)
 }
 
-fn name_of(state: &AppState, dim: Option<Dimension>, key: &str) -> Option<String> {
+pub(crate) fn name_of(state: &AppState, dim: Option<Dimension>, key: &str) -> Option<String> {
     let dir = state.directory();
     match dim {
         Some(Dimension::Unit) => {

@@ -23,6 +23,7 @@ mod search;
 mod session;
 pub mod supervision;
 mod view;
+pub(crate) mod wall;
 
 pub use i18n::{Lang, Tr};
 
@@ -76,6 +77,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/orders", get(queues::orders))
         .route("/console/orders/{number}", get(order::show))
         .route("/console/orders/{number}/actions/{action}", post(order::act))
+        .route("/wall", get(wall::page))
+        .route("/wall/events", get(wall::events))
+        .route("/wall/assets/wall.css", get(wall::css))
+        .route("/wall/assets/wall.js", get(wall::js))
         .route("/console/assets/console.css", get(css))
         .route("/console/assets/console.js", get(js))
         .merge(admin::routes())
@@ -106,7 +111,7 @@ pub(crate) fn page_for(state: &AppState, c: &Console, title: &str) -> Page {
     Page::new(c, title).with_unit_name(unit)
 }
 
-fn asset(body: &'static str, content_type: &'static str) -> Response {
+pub(crate) fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -45,3 +45,56 @@ async fn a_leader_sees_an_emerging_hotspot_and_opens_the_orders_behind_it() {
     })
     .await;
 }
+
+/// Waits up to `limit` for the wall's `#id` figure to read `want`; returns how long it took.
+async fn wall_reads(ui: &crate::browser::Ui, id: &str, want: &str, limit: std::time::Duration) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let now = ui.text(id).await;
+        if now == want {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "{id} still reads {now}, not {want}, after {:?}", started.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wall_shows_a_new_order_within_two_seconds_and_a_district_leaders_wall_only_its_own() {
+    with_browser(|app, ui| async move {
+        let s = team(&app).await;
+        ui.login("leader").await;
+        ui.goto("/wall").await;
+        assert!(ui.text("#wall-scope").await.contains("全市"));
+        let before: i64 = ui.text("#wall-registered").await.parse().unwrap();
+        // The page is open; an order comes in through the API.
+        app.create(&s, sample_order()).await;
+        let took =
+            wall_reads(&ui, "#wall-registered", &(before + 1).to_string(), std::time::Duration::from_secs(2)).await;
+        eprintln!("the wall showed the new order after {took:?}");
+        assert!(ui.text("#wall-places").await.contains("天河区"));
+        assert!(ui.has("svg.chart rect.bar").await, "the hourly chart has its bars");
+        ui.shot("38-wall").await;
+
+        // 天河区's leader: its own orders and streets only.
+        ui.goto("/console").await;
+        ui.logout().await;
+        ui.login("leader.d440106").await;
+        ui.goto("/wall").await;
+        assert!(ui.text("#wall-scope").await.contains("天河区"));
+        let mine: i64 = ui.text("#wall-registered").await.parse().unwrap();
+        let mut elsewhere = sample_order();
+        elsewhere["location"] = json!({"street": "440104001", "address": "越秀路2号"});
+        elsewhere["content"] = json!("越秀路口的井盖松动，车辆经过响声很大。");
+        app.create(&s, elsewhere).await;
+        app.create(&s, sample_order()).await;
+        wall_reads(&ui, "#wall-registered", &(mine + 1).to_string(), std::time::Duration::from_secs(2)).await;
+        // One more second: the other district's order never arrives.
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        assert_eq!(ui.text("#wall-registered").await, (mine + 1).to_string());
+        let places = ui.text("#wall-places").await;
+        assert!(places.contains("五山街道") && !places.contains("越秀") && !places.contains("北京街"), "{places}");
+        ui.shot("39-wall-district").await;
+    })
+    .await;
+}
