@@ -33,6 +33,15 @@
 //!   order in the same category within the 30 days before, and every added contact)
 //! - average handling time = `handling_ms / replied`, in hours (registration → reply)
 //! - connection rate and service level need call records (F-7) and are `None` until then.
+//!
+//! Two counters are gauges of the present rather than counts of a day: `open` (the order is
+//! open) and `overdue` (being handled past its handling deadline, as the sweeper's red
+//! warning for the deadline in force says). They are dated [`GAUGE_DAY`], after every real
+//! day, so no period sums them and `kpis` leaves them out of `counts`.
+//!
+//! Besides the hotline-wide dimensions, every dimension of a period's figures is kept per
+//! anchor unit ([`Anchors`]: the units whose scope allows the order), so a unit's figures
+//! are read like the city's.
 
 use crate::Millis;
 use crate::calendar::Calendar;

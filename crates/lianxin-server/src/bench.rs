@@ -379,6 +379,52 @@ pub async fn run_kpis(b: &KpiBench) -> anyhow::Result<KpiReport> {
         let (rows, times) = timed_get(&http, &url, &token, b.repeat, "rows").await?;
         timings.push(timing(if group.is_empty() { "(none)" } else { group }, rows, times));
     }
+    // A district government's and a street office's own KPIs, month and year, from their
+    // per-unit cells; the first request of each is among the timed ones.
+    let year = format!("from={}&to={first_this}", first_this - chrono::Duration::days(365));
+    for (label, user) in [("district government", "handler.d440106"), ("street office", "handler.s440106001")] {
+        let tok = login(&http, &base, user).await?;
+        for (span, p) in [("month", &period), ("year", &year)] {
+            let url = format!("{base}/api/v1/stats/kpis?{p}");
+            let (rows, times) = timed_get(&http, &url, &tok, b.repeat, "rows").await?;
+            timings.push(timing(&format!("{label}, {span}"), rows, times));
+        }
+    }
+    // The baseline: the district government's month recounted from the orders table (what
+    // a unit's figures cost before the per-unit cells).
+    {
+        let dir = server.state.directory();
+        let actor = lianxin_domain::command::Actor {
+            username: "bench".into(),
+            roles: vec![lianxin_domain::Role::Handler],
+            unit: lianxin_domain::UnitCode::parse("d440106").ok(),
+        };
+        let scope = lianxin_domain::scope::scope_of(&actor, &dir);
+        drop(dir);
+        let start = |d: chrono::NaiveDate| {
+            d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis() - i64::from(cal.utc_offset_minutes) * 60_000
+        };
+        let (from_s, to_s) = (first_prev.to_string(), first_this.to_string());
+        let mut times = Vec::new();
+        let mut registered = 0;
+        for _ in 0..b.repeat.max(1) {
+            let t = Instant::now();
+            registered = 0;
+            server
+                .state
+                .store()
+                .each_order_for_recount(&scope, start(first_prev), start(first_this), |o| {
+                    for c in lianxin_domain::kpi::contributions(o, &cal) {
+                        if c.day >= from_s && c.day < to_s && c.counter == lianxin_domain::kpi::Counter::Registered {
+                            registered += 1;
+                        }
+                    }
+                })
+                .await?;
+            times.push(t.elapsed());
+        }
+        timings.push(timing("baseline: district month recounted from orders", registered, times));
+    }
     // Hotspots: the last 30 and 90 days (with their four earlier periods: 150 and 450 days
     // of cells), for the hotline and for a district government; beside the same 30-day
     // counts by a plain GROUP BY over the orders table.

@@ -95,8 +95,35 @@ pub fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandl
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "incident detection failed; will retry"),
             }
+            if let Err(e) = alarm_surges(&state).await {
+                tracing::warn!(error = %e.message, "the surge check failed; will retry");
+            }
         }
     })
+}
+
+/// Sends the supervisors a notification for each level-1 category whose last hours break
+/// their expected band (the wall shows the same alarm), once per category a day. Returns
+/// the alarms sent.
+pub async fn alarm_surges(state: &AppState) -> Result<usize, ApiError> {
+    let now = state.now();
+    let today = state.calendar().local_date(now);
+    let mut sent = 0;
+    for (code, name, s) in crate::web::wall::surges(state).await? {
+        let message = format!(
+            "激增预警：{name} 近{}小时受理 {} 件，往日同时段平均 {:.1} 件，超出预期上限 {:.0} 件",
+            crate::web::wall::SURGE_HOURS,
+            s.count,
+            s.mean,
+            s.upper
+        );
+        let id = format!("surge-{today}-{code}");
+        if state.store().notify_role(&id, now, lianxin_domain::Role::Supervisor, "surge", &message).await? {
+            tracing::info!(category = %code, count = s.count, "surge alarm sent to the supervisors");
+            sent += 1;
+        }
+    }
+    Ok(sent)
 }
 
 /// Whether an order falls in a sample of `rate` (0..1). Deterministic per order and seed, so

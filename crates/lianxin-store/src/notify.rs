@@ -66,6 +66,31 @@ fn recipients(q: &mut Sql, unit: Option<&UnitCode>, roles: &[Role]) {
 }
 
 impl Store {
+    /// Writes a notification to everyone with `role` that is about no one order (a surge
+    /// alarm); `id` makes it once only. Returns whether it was new.
+    pub async fn notify_role(
+        &self,
+        id: &str,
+        at: Millis,
+        role: Role,
+        kind: &str,
+        message: &str,
+    ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
+        let r = sqlx::query(
+            "INSERT INTO notifications (id, number, at, recipient_kind, recipient, kind, message) \
+             VALUES ($1, '', $2, 'role', $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(role.as_str())
+        .bind(kind)
+        .bind(message)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     /// A user's notifications, newest first.
     pub async fn notifications(
         &self,

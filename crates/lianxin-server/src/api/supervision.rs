@@ -36,15 +36,18 @@ pub async fn queue(
     Ok(Json(OrderList { items, next_cursor: page.next_cursor }))
 }
 
-/// Run the supervision sweeper now (admin, supervisor). It also runs by itself in the
-/// background; running it twice gives no warning twice.
+/// Run the supervision sweeper now (admin, supervisor), with the surge check that sends
+/// supervisors the surge alarm. Both also run by themselves in the background; running them
+/// twice gives no warning or alarm twice.
 #[utoipa::path(post, path = "/api/v1/supervision/sweep", tag = "supervision", operation_id = "sweep",
     responses((status = 200, description = "The warnings given", body = SweepReport),
               (status = 403, description = "Only an admin or supervisor may run the sweeper")),
     security(("bearer" = [])))]
 pub async fn sweep(State(state): State<AppState>, user: CurrentUser) -> Result<Json<SweepReport>, ApiError> {
     user.require(&[Role::Admin, Role::Supervisor], "only an admin or supervisor may run the sweeper")?;
-    Ok(Json(jobs::sweep(&state).await?))
+    let report = jobs::sweep(&state).await?;
+    jobs::alarm_surges(&state).await?;
+    Ok(Json(report))
 }
 
 /// Draw a random sample of closed orders for quality assurance (supervisor).

@@ -104,3 +104,54 @@ crate::dual! {
         assert_verifies(&db.db_url);
     }
 }
+
+crate::dual! {
+    async fn a_flood_morning_breaks_the_usual_band_and_the_supervisors_are_alarmed_once() {
+        let app = spawn_app_with(DemoOptions { history: 0, days: 1 }).await;
+        let mut s = app.staff().await;
+        let flood = |i: usize, day: usize| {
+            let mut body = sample_order();
+            body["category"] = json!("transport.road.waterlogging");
+            body["content"] = json!(format!("天河路隧道口积水很深，车辆无法通行（{day}-{i}）。"));
+            body["caller"] = json!({"phone": format!("1360{day:03}{i:04}"), "name": "来电人", "confidential": false});
+            body
+        };
+        // Four weeks of ordinary mornings: one waterlogging call at this hour a day.
+        for day in 0..28 {
+            app.create(&s, flood(0, day)).await;
+            app.clock.advance(DAY);
+            // A session does not outlive a day without use.
+            s.operator = app.login("operator").await;
+        }
+        s = app.staff().await;
+        let surges = |r: &Value| -> Vec<Value> {
+            r["items"].as_array().unwrap().iter().filter(|n| n["kind"] == "surge").cloned().collect()
+        };
+        // Nine calls this morning are many, but below the alarm's minimum of ten.
+        for i in 0..9 {
+            app.create(&s, flood(i, 28)).await;
+        }
+        assert_eq!(app.post("/api/v1/supervision/sweep", &s.supervisor, json!({})).await.status, StatusCode::OK);
+        let n = app.get("/api/v1/notifications", &s.supervisor).await.body;
+        assert!(surges(&n).is_empty(), "{n}");
+        // Three more: twelve against a band of mean 1 + 3 · max(sd 0, √1, 1) = 4.
+        for i in 9..12 {
+            app.create(&s, flood(i, 28)).await;
+        }
+        app.post("/api/v1/supervision/sweep", &s.supervisor, json!({})).await;
+        app.post("/api/v1/supervision/sweep", &s.supervisor, json!({})).await;
+        let n = app.get("/api/v1/notifications", &s.supervisor).await.body;
+        let alarms = surges(&n);
+        assert_eq!(alarms.len(), 1, "one alarm, however often the check runs: {n}");
+        let message = alarms[0]["message"].as_str().unwrap();
+        assert!(message.contains("12 件") && message.contains("1.0 件") && message.contains("上限 4"), "{message}");
+        // The operators are not alarmed; the wall shows it.
+        let ops = app.get("/api/v1/notifications", &s.operator).await.body;
+        assert!(surges(&ops).is_empty());
+        let client = TestApp::form_client();
+        let session = app.form_login(&client, "supervisor", "demo").await.session().unwrap();
+        let (status, wall) = app.page("/wall", &session).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(wall.contains("激增预警") && wall.contains("近3小时 12 件"), "{wall}");
+    }
+}
