@@ -45,6 +45,15 @@ pub async fn open(url: &str) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// Opens the target of `db copy`: migrated and dated, but nothing counted, since the copy
+/// brings the source's rollups and their `meta` marks.
+pub async fn open_copy_target(url: &str) -> anyhow::Result<Store> {
+    let store = Store::connect(url).await.with_context(|| format!("opening {}", redact(url)))?;
+    let cal = load_calendar(&store).await?;
+    store.set_utc_offset(cal.utc_offset_minutes);
+    Ok(store)
+}
+
 /// Reads one line (the password) from standard input, without its line ending.
 fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();

@@ -389,7 +389,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Db { which: DbCmd::Copy { from, to, replace } } => {
             let source = lianxin_server::cli::open(&from).await?;
-            let target = lianxin_server::cli::open(&to).await?;
+            let target = lianxin_server::cli::open_copy_target(&to).await?;
             let started = std::time::Instant::now();
             let report = source.copy_to_with(&target, replace, &mut progress_to_stderr("copy")).await?;
             let copied = started.elapsed().as_secs_f64();

@@ -119,8 +119,13 @@ pub(crate) async fn tree_changed(
     Ok(())
 }
 
-/// Takes the unit tree's version row for a change of the tree; returns the version.
+/// Takes the unit tree's version row for a change of the tree; returns the version. On
+/// SQLite a write comes first, so the transaction holds the write lock from its start (a
+/// read followed by a write could not upgrade while another process writes).
 pub(crate) async fn lock_tree(conn: &mut AnyConnection, backend: Backend) -> Result<String, StoreError> {
+    if backend == Backend::Sqlite {
+        sqlx::query("UPDATE meta SET value = value WHERE key = $1").bind(VERSION).execute(&mut *conn).await?;
+    }
     version(conn, backend, Lock::Update).await
 }
 

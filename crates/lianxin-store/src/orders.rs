@@ -452,9 +452,10 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut days: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
         let cal = self.calendar_for_days();
-        let anchors = self.anchors.current(&mut tx, self.backend).await?;
         let mut deltas = Vec::new();
+        // A write first: the transaction holds SQLite's write lock from its start.
         let mut change = crate::writer::take_changes(&mut tx, logs.len().max(1) as i64).await?;
+        let anchors = self.anchors.current(&mut tx, self.backend).await?;
         for log in logs {
             let mut state = None;
             for ev in log {

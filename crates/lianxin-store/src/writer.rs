@@ -208,12 +208,17 @@ async fn commit(
         _ => None,
     });
     let mut next = reserve_numbers(&mut tx, days).await?;
-    let anchors = anchors.current(&mut tx, backend).await?;
     // The batch's change numbers (one per order change; a stale action leaves a gap).
     let changes = jobs.iter().filter(|j| !matches!(j, Job::Audit { .. })).count();
     let mut change = match changes {
         0 => 0,
         n => take_changes(&mut tx, n as i64).await?,
+    };
+    // After the first write (SQLite's write lock is held): the unit tree to count under.
+    // (An audit-only batch writes no rollups and reads none.)
+    let anchors = match changes {
+        0 => std::sync::Arc::default(),
+        _ => anchors.current(&mut tx, backend).await?,
     };
     let mut repeats = RecentContacts::load(&mut tx, jobs).await?;
 
