@@ -85,6 +85,8 @@ pub struct Filter {
     pub categories: Vec<String>,
     /// Lead or assisting unit.
     pub unit: Option<String>,
+    /// Lead unit.
+    pub lead_unit: Option<String>,
     pub street: Option<String>,
     pub district: Option<String>,
     pub request_type: Option<String>,
@@ -305,6 +307,7 @@ impl OrderIndex {
         }
         for (field, v) in [
             (f.units, &filter.unit),
+            (f.lead, &filter.lead_unit),
             (f.street, &filter.street),
             (f.district, &filter.district),
             (f.request_type, &filter.request_type),

@@ -378,6 +378,7 @@ pub fn index_filter(f: &lianxin_store::OrderFilter) -> lianxin_search::Filter {
         statuses: f.statuses.iter().map(|s| s.as_str().to_owned()).collect(),
         categories: f.categories.iter().map(|c| c.to_string()).collect(),
         unit: f.unit.as_ref().map(|u| u.to_string()),
+        lead_unit: f.lead_unit.as_ref().map(|u| u.to_string()),
         street: f.street.as_ref().map(|s| s.to_string()),
         district: f.district.as_ref().map(|d| d.to_string()),
         request_type: f.request_type.map(|t| t.as_str().to_owned()),

@@ -186,6 +186,10 @@ pub fn parse_filter(
                 Ok(u) => f.unit = Some(u),
                 Err(m) => errs.add("unit", m),
             },
+            "lead_unit" => match UnitCode::parse(v) {
+                Ok(u) => f.lead_unit = Some(u),
+                Err(m) => errs.add("lead_unit", m),
+            },
             "street" => match JurisdictionCode::parse(v) {
                 Ok(s) => f.street = Some(s),
                 Err(m) => errs.add("street", m),

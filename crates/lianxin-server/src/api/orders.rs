@@ -72,7 +72,7 @@ pub async fn events(
     params(
         ("status" = Option<String>, Query, description = "one status or several, comma-separated"),
         ("category" = Option<String>, Query, description = "a leaf, or a group for all its leaves"),
-        ("unit" = Option<String>, Query), ("street" = Option<String>, Query), ("district" = Option<String>, Query, description = "orders located in this district"),
+        ("unit" = Option<String>, Query, description = "led or assisted by this unit"), ("lead_unit" = Option<String>, Query, description = "led by this unit (the KPIs' unit)"), ("street" = Option<String>, Query), ("district" = Option<String>, Query, description = "orders located in this district"),
         ("request_type" = Option<String>, Query), ("channel" = Option<String>, Query),
         ("created_from" = Option<String>, Query, description = "RFC 3339, inclusive"),
         ("created_to" = Option<String>, Query, description = "RFC 3339, exclusive"),

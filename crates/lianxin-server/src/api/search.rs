@@ -48,7 +48,7 @@ pub struct SearchResults {
         ("sort" = Option<String>, Query, description = "`relevance` (default) or `newest`"),
         ("status" = Option<String>, Query, description = "comma-separated statuses"),
         ("category" = Option<String>, Query, description = "a category; a group selects its leaves"),
-        ("unit" = Option<String>, Query), ("street" = Option<String>, Query), ("district" = Option<String>, Query, description = "orders located in this district"),
+        ("unit" = Option<String>, Query, description = "led or assisted by this unit"), ("lead_unit" = Option<String>, Query, description = "led by this unit (the KPIs' unit)"), ("street" = Option<String>, Query), ("district" = Option<String>, Query, description = "orders located in this district"),
         ("request_type" = Option<String>, Query), ("channel" = Option<String>, Query),
         ("created_from" = Option<String>, Query, description = "RFC 3339, inclusive"),
         ("created_to" = Option<String>, Query, description = "RFC 3339, exclusive"),

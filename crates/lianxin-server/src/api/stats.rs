@@ -20,7 +20,8 @@ use utoipa::ToSchema;
 /// One group's KPIs.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KpiRow {
-    /// The unit, category, district or channel code, the day (`YYYY-MM-DD`), or `all`.
+    /// The unit, category, district, channel or request type code, the day (`YYYY-MM-DD`),
+    /// or `all`.
     pub key: String,
     /// A readable name of the key, where it has one.
     pub name: Option<String>,
@@ -64,13 +65,18 @@ pub fn period(params: &Params, cal: &Calendar, now: i64) -> Result<(NaiveDate, N
 
 fn grouping(params: &Params) -> Result<(Grouping, &'static str, Option<Dimension>), ApiError> {
     let mut errs = FieldErrors::new();
-    let g = params.one_of("group_by", &mut errs, &["all", "unit", "category", "district", "channel", "day"]);
+    let g = params.one_of(
+        "group_by",
+        &mut errs,
+        &["all", "unit", "category", "district", "channel", "request_type", "day"],
+    );
     errs.finish()?;
     Ok(match g.unwrap_or("all") {
         "unit" => (Grouping::Key(Dimension::Unit), "unit", Some(Dimension::Unit)),
         "category" => (Grouping::Key(Dimension::Category), "category", Some(Dimension::Category)),
         "district" => (Grouping::Key(Dimension::District), "district", Some(Dimension::District)),
         "channel" => (Grouping::Key(Dimension::Channel), "channel", Some(Dimension::Channel)),
+        "request_type" => (Grouping::Key(Dimension::RequestType), "request_type", Some(Dimension::RequestType)),
         "day" => (Grouping::Day, "day", None),
         _ => (Grouping::Key(Dimension::All), "all", Some(Dimension::All)),
     })
@@ -124,7 +130,7 @@ pub(crate) fn name_of(state: &AppState, dim: Option<Dimension>, key: &str) -> Op
 #[utoipa::path(get, path = "/api/v1/stats/kpis", tag = "stats", operation_id = "kpis",
     params(("from" = Option<String>, Query, description = "first day, inclusive (date or RFC 3339); default 30 days before `to`"),
            ("to" = Option<String>, Query, description = "last day, exclusive; default tomorrow"),
-           ("group_by" = Option<String>, Query, description = "all (default: one row `all`), unit, category, district, channel or day")),
+           ("group_by" = Option<String>, Query, description = "all (default: one row `all`), unit, category, district, channel, request_type or day")),
     responses((status = 200, description = "One row per group", body = KpiReport)), security(("bearer" = [])))]
 pub async fn kpis(
     State(state): State<AppState>,
@@ -185,8 +191,20 @@ pub async fn ranking(
     let mut errs = FieldErrors::new();
     let min_orders = params.limit("min_orders", &mut errs, 0, i64::MAX).unwrap_or(10);
     errs.finish()?;
-    let weights = load_weights(&state).await?;
-    let totals = totals(&state, &user, Grouping::Key(Dimension::Unit), Some(Dimension::Unit), from, to).await?;
+    Ok(Json(rank(&state, &user, from, to, min_orders).await?))
+}
+
+/// The units ranked for local days `[from, to)` in the user's scope, leaving out units with
+/// fewer than `min_orders` orders dispatched or replied (the API's and the console's ranking).
+pub async fn rank(
+    state: &AppState,
+    user: &CurrentUser,
+    from: NaiveDate,
+    to: NaiveDate,
+    min_orders: i64,
+) -> Result<Ranking, ApiError> {
+    let weights = load_weights(state).await?;
+    let totals = totals(state, user, Grouping::Key(Dimension::Unit), Some(Dimension::Unit), from, to).await?;
     let mut items: Vec<RankedUnit> = totals
         .iter()
         // Units with too few orders in the period would rank on luck.
@@ -200,7 +218,7 @@ pub async fn ranking(
             Some(RankedUnit {
                 rank: 0,
                 unit: k.clone(),
-                name: name_of(&state, Some(Dimension::Unit), k),
+                name: name_of(state, Some(Dimension::Unit), k),
                 score,
                 kpis: k_,
             })
@@ -210,7 +228,7 @@ pub async fn ranking(
     for (i, it) in items.iter_mut().enumerate() {
         it.rank = i + 1;
     }
-    Ok(Json(Ranking { from: from.to_string(), to: to.to_string(), weights, items }))
+    Ok(Ranking { from: from.to_string(), to: to.to_string(), weights, items })
 }
 
 /// The assessment weights.

@@ -80,34 +80,10 @@ pub async fn page(State(state): State<AppState>, c: Console, Query(q): Query<Hot
     let t = c.t();
     let cal = state.calendar();
     let today = cal.local_date(state.now());
-    let mut errors = Vec::new();
+    let picked =
+        super::period::pick(t, today, q.days.as_deref(), q.from.as_deref(), q.to.as_deref(), &["7", "30", "90"]);
+    let super::period::Picked { from, last, from_s, to_s, days: days_sel, errors } = picked;
     let date = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-    let (mut from_s, mut to_s) = (date(&q.from).unwrap_or_default(), date(&q.to).unwrap_or_default());
-    let days = q.days.clone().filter(|d| ["7", "30", "90"].contains(&d.as_str()));
-    let (from, last) = match (days.as_deref(), date(&q.from), date(&q.to)) {
-        (None, Some(f), Some(l)) => {
-            match (NaiveDate::parse_from_str(&f, "%Y-%m-%d"), NaiveDate::parse_from_str(&l, "%Y-%m-%d")) {
-                (Ok(f), Ok(l)) if f <= l && (l - f).num_days() < 3660 => (f, l),
-                (Ok(_), Ok(_)) => {
-                    errors.push((t.s("hot.to").to_owned(), t.s("search.bad_range").to_owned()));
-                    (today - Duration::days(6), today)
-                }
-                _ => {
-                    errors.push((t.s("hot.from").to_owned(), t.s("search.bad_date").to_owned()));
-                    (today - Duration::days(6), today)
-                }
-            }
-        }
-        (d, _, _) => {
-            let n: i64 = d.and_then(|d| d.parse().ok()).unwrap_or(7);
-            (today - Duration::days(n - 1), today)
-        }
-    };
-    if errors.is_empty() {
-        from_s = from.to_string();
-        to_s = last.to_string();
-    }
-    let days_sel = if date(&q.from).is_some() && days.is_none() { String::new() } else { days.unwrap_or("7".into()) };
     let level = if q.level.as_deref() == Some("district") { "district" } else { "street" };
     let category = date(&q.category).unwrap_or_default();
     let dir = state.directory();

@@ -18,9 +18,11 @@ mod intake;
 mod kb;
 mod order;
 mod page;
+mod period;
 mod queues;
 mod search;
 mod session;
+mod stats;
 pub mod supervision;
 mod view;
 pub(crate) mod wall;
@@ -77,6 +79,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/orders", get(queues::orders))
         .route("/console/orders/{number}", get(order::show))
         .route("/console/orders/{number}/actions/{action}", post(order::act))
+        .route("/console/stats", get(stats::kpis))
+        .route("/console/stats/ranking", get(stats::ranking))
         .route("/wall", get(wall::page))
         .route("/wall/events", get(wall::events))
         .route("/wall/assets/wall.css", get(wall::css))

@@ -64,6 +64,7 @@ const PAGES: &[(&str, &str, &[Role])] = &[
     ("/console/supervise", "nav.supervise", &[Role::Supervisor, Role::Dispatcher, Role::Leader]),
     ("/console/incidents", "nav.incidents", &[Role::Dispatcher, Role::Supervisor, Role::Admin]),
     ("/console/hotspots", "nav.hotspots", &[Role::Leader, Role::Supervisor, Role::Admin, Role::UnitAdmin]),
+    ("/console/stats", "nav.stats", &[Role::Leader, Role::Supervisor, Role::Admin, Role::UnitAdmin]),
     ("/wall", "nav.wall", &[Role::Leader, Role::Supervisor, Role::Admin, Role::UnitAdmin]),
     ("/console/search", "nav.search", &[]),
     ("/console/kb", "nav.kb", &[]),

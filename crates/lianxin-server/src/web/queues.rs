@@ -74,6 +74,9 @@ pub(super) struct Filters {
     pub(super) street: String,
     pub(super) district: String,
     pub(super) place_name: String,
+    /// A lead unit the list is narrowed to (a statistic's drill-down), and its name.
+    pub(super) lead_unit: String,
+    pub(super) unit_name: String,
     pub(super) statuses: Vec<(String, String)>,
     pub(super) request_types: Vec<(String, String)>,
     pub(super) categories: Vec<(String, String)>,
@@ -501,6 +504,7 @@ pub struct SearchQuery {
     channel: Option<String>,
     street: Option<String>,
     district: Option<String>,
+    lead_unit: Option<String>,
     page: Option<String>,
 }
 
@@ -550,6 +554,8 @@ pub async fn orders(State(state): State<AppState>, c: Console, Query(q): Query<S
         street: val(&q.street),
         district: val(&q.district),
         place_name: String::new(),
+        lead_unit: val(&q.lead_unit),
+        unit_name: String::new(),
         statuses: Status::ALL.iter().map(|s| (s.as_str().to_owned(), t.status(s.as_str()))).collect(),
         request_types: RequestType::ALL.iter().map(|s| (s.as_str().to_owned(), t.request_type(s.as_str()))).collect(),
         categories: cats.iter().map(|x| (x.code.to_string(), x.name.clone())).collect(),
@@ -573,6 +579,7 @@ pub async fn orders(State(state): State<AppState>, c: Console, Query(q): Query<S
         ("channel", f.channel.clone()),
         ("street", f.street.clone()),
         ("district", f.district.clone()),
+        ("lead_unit", f.lead_unit.clone()),
     ];
     let mut sections = Vec::new();
     let status = match filter {
@@ -621,6 +628,7 @@ pub(super) fn search_filter(t: Tr, state: &AppState, f: &mut Filters) -> Option<
         ("channel", &f.channel),
         ("street", &f.street),
         ("district", &f.district),
+        ("lead_unit", &f.lead_unit),
     ]
     .iter()
     .filter(|(_, v)| !v.is_empty())
@@ -633,12 +641,16 @@ pub(super) fn search_filter(t: Tr, state: &AppState, f: &mut Filters) -> Option<
         .filter_map(|c| dir.jurisdiction(&c).map(|j| j.name.clone()))
         .collect::<Vec<_>>()
         .join(" ");
+    f.unit_name = lianxin_domain::UnitCode::parse(&f.lead_unit)
+        .ok()
+        .and_then(|u| dir.unit(&u).map(|u| u.name.clone()))
+        .unwrap_or_default();
     drop(dir);
     let mut filter = match service::parse_filter(&params, &state.directory()) {
         Ok((filter, _, _)) => filter,
         Err(e) => {
             for (k, m) in e.fields.unwrap_or_default() {
-                let field = ["status", "request_type", "category", "channel", "street", "district"]
+                let field = ["status", "request_type", "category", "channel", "street", "district", "lead_unit"]
                     .into_iter()
                     .find(|x| *x == k);
                 f.errors.push((field.unwrap_or("status"), t.field_message(&m)));

@@ -98,3 +98,38 @@ async fn the_wall_shows_a_new_order_within_two_seconds_and_a_district_leaders_wa
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_reads_the_kpis_by_unit_and_each_count_opens_exactly_its_orders() {
+    with_browser(|app, ui| async move {
+        let s = team(&app).await;
+        for lead in ["s440106001", "s440106001", "s440106001", "s440104001"] {
+            app.dispatched_order(&s, lead, &[]).await;
+        }
+        ui.login("leader").await;
+        ui.goto("/console/stats?days=7&group_by=unit").await;
+        let row = "#stats-table tr[data-key='s440106001']";
+        assert!(ui.text(row).await.contains("五山街道"), "{}", ui.text(row).await);
+        let count = ui.text(&format!("{row} a.stats-count")).await;
+        let n: i64 = count.parse().unwrap();
+        assert!(n >= 3, "{n}");
+        ui.shot("40-stats").await;
+        // The count opens its orders: the list says the same number.
+        ui.click(&format!("{row} a.stats-count")).await;
+        ui.wait_path("/console/orders?").await;
+        assert!(ui.text("#f-unit").await.contains("五山街道"));
+        let total = ui.text("#total-orders").await;
+        assert!(total.contains(&count), "{total} vs {count}");
+        // The ranking tab renders (no unit has ten orders in a week here).
+        ui.goto("/console/stats/ranking?days=7").await;
+        assert!(ui.has("#stats-none").await || ui.has("#stats-ranking").await);
+        // 天河区's leader sees its own units only.
+        ui.goto("/console").await;
+        ui.logout().await;
+        ui.login("leader.d440106").await;
+        ui.goto("/console/stats?days=7&group_by=unit").await;
+        assert!(ui.has(row).await);
+        assert!(!ui.has("#stats-table tr[data-key='s440104001']").await, "another district's unit");
+    })
+    .await;
+}
