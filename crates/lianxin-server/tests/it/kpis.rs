@@ -265,3 +265,128 @@ async fn a_district_leader_reads_its_own_figures_from_the_rollups_and_they_follo
     assert_verifies(&db.db_url);
 }
 }
+
+/// One step of a random mix for the rollup property test.
+#[derive(Debug, Clone)]
+enum Step {
+    Register { street: usize, category: usize, channel: usize },
+    Dispatch { order: usize, lead: usize, assist: bool },
+    Sign { order: usize },
+    Reply { order: usize },
+    Callback { order: usize, satisfied: bool },
+    Return { order: usize },
+    Import { rows: usize, lead: usize, replied: bool },
+    MoveUnit,
+    Advance { hours: i64 },
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        3 => (0..3usize, 0..3usize, 0..3usize).prop_map(|(street, category, channel)| Step::Register { street, category, channel }),
+        3 => (0..64usize, 0..4usize, any::<bool>()).prop_map(|(order, lead, assist)| Step::Dispatch { order, lead, assist }),
+        2 => (0..64usize).prop_map(|order| Step::Sign { order }),
+        2 => (0..64usize).prop_map(|order| Step::Reply { order }),
+        2 => (0..64usize, any::<bool>()).prop_map(|(order, satisfied)| Step::Callback { order, satisfied }),
+        1 => (0..64usize).prop_map(|order| Step::Return { order }),
+        1 => (1..4usize, 0..4usize, any::<bool>()).prop_map(|(rows, lead, replied)| Step::Import { rows, lead, replied }),
+        1 => Just(Step::MoveUnit),
+        1 => (1..6i64).prop_map(|hours| Step::Advance { hours }),
+    ]
+}
+
+const STREETS: [&str; 3] = ["440106001", "440104001", "440106002"];
+const CATEGORIES: [&str; 3] =
+    ["urban.facilities.streetlight-out", "urban.order.social-noise", "transport.road.waterlogging"];
+const CHANNELS: [&str; 3] = ["phone", "web", "wechat"];
+const LEADS: [&str; 4] = ["s440106001", "s440104001", "d440106", "s440106002"];
+
+dual! {
+async fn rollups_equal_a_full_recount_after_a_random_mix_of_registrations_actions_imports_and_tree_changes() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut acted = 0usize;
+    for case in 0..3 {
+        let plan = proptest::collection::vec(step(), 12..28).new_tree(&mut runner).unwrap().current();
+        let app = spawn_app_with(DemoOptions { history: 0, days: 1 }).await;
+        let mut s = app.staff().await;
+        let admin = app.login("admin").await;
+        let mut handlers = std::collections::BTreeMap::new();
+        let mut orders: Vec<String> = Vec::new();
+        let mut imported = 0;
+        for st in &plan {
+            let pick = |i: usize| (!orders.is_empty()).then(|| orders[i % orders.len()].clone());
+            match st {
+                Step::Register { street, category, channel } => {
+                    let mut body = sample_order();
+                    body["location"] = json!({"street": STREETS[*street], "address": "测试路8号"});
+                    body["category"] = json!(CATEGORIES[*category]);
+                    body["channel"] = json!(CHANNELS[*channel]);
+                    let n = app.create(&s, body).await;
+                    app.act(&n, "submit", &s.operator, json!({})).await;
+                    app.act(&n, "approve", &s.reviewer, json!({})).await;
+                    orders.push(n);
+                }
+                Step::Dispatch { order, lead, assist } => {
+                    if let Some(n) = pick(*order) {
+                        let assisting: Vec<&str> = if *assist { vec![LEADS[(lead + 1) % 4]] } else { vec![] };
+                        let r = app.act(&n, "dispatch", &s.dispatcher, json!({"lead_unit": LEADS[*lead], "assisting_units": assisting})).await;
+                        acted += usize::from(r.status == StatusCode::OK);
+                    }
+                }
+                Step::Sign { order } | Step::Reply { order } | Step::Return { order } => {
+                    let Some(n) = pick(*order) else { continue };
+                    let lead = app.stored(&n).await.0["lead_unit"].as_str().map(str::to_owned);
+                    let Some(lead) = lead else { continue };
+                    if !handlers.contains_key(&lead) {
+                        handlers.insert(lead.clone(), app.login(&format!("handler.{lead}")).await);
+                    }
+                    let h = &handlers[&lead];
+                    let r = match st {
+                        Step::Sign { .. } => app.act(&n, "sign", h, json!({})).await,
+                        Step::Reply { .. } => app.act(&n, "reply", h, json!({"content": "已处理完毕。", "solved": true})).await,
+                        _ => app.act(&n, "return", h, json!({"reason": "不属于本单位职责"})).await,
+                    };
+                    acted += usize::from(r.status == StatusCode::OK);
+                }
+                Step::Callback { order, satisfied } => {
+                    if let Some(n) = pick(*order) {
+                        let sat = if *satisfied { "satisfied" } else { "unsatisfied" };
+                        let r = app.act(&n, "callback", &s.callback, json!({"satisfaction": sat, "solved": satisfied})).await;
+                        acted += usize::from(r.status == StatusCode::OK);
+                    }
+                }
+                Step::Import { rows, lead, replied } => {
+                    let mut csv = String::from("source_ref,created_at,channel,request_type,category,urgency,title,content,district,street,address,lat,lon,lead_unit,replied_at,reply,closed_at\n");
+                    for _ in 0..*rows {
+                        imported += 1;
+                        let (replied_at, reply) = if *replied { ("2026-11-20 15:00:00", "已修复") } else { ("", "") };
+                        csv += &format!("P{case}-{imported},2026-11-20 09:00:00,phone,complaint,{},normal,,历史工单{imported},,{},,,,{},{replied_at},{reply},\n", CATEGORIES[imported % 3], STREETS[imported % 3], LEADS[*lead]);
+                    }
+                    let r = app.send("POST", "/api/v1/admin/import/orders", &admin, "text/csv", csv.into_bytes()).await;
+                    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+                }
+                Step::MoveUnit => {
+                    let mut unit = app.get("/api/v1/admin/units/s440104001", &admin).await.body;
+                    let to = if unit["parent"] == "d440106" { "d440104" } else { "d440106" };
+                    unit["parent"] = json!(to);
+                    let r = app.put("/api/v1/admin/units/s440104001", &admin, unit).await;
+                    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+                }
+                Step::Advance { hours } => {
+                    app.clock.advance(hours * 3_600_000);
+                    s = app.staff().await;
+                    handlers.clear();
+                }
+            }
+        }
+        // Some orders also pass the sweeper (warnings move the overdue gauge).
+        app.clock.advance(20 * 86_400_000);
+        let sv = app.login("supervisor").await;
+        app.post("/api/v1/supervision/sweep", &sv, json!({})).await;
+        let db = app.stop_keeping_db().await;
+        assert_verifies(&db.db_url);
+    }
+    assert!(acted >= 10, "the plans carried out only {acted} actions");
+}
+}
