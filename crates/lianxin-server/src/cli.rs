@@ -128,6 +128,54 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `lianxin report --period P --out DIR [--unit CODE]`: the report of the whole hotline (or
+/// of a unit's scope, as the unit's own accounts see it) as HTML and `.xlsx`. Prints the two
+/// paths and the summary.
+pub async fn report(period: &str, out: &str, unit: Option<&str>, database_url: &str) -> anyhow::Result<()> {
+    use crate::api::stats::Within;
+    use lianxin_domain::scope::{Area, area_of};
+    let period = crate::report::Period::parse(period).map_err(|m| anyhow::anyhow!(m))?;
+    let store = open(database_url).await?;
+    let dir = store.load_directory().await?;
+    let cal = load_calendar(&store).await?;
+    let (within, area) = match unit {
+        None => (Within::City, Area::All),
+        Some(code) => {
+            let code = lianxin_domain::UnitCode::parse(code).map_err(|m| anyhow::anyhow!("--unit: {m}"))?;
+            if dir.unit(&code).is_none() {
+                anyhow::bail!("--unit: no unit `{code}` in this database");
+            }
+            // The unit's own view: what a handler of it sees.
+            let actor = lianxin_domain::command::Actor {
+                username: "report".into(),
+                roles: vec![lianxin_domain::Role::Handler],
+                unit: Some(code),
+            };
+            (crate::api::stats::within_of(&actor, &dir), area_of(&actor, &dir))
+        }
+    };
+    let weights = match store.meta("assessment_weights").await? {
+        Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+        None => lianxin_domain::kpi::Weights::default(),
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let cx = crate::report::Context { store: &store, dir: &dir, cal: &cal, within, area, weights, now };
+    let r = crate::report::build(&cx, &period).await?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {out}"))?;
+    let base = std::path::Path::new(out).join(format!("report-{}", period.name.replace("..", "_")));
+    let html_path = base.with_extension("html");
+    let xlsx_path = base.with_extension("xlsx");
+    std::fs::write(&html_path, crate::report::html(&r, true)?)
+        .with_context(|| format!("writing {}", html_path.display()))?;
+    std::fs::write(&xlsx_path, crate::report::workbook(&r).map_err(|e| anyhow::anyhow!("the workbook: {e}"))?)
+        .with_context(|| format!("writing {}", xlsx_path.display()))?;
+    println!("{}", html_path.display());
+    println!("{}", xlsx_path.display());
+    println!("{}", r.summary);
+    store.close().await;
+    Ok(())
+}
+
 fn kind(s: &str) -> anyhow::Result<Kind> {
     Kind::parse(s).ok_or_else(|| {
         anyhow::anyhow!("unknown kind `{s}`: one of jurisdictions, units, categories, routes, users, orders")

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod net;
 pub mod openapi;
+pub mod report;
 pub mod search;
 pub mod service;
 pub mod setup;

@@ -70,6 +70,21 @@ enum Cmd {
         #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
         database_url: String,
     },
+    /// Write a report (weekly, monthly or special) as HTML and an Excel workbook.
+    Report {
+        /// A month (2026-10), an ISO week (2026-W44) or two days (2026-10-01..2026-10-15).
+        #[arg(long)]
+        period: String,
+        /// The directory to write `report-PERIOD.html` and `report-PERIOD.xlsx` into.
+        #[arg(long)]
+        out: String,
+        /// A unit whose scope the report covers (e.g. a district government); the whole
+        /// hotline when left out.
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, env = "LIANXIN_DATABASE_URL", default_value = "sqlite://./lianxin.db")]
+        database_url: String,
+    },
     /// Export what `import` reads.
     Export {
         /// jurisdictions, units, categories, routes, users or orders
@@ -415,6 +430,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::User { which } => lianxin_server::cli::user(which_into(which)).await?,
         Cmd::Import { kind, file, dry_run, database_url } => {
             lianxin_server::cli::import(&kind, &file, dry_run, &database_url).await?
+        }
+        Cmd::Report { period, out, unit, database_url } => {
+            lianxin_server::cli::report(&period, &out, unit.as_deref(), &database_url).await?
         }
         Cmd::Export { kind, out, database_url } => {
             lianxin_server::cli::export(&kind, out.as_deref(), &database_url).await?

@@ -82,6 +82,50 @@ fn grouping(params: &Params) -> Result<(Grouping, &'static str, Option<Dimension
     })
 }
 
+/// Whose cells a reader reads: the city's, a unit's (the orders its scope allows, with the
+/// units of its subtree for the rows by unit), or none (a unit outside the directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Within {
+    City,
+    Unit { unit: lianxin_domain::UnitCode, units: std::collections::BTreeSet<lianxin_domain::UnitCode> },
+    Nothing,
+}
+
+/// The cells an actor reads, by the one scope function.
+pub fn within_of(actor: &lianxin_domain::command::Actor, dir: &lianxin_domain::reference::Directory) -> Within {
+    match scope_of(actor, dir) {
+        Scope::All => Within::City,
+        Scope::Limited { units, .. } => match actor.unit.clone().filter(|u| units.contains(u)) {
+            Some(unit) => Within::Unit { unit, units },
+            None => Within::Nothing,
+        },
+    }
+}
+
+/// Totals per group over local days `[from, to)` from the rollups, for `within`.
+pub async fn totals_in(
+    store: &lianxin_store::Store,
+    within: &Within,
+    grouping: Grouping,
+    dim: Option<Dimension>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeMap<String, Totals>, lianxin_store::StoreError> {
+    let (from_s, to_s) = (from.to_string(), to.to_string());
+    match within {
+        Within::City => store.kpi_totals(grouping, None, &from_s, &to_s).await,
+        Within::Nothing => Ok(BTreeMap::new()),
+        Within::Unit { unit, units } => {
+            let mut out = store.kpi_totals(grouping, Some(unit), &from_s, &to_s).await?;
+            // A unit sees its own units' rows only.
+            if dim == Some(Dimension::Unit) {
+                out.retain(|k, _| units.iter().any(|u| u.as_str() == k));
+            }
+            Ok(out)
+        }
+    }
+}
+
 /// Totals per group for the user's scope, from the rollups: the hotline's cells for
 /// hotline-wide roles, the cells of the user's unit (the orders its scope allows) for a unit.
 pub(crate) async fn totals(
@@ -92,26 +136,16 @@ pub(crate) async fn totals(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<BTreeMap<String, Totals>, ApiError> {
-    let dir = state.directory();
-    let (from_s, to_s) = (from.to_string(), to.to_string());
-    let scope = scope_of(&user.actor, &dir);
-    let Scope::Limited { units, .. } = &scope else {
-        return Ok(state.store().kpi_totals(grouping, None, &from_s, &to_s).await?);
-    };
-    // A unit outside the directory sees nothing.
-    let Some(unit) = user.actor.unit.as_ref().filter(|u| units.contains(*u)) else {
-        return Ok(BTreeMap::new());
-    };
-    let mut out = state.store().kpi_totals(grouping, Some(unit), &from_s, &to_s).await?;
-    // A unit sees its own units' rows only.
-    if dim == Some(Dimension::Unit) {
-        out.retain(|k, _| units.iter().any(|u| u.as_str() == k));
-    }
-    Ok(out)
+    let within = within_of(&user.actor, &state.directory());
+    Ok(totals_in(state.store(), &within, grouping, dim, from, to).await?)
 }
 
 pub(crate) fn name_of(state: &AppState, dim: Option<Dimension>, key: &str) -> Option<String> {
-    let dir = state.directory();
+    name_in(&state.directory(), dim, key)
+}
+
+/// The readable name of a group's key in the directory.
+pub fn name_in(dir: &lianxin_domain::reference::Directory, dim: Option<Dimension>, key: &str) -> Option<String> {
     match dim {
         Some(Dimension::Unit) => {
             lianxin_domain::UnitCode::parse(key).ok().and_then(|u| dir.unit(&u).map(|u| u.name.clone()))
@@ -205,9 +239,21 @@ pub async fn rank(
 ) -> Result<Ranking, ApiError> {
     let weights = load_weights(state).await?;
     let totals = totals(state, user, Grouping::Key(Dimension::Unit), Some(Dimension::Unit), from, to).await?;
+    let items = rank_of(&totals, &weights, min_orders, |k| name_of(state, Some(Dimension::Unit), k));
+    Ok(Ranking { from: from.to_string(), to: to.to_string(), weights, items })
+}
+
+/// Units ranked by their weighted score from their summed counters (the lead unit's
+/// cells), best first; units with fewer than `min_orders` orders dispatched or replied are
+/// left out, since they would rank on luck.
+pub fn rank_of(
+    totals: &BTreeMap<String, Totals>,
+    weights: &Weights,
+    min_orders: i64,
+    name: impl Fn(&str) -> Option<String>,
+) -> Vec<RankedUnit> {
     let mut items: Vec<RankedUnit> = totals
         .iter()
-        // Units with too few orders in the period would rank on luck.
         .filter(|(k, t)| {
             let volume = t.get(kpi::Counter::Dispatched).max(t.get(kpi::Counter::Replied));
             !k.is_empty() && volume > 0 && volume >= min_orders
@@ -215,20 +261,14 @@ pub async fn rank(
         .filter_map(|(k, t)| {
             let k_ = kpi::kpis(t);
             let score = weights.score(&k_)?;
-            Some(RankedUnit {
-                rank: 0,
-                unit: k.clone(),
-                name: name_of(state, Some(Dimension::Unit), k),
-                score,
-                kpis: k_,
-            })
+            Some(RankedUnit { rank: 0, unit: k.clone(), name: name(k), score, kpis: k_ })
         })
         .collect();
     items.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.unit.cmp(&b.unit)));
     for (i, it) in items.iter_mut().enumerate() {
         it.rank = i + 1;
     }
-    Ok(Ranking { from: from.to_string(), to: to.to_string(), weights, items })
+    items
 }
 
 /// The assessment weights.
@@ -346,7 +386,6 @@ pub async fn hotspot_report(
     category: Option<&str>,
     limit: usize,
 ) -> Result<HotspotReport, ApiError> {
-    use lianxin_domain::hotspot::{self, BASELINE_PERIODS, Cell, HotspotTest};
     use lianxin_domain::scope::{Area, area_of};
     let area = area_of(&user.actor, &state.directory());
     if area == Area::Nowhere {
@@ -356,6 +395,22 @@ pub async fn hotspot_report(
             "hotspots are shared by place: your unit has no place of its own",
         ));
     }
+    Ok(hotspots_in(state.store(), &state.directory(), &area, (from, to), level, category, limit).await?)
+}
+
+/// The hotspots of `[from, to)` within `area`, from the rollups (see [`hotspot_report`]).
+pub async fn hotspots_in(
+    store: &lianxin_store::Store,
+    dir: &lianxin_domain::reference::Directory,
+    area: &lianxin_domain::scope::Area,
+    (from, to): (NaiveDate, NaiveDate),
+    level: &str,
+    category: Option<&str>,
+    limit: usize,
+) -> Result<HotspotReport, lianxin_store::StoreError> {
+    use lianxin_domain::hotspot::{self, BASELINE_PERIODS, Cell, HotspotTest};
+    use lianxin_domain::scope::Area;
+    let area = area.clone();
     let len = (to - from).num_days();
     let dim = if level == "district" { Dimension::CategoryDistrict } else { Dimension::CategoryStreet };
     // The four earlier periods, oldest first, then this one.
@@ -363,8 +418,7 @@ pub async fn hotspot_report(
         .map(|i| (from - chrono::Duration::days(len * (BASELINE_PERIODS as i64 - i))).to_string())
         .chain(std::iter::once(to.to_string()))
         .collect();
-    let counts = state.store().place_counts(dim, &bounds).await?;
-    let dir = state.directory();
+    let counts = store.place_counts(dim, &bounds).await?;
     let prefix = category.map(|c| format!("{c}."));
     let mut cells: Vec<Cell> = Vec::new();
     for (key, per) in counts {
@@ -376,7 +430,7 @@ pub async fn hotspot_report(
         }
         if area != Area::All {
             let Ok(code) = lianxin_domain::JurisdictionCode::parse(place) else { continue };
-            if !area.contains(&code, &dir) {
+            if !area.contains(&code, dir) {
                 continue;
             }
         }

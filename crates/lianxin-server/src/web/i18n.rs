@@ -138,6 +138,17 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "每项数据按其发生日计入期间（受理按受理日、答复按答复日、回访按回访日）；点击受理量查看对应工单。",
         "Each figure counts on its own day (registration, reply, callback); click a count to see the orders behind it.",
     ),
+    // Reports.
+    ("nav.reports", "报告", "Reports"),
+    ("reports.pick", "周报与月报", "Weekly and monthly reports"),
+    ("reports.view", "查看报告", "View"),
+    ("reports.xlsx", "下载 Excel", "Excel workbook"),
+    ("reports.special", "专报：任意期间", "Special report: any period"),
+    (
+        "reports.explain",
+        "报告按本账号可见范围生成（区、街道账号只含本辖区），数据来自与统计页相同的指标；页面可直接打印。命令行：lianxin report --period 2026-10 --out 目录。",
+        "A report covers what this account may see (a district's or street's account: its own area), with the same figures as the statistics pages; the page prints as it reads. From the command line: lianxin report --period 2026-10 --out DIR.",
+    ),
     // The live wall.
     ("nav.wall", "实时大屏", "Live wall"),
     ("wall.title", "12345 热线实时大屏", "12345 hotline live wall"),

@@ -20,6 +20,7 @@ mod order;
 mod page;
 mod period;
 mod queues;
+mod reports;
 mod search;
 mod session;
 mod stats;
@@ -79,6 +80,9 @@ pub fn routes() -> Router<AppState> {
         .route("/console/orders", get(queues::orders))
         .route("/console/orders/{number}", get(order::show))
         .route("/console/orders/{number}/actions/{action}", post(order::act))
+        .route("/console/reports", get(reports::page))
+        .route("/console/reports/download", get(reports::download))
+        .route("/console/assets/report.css", get(reports::css))
         .route("/console/stats", get(stats::kpis))
         .route("/console/stats/ranking", get(stats::ranking))
         .route("/wall", get(wall::page))

@@ -24,6 +24,7 @@ mod memory;
 mod openapi;
 mod postgres;
 mod refusals;
+mod reports;
 mod scope;
 mod search;
 mod setup;
