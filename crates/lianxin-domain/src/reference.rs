@@ -197,6 +197,19 @@ impl Directory {
         self.units.values()
     }
 
+    /// The level-1 category (the root of its tree) a category lies under, itself for a root.
+    pub fn root_category(&self, code: &CategoryCode) -> Option<&Category> {
+        let mut at = self.categories.get(code)?;
+        // The category tree is shallow; the bound guards against a cycle in bad data.
+        for _ in 0..16 {
+            match at.parent.as_ref().and_then(|p| self.categories.get(p)) {
+                Some(parent) => at = parent,
+                None => return Some(at),
+            }
+        }
+        None
+    }
+
     pub fn category(&self, code: &CategoryCode) -> Option<&Category> {
         self.categories.get(code)
     }

@@ -187,16 +187,11 @@ pub struct Context<'a> {
 }
 
 /// The level-1 category (root) of a category code: (code, name).
-fn level1(dir: &Directory, code: &str) -> (String, String) {
-    let mut at = lianxin_domain::CategoryCode::parse(code).ok().and_then(|c| dir.category(&c).cloned());
-    for _ in 0..16 {
-        match at {
-            Some(c) if c.parent.is_none() => return (c.code.to_string(), c.name.clone()),
-            Some(c) => at = c.parent.as_ref().and_then(|p| dir.category(p).cloned()),
-            None => break,
-        }
+pub fn level1(dir: &Directory, code: &str) -> (String, String) {
+    match lianxin_domain::CategoryCode::parse(code).ok().and_then(|c| dir.root_category(&c)) {
+        Some(c) => (c.code.to_string(), c.name.clone()),
+        None => (code.to_owned(), code.to_owned()),
     }
-    (code.to_owned(), code.to_owned())
 }
 
 /// Volumes by key this period and the previous, most first, named by `name`.

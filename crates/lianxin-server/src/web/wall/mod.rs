@@ -28,7 +28,7 @@ use chrono::{Duration, NaiveDate};
 use lianxin_domain::hotspot::{SurgeTest, surge};
 use lianxin_domain::kpi::{self, Counter, Dimension};
 use lianxin_domain::scope::{Area, Scope, area_of, scope_of};
-use lianxin_domain::{CategoryCode, JurisdictionCode, UnitCode};
+use lianxin_domain::{JurisdictionCode, UnitCode};
 use lianxin_store::Grouping;
 use std::collections::BTreeMap;
 
@@ -94,16 +94,7 @@ fn ranked(t: &BTreeMap<String, kpi::Totals>, name: impl Fn(&str) -> String, top:
 
 /// The level-1 category (a root of the tree) of a category code.
 fn level1(state: &AppState, code: &str) -> (String, String) {
-    let dir = state.directory();
-    let mut at = CategoryCode::parse(code).ok().and_then(|c| dir.category(&c).cloned());
-    for _ in 0..16 {
-        match at {
-            Some(c) if c.parent.is_none() => return (c.code.to_string(), c.name.clone()),
-            Some(c) => at = c.parent.as_ref().and_then(|p| dir.category(p).cloned()),
-            None => break,
-        }
-    }
-    (code.to_owned(), code.to_owned())
+    crate::report::level1(&state.directory(), code)
 }
 
 /// Level-1 categories whose registrations of this hour and the two before it break the band
