@@ -390,6 +390,28 @@ pub async fn run_kpis(b: &KpiBench) -> anyhow::Result<KpiReport> {
             timings.push(timing(&format!("{label}, {span}"), rows, times));
         }
     }
+    // The live wall as the hall's screen loads it (every panel from the rollups), for the
+    // hotline and, where the database has the demo's district leaders, for 天河区.
+    for user in ["leader", "leader.d440106"] {
+        let Ok(tok) = login(&http, &base, user).await else { continue };
+        let mut times = Vec::new();
+        let mut size = 0;
+        for _ in 0..b.repeat.max(1) {
+            let t = Instant::now();
+            let page = http
+                .get(format!("{base}/wall"))
+                .header("cookie", format!("lx_session={tok}"))
+                .send()
+                .await?
+                .error_for_status()?
+                .text()
+                .await?;
+            times.push(t.elapsed());
+            anyhow::ensure!(page.contains("wall-registered"), "the wall did not render for {user}");
+            size = page.len();
+        }
+        timings.push(timing(&format!("wall page, {user} ({size} bytes)"), 1, times));
+    }
     // The baseline: the district government's month recounted from the orders table (what
     // a unit's figures cost before the per-unit cells).
     {
