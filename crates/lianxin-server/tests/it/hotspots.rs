@@ -155,3 +155,49 @@ crate::dual! {
         assert!(wall.contains("激增预警") && wall.contains("近3小时 12 件"), "{wall}");
     }
 }
+
+crate::dual! {
+    async fn the_wall_stream_sends_the_wall_and_ends_when_the_account_is_disabled() {
+        use futures_util::StreamExt;
+        let app = spawn_app_with(DemoOptions { history: 0, days: 1 }).await;
+        let admin = app.login("admin").await;
+        let client = TestApp::form_client();
+        let session = app.form_login(&client, "leader", "demo").await.session().unwrap();
+        let r = client
+            .get(app.url("/wall/events"))
+            .header("cookie", format!("lx_session={session}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        let mut stream = r.bytes_stream();
+        let mut seen = String::new();
+        while !seen.contains("event: wall") {
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next()).await.unwrap().unwrap().unwrap();
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert!(seen.contains("wall-registered"), "the first event is the wall: {seen}");
+        // Disabled, the account's stream ends within a couple of seconds.
+        let r = app.post("/api/v1/admin/users/leader/disable", &admin, json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while let Some(chunk) = stream.next().await {
+                if chunk.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(ended.is_ok(), "the stream went on after the account was disabled");
+        // And a new connection is refused (sent to the sign-in).
+        let r = client
+            .get(app.url("/wall/events"))
+            .header("cookie", format!("lx_session={session}"))
+            .send()
+            .await
+            .unwrap();
+        let kind = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(!kind.starts_with("text/event-stream"), "{} {kind}", r.status());
+    }
+}

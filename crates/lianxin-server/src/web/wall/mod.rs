@@ -6,7 +6,8 @@
 //!
 //! The page is rendered whole; `/wall/events` (server-sent events) then sends the wall's
 //! body again whenever an order has changed (the database's change head, checked every
-//! second, so changes by any server process show) and every 30 s for the clock. Each
+//! second, so changes by any server process show) and every 30 s for the clock; the stream
+//! ends as soon as its session does (signed out, expired or the account disabled). Each
 //! connection holds no more than its stream's state; the browser's `EventSource` reconnects
 //! after a restart by itself, and the page reloads when the server refuses it (signed out).
 
@@ -302,6 +303,13 @@ pub async fn events(State(state): State<AppState>, c: Console) -> Response {
         loop {
             if s.head.is_some() {
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            // The session is checked every second: a signed-out or disabled account's
+            // stream ends at once (the page then reloads to the sign-in).
+            match s.state.session_user(&crate::auth::token_hash(&s.c.token)).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return None,
+                Err(_) => continue,
             }
             let head = s.state.store().change_head().await.ok();
             s.quiet += 1;
