@@ -71,15 +71,24 @@ fn grouping(params: &Params) -> Result<(Grouping, &'static str, Option<Dimension
         &["all", "unit", "category", "district", "channel", "request_type", "day"],
     );
     errs.finish()?;
-    Ok(match g.unwrap_or("all") {
-        "unit" => (Grouping::Key(Dimension::Unit), "unit", Some(Dimension::Unit)),
-        "category" => (Grouping::Key(Dimension::Category), "category", Some(Dimension::Category)),
-        "district" => (Grouping::Key(Dimension::District), "district", Some(Dimension::District)),
-        "channel" => (Grouping::Key(Dimension::Channel), "channel", Some(Dimension::Channel)),
-        "request_type" => (Grouping::Key(Dimension::RequestType), "request_type", Some(Dimension::RequestType)),
-        "day" => (Grouping::Day, "day", None),
-        _ => (Grouping::Key(Dimension::All), "all", Some(Dimension::All)),
-    })
+    let name = g.unwrap_or("all");
+    let (grouping, dim) = grouping_for(name);
+    Ok((grouping, name, dim))
+}
+
+/// The rollup grouping of a `group_by` value (`all` for one the API does not know; the API
+/// has checked it is one of its values).
+pub fn grouping_for(name: &str) -> (Grouping, Option<Dimension>) {
+    let key = |d: Dimension| (Grouping::Key(d), Some(d));
+    match name {
+        "unit" => key(Dimension::Unit),
+        "category" => key(Dimension::Category),
+        "district" => key(Dimension::District),
+        "channel" => key(Dimension::Channel),
+        "request_type" => key(Dimension::RequestType),
+        "day" => (Grouping::Day, None),
+        _ => key(Dimension::All),
+    }
 }
 
 /// Whose cells a reader reads: the city's, a unit's (the orders its scope allows, with the

@@ -221,7 +221,8 @@ fn volumes(
     out
 }
 
-fn percent(v: Option<f64>) -> String {
+/// A rate as the pages and reports print it: `95.1%`, `–` where it has no value.
+pub fn percent(v: Option<f64>) -> String {
     v.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "–".into())
 }
 

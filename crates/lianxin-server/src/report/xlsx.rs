@@ -1,7 +1,7 @@
 //! A report as an Excel workbook (rust_xlsxwriter): a sheet per table, with native Excel
 //! charts over the sheets' own cells, so a reader can restyle or extend them in Excel.
 
-use super::{Report, Volume, count, rate};
+use super::{Report, Volume, count};
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
 
 fn head(ws: &mut Worksheet, row: u32, cols: &[&str], bold: &Format) -> Result<(), XlsxError> {
@@ -158,6 +158,5 @@ pub fn workbook(r: &Report) -> Result<Vec<u8>, XlsxError> {
             ws.write(row, 4, if h.emerging { "是" } else { "" })?;
         }
     }
-    let _ = rate;
     wb.save_to_buffer()
 }

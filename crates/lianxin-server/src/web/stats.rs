@@ -7,7 +7,8 @@ use super::i18n::Tr;
 use super::page::{Page, html, page_error, refuse_page};
 use super::page_for;
 use super::session::{Console, enc};
-use crate::api::stats::{name_of, rank, totals};
+use crate::api::stats::{grouping_for, name_of, rank, totals};
+use crate::report::percent as rate;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -84,10 +85,6 @@ const GROUPS: &[(&str, &str)] = &[
     ("day", "stats.by_day"),
 ];
 
-fn rate(v: Option<f64>) -> String {
-    v.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "–".into())
-}
-
 /// The orders registered in the period that a group's row counts.
 fn drill(group: &str, key: &str, from: NaiveDate, last: NaiveDate) -> String {
     match group {
@@ -140,14 +137,7 @@ async fn show(state: AppState, c: Console, q: StatsQuery, view: &'static str) ->
         };
         let k = kpi::kpis(&all.get("all").cloned().unwrap_or_default());
         total = Some(row("all", "all", t.s("stats.total").to_owned(), &k, (from, last)));
-        let (grouping, dim) = match group_by.as_str() {
-            "day" => (Grouping::Day, None),
-            "category" => (Grouping::Key(Dimension::Category), Some(Dimension::Category)),
-            "district" => (Grouping::Key(Dimension::District), Some(Dimension::District)),
-            "channel" => (Grouping::Key(Dimension::Channel), Some(Dimension::Channel)),
-            "request_type" => (Grouping::Key(Dimension::RequestType), Some(Dimension::RequestType)),
-            _ => (Grouping::Key(Dimension::Unit), Some(Dimension::Unit)),
-        };
+        let (grouping, dim) = grouping_for(&group_by);
         let groups = match totals(&state, &c.user, grouping, dim, from, to).await {
             Ok(t) => t,
             Err(e) => return page_error(&p, &e),

@@ -17,8 +17,9 @@ use super::i18n::Tr;
 use super::page::{html, page_error, refuse_page};
 use super::page_for;
 use super::session::Console;
-use crate::api::stats::{name_of, totals};
+use crate::api::stats::{Within, name_of, totals, within_of};
 use crate::error::ApiError;
+use crate::report::percent as rate;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -26,10 +27,10 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
+use lianxin_domain::JurisdictionCode;
 use lianxin_domain::hotspot::{SurgeTest, surge};
 use lianxin_domain::kpi::{self, Counter, Dimension};
-use lianxin_domain::scope::{Area, Scope, area_of, scope_of};
-use lianxin_domain::{JurisdictionCode, UnitCode};
+use lianxin_domain::scope::{Area, area_of};
 use lianxin_store::Grouping;
 use std::collections::BTreeMap;
 
@@ -67,19 +68,6 @@ struct WallPage {
 
 /// Hours of the surge alarm's window: this hour and the two before it.
 pub const SURGE_HOURS: u32 = 3;
-
-/// The unit whose cells the viewer reads: `None` for the whole hotline, `Some(None)` for a
-/// viewer who sees nothing (a unit outside the directory).
-fn within(c: &Console, scope: &Scope) -> Option<Option<UnitCode>> {
-    match scope {
-        Scope::All => None,
-        Scope::Limited { units, .. } => Some(c.user.actor.unit.clone().filter(|u| units.contains(u))),
-    }
-}
-
-fn rate(v: Option<f64>) -> String {
-    v.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "–".into())
-}
 
 /// Registrations per key, most first.
 fn ranked(t: &BTreeMap<String, kpi::Totals>, name: impl Fn(&str) -> String, top: usize) -> Vec<(String, i64)> {
@@ -138,18 +126,18 @@ async fn body(state: &AppState, c: &Console) -> Result<WallBody, ApiError> {
     let today = cal.local_date(now);
     let tomorrow = today + Duration::days(1);
     let dir = state.directory();
-    let scope = scope_of(&c.user.actor, &dir);
+    let within = within_of(&c.user.actor, &dir);
     let area = area_of(&c.user.actor, &dir);
-    let scope_name = match &scope {
-        Scope::All => t.s("wall.city").to_owned(),
-        Scope::Limited { .. } => {
-            c.user.actor.unit.as_ref().and_then(|u| dir.unit(u)).map(|u| u.name.clone()).unwrap_or_default()
-        }
+    let scope_name = match &within {
+        Within::City => t.s("wall.city").to_owned(),
+        _ => c.user.actor.unit.as_ref().and_then(|u| dir.unit(u)).map(|u| u.name.clone()).unwrap_or_default(),
     };
     drop(dir);
-    let within = within(c, &scope);
-    let seen = !matches!(within, Some(None));
-    let unit = within.clone().flatten();
+    let seen = within != Within::Nothing;
+    let unit = match &within {
+        Within::Unit { unit, .. } => Some(unit.clone()),
+        _ => None,
+    };
     let by = |d: Dimension| totals(state, &c.user, Grouping::Key(d), Some(d), today, tomorrow);
     let day = by(Dimension::All).await?.remove("all").unwrap_or_default();
     let k = kpi::kpis(&day);
