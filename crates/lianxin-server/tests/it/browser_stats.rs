@@ -123,6 +123,13 @@ async fn a_leader_reads_the_kpis_by_unit_and_each_count_opens_exactly_its_orders
         // The ranking tab renders (no unit has ten orders in a week here).
         ui.goto("/console/stats/ranking?days=7").await;
         assert!(ui.has("#stats-none").await || ui.has("#stats-ranking").await);
+        // The reports page offers this month; its report opens as a printable page.
+        ui.goto("/console/reports").await;
+        ui.shot("41-reports").await;
+        ui.click("#reports-list a.report-view").await;
+        ui.wait_path("/console/reports?period=").await;
+        assert!(ui.text("#report-summary").await.contains("全市热线共受理群众诉求"));
+        ui.shot("42-report").await;
         // 天河区's leader sees its own units only.
         ui.goto("/console").await;
         ui.logout().await;

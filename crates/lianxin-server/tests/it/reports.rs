@@ -66,6 +66,14 @@ crate::dual! {
         assert!(mine.contains("天河区人民政府热线共受理群众诉求3件"), "{mine}");
         assert!(!mine.contains("越秀区"), "nothing of another district");
 
+        // A handling unit's own accounts are not leaders: the wall, statistics and reports are
+        // refused (read-only pages: nothing to change), and the wall's stream with them.
+        let handler = app.form_login(&client, "handler.s440106001", "demo").await.session().unwrap();
+        for path in ["/wall", "/wall/events", "/console/stats", "/console/reports", "/console/reports/download?period=2026-11"] {
+            let (status, _) = app.page(path, &handler).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        }
+
         // The command line, on the stopped server's database.
         let db = app.stop_keeping_db().await;
         let out = tempfile::tempdir().unwrap();
