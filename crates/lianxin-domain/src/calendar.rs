@@ -115,6 +115,11 @@ impl Calendar {
         NaiveDate::from_num_days_from_ce_opt(719_163 + days as i32).unwrap_or(NaiveDate::MIN)
     }
 
+    /// The instant a local day begins (its local midnight).
+    pub fn day_start(&self, date: NaiveDate) -> Millis {
+        (i64::from(date.num_days_from_ce()) - 719_163) * DAY - self.offset_ms()
+    }
+
     /// The local hour (0–23) of an instant.
     pub fn local_hour(&self, at: Millis) -> u32 {
         ((at + self.offset_ms()).rem_euclid(DAY) / (60 * MINUTE)) as u32

@@ -156,9 +156,9 @@ pub enum Dimension {
     Category,
     District,
     Channel,
-    /// Category × street (`category|street`), registrations only: the hotspots' cells.
+    /// Category × street (`category|street`): the hotspots' and the tough problems' cells.
     CategoryStreet,
-    /// Category × district (`category|district`), registrations only.
+    /// Category × district (`category|district`), as [`Dimension::CategoryStreet`].
     CategoryDistrict,
     /// By request type (咨询, 求助, 投诉 …).
     RequestType,
@@ -252,14 +252,22 @@ impl Dimension {
         }
     }
 
-    /// Whether this dimension keeps `counter` (the hotspots' cells count registrations only).
+    /// Whether this dimension keeps `counter`. The hour cells count registrations only; the
+    /// place cells (category × street, × district) count registrations for the hotspots and
+    /// the signals of a [tough problem](crate::problem::Signals).
     pub fn takes(self, counter: Counter) -> bool {
         match self {
-            Dimension::CategoryStreet
-            | Dimension::CategoryDistrict
-            | Dimension::Hour
-            | Dimension::CategoryHour
-            | Dimension::ScopeHour => counter == Counter::Registered,
+            Dimension::CategoryStreet | Dimension::CategoryDistrict => matches!(
+                counter,
+                Counter::Registered
+                    | Counter::Repeat
+                    | Counter::Rated
+                    | Counter::Satisfied
+                    | Counter::Replied
+                    | Counter::RepliedOnTime
+                    | Counter::Overdue
+            ),
+            Dimension::Hour | Dimension::CategoryHour | Dimension::ScopeHour => counter == Counter::Registered,
             _ => true,
         }
     }

@@ -19,6 +19,7 @@ pub mod login;
 pub mod model;
 pub mod notify;
 pub mod order;
+pub mod problem;
 pub mod reference;
 pub mod scope;
 pub mod setup;

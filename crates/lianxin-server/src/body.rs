@@ -265,6 +265,28 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A list of objects (`parts`), each read with errors named `parts[0].task`; missing →
+    /// empty.
+    pub fn objects(&self, key: &str, errs: &mut FieldErrors) -> Vec<Fields<'a>> {
+        match self.get(key) {
+            Some(Value::Array(items)) => {
+                let mut out = Vec::new();
+                for (i, v) in items.iter().enumerate() {
+                    match v {
+                        Value::Object(m) => out.push(Fields { obj: m, prefix: format!("{}[{i}].", self.name(key)) }),
+                        _ => errs.add(&format!("{}[{i}]", self.name(key)), "must be an object"),
+                    }
+                }
+                out
+            }
+            Some(_) => {
+                errs.add(&self.name(key), "must be a list of objects");
+                Vec::new()
+            }
+            None => Vec::new(),
+        }
+    }
+
     pub fn string_list(&self, key: &str, errs: &mut FieldErrors) -> Vec<String> {
         match self.get(key) {
             Some(Value::Array(items)) => {

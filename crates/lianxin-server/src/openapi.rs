@@ -3,7 +3,9 @@
 //! answers (401, 400, 413, 415, 404, 422, 503) with the one error schema, and the closed
 //! vocabularies as enums taken from the domain.
 
-use crate::api::{admin, calendar, incidents, knowledge, orders, reference, search, session, stats, supervision};
+use crate::api::{
+    admin, calendar, incidents, knowledge, orders, problems, reference, search, session, stats, supervision,
+};
 use crate::views;
 use lianxin_domain::{
     Action, Channel, CiteKind, CloseKind, JurisdictionLevel, QaResult, RequestType, Role, Satisfaction, Status,
@@ -273,6 +275,7 @@ pub struct PasswordIn {
         knowledge::put_referral, knowledge::announcements, knowledge::create_announcement, knowledge::put_announcement,
         knowledge::delete_announcement, knowledge::suggest,
         incidents::list, incidents::detect, incidents::get_rule, incidents::put_rule, incidents::confirm, incidents::dismiss, incidents::add_orders, incidents::reply,
+        problems::candidates, problems::list, problems::get, problems::create, problems::report,
     ),
     components(schemas(ErrorBody, ErrorDetail, LoginIn, OrderIn, CallerIn, LocationIn, ActionIn, CiteIn, QaSampleIn, MarkReadIn,
                        RouteIn, UserIn, PasswordIn,
@@ -293,9 +296,11 @@ pub struct PasswordIn {
                        knowledge::AnnouncementIn, knowledge::SuggestIn, knowledge::Scored, knowledge::TextSuggestion,
                        knowledge::Suggestions, crate::search::SimilarOrder,
                        incidents::IncidentOut, incidents::IncidentList, incidents::RuleDoc, incidents::NumbersIn, incidents::Joined,
-                       incidents::IncidentReplyIn, incidents::Refused, incidents::IncidentReplied)),
+                       incidents::IncidentReplyIn, incidents::Refused, incidents::IncidentReplied,
+                       problems::CandidateOut, problems::CandidateList, problems::PartOut, problems::ReportOut, problems::ProblemOut,
+                       problems::ProblemList, problems::ProblemIn, problems::PartInDoc, problems::ReportIn)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"), (name = "admin"), (name = "search"), (name = "knowledge"), (name = "incidents"))
+    tags((name = "auth"), (name = "reference"), (name = "orders"), (name = "calendar"), (name = "supervision"), (name = "stats"), (name = "admin"), (name = "search"), (name = "knowledge"), (name = "incidents"), (name = "problems"))
 )]
 pub struct ApiDoc;
 

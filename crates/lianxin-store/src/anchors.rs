@@ -28,9 +28,10 @@ const COUNTED: &str = "rollup.scope";
 /// database was counted under.
 const LAYOUT_KEY: &str = "rollup.layout";
 /// The layout this build keeps: 2 added request types, hours, category × hour, the gauges
-/// of open and overdue orders and the per-unit cells. A database counted under another
-/// layout is recounted in full when opened (migration 0012 marks an empty one as counted).
-const LAYOUT: &str = "2";
+/// of open and overdue orders and the per-unit cells; 3 the tough problems' signals in the
+/// place cells. A database counted under another layout is recounted in full when opened
+/// (migrations 0012 and 0013 mark an empty one as counted).
+const LAYOUT: &str = "3";
 
 /// This process's copy of the anchors, with the version it was loaded at.
 #[derive(Debug, Clone, Default)]
@@ -160,9 +161,9 @@ async fn settle(conn: &mut AnyConnection, backend: Backend, cal: &Calendar) -> R
 const PAGE: i64 = 2_000;
 const FLUSH: usize = 25_000;
 
-/// Replaces the cells of `dims` (the per-unit ones, or every one) with a count of the
-/// stored orders under `anchors`.
-async fn recount(
+/// Replaces the cells of `dims` (every one, the per-unit ones, or some hotline-wide ones)
+/// with a count of the stored orders under `anchors`.
+pub(crate) async fn recount(
     conn: &mut AnyConnection,
     backend: Backend,
     cal: &Calendar,
@@ -172,8 +173,14 @@ async fn recount(
     let t0 = std::time::Instant::now();
     if dims == Dimension::ALL {
         sqlx::query("DELETE FROM kpi_rollup").execute(&mut *conn).await?;
-    } else {
+    } else if dims == Dimension::ANCHORED {
         sqlx::query("DELETE FROM kpi_rollup WHERE dim LIKE 'scope%'").execute(&mut *conn).await?;
+    } else {
+        // Hotline-wide dims only: a per-unit dim is stored under one name per unit.
+        debug_assert!(dims.iter().all(|d| !Dimension::ANCHORED.contains(d)));
+        for d in dims {
+            sqlx::query("DELETE FROM kpi_rollup WHERE dim = $1").bind(d.as_str()).execute(&mut *conn).await?;
+        }
     }
     let mut fold = Fold::default();
     let mut folded = 0usize;

@@ -286,6 +286,52 @@ const TABLES: &[Table] = &[
         columns: &[("number", Text), ("incident_id", Text), ("added_at", Int), ("added_by", Text)],
         order_by: "number",
     },
+    Table {
+        name: "problems",
+        columns: &[
+            ("id", Text),
+            ("title", Text),
+            ("description", Text),
+            ("category", Text),
+            ("place", Text),
+            ("status", Text),
+            ("created_at", Int),
+            ("created_by", Text),
+            ("closed_at", Int),
+        ],
+        order_by: "id",
+    },
+    Table {
+        name: "problem_orders",
+        columns: &[("problem_id", Text), ("number", Text)],
+        order_by: "problem_id, number",
+    },
+    Table {
+        name: "problem_parts",
+        columns: &[
+            ("problem_id", Text),
+            ("part", Int),
+            ("unit", Text),
+            ("task", Text),
+            ("due_day", Text),
+            ("done_at", Int),
+            ("done_by", Text),
+        ],
+        order_by: "problem_id, part",
+    },
+    Table {
+        name: "problem_reports",
+        columns: &[
+            ("problem_id", Text),
+            ("seq", Int),
+            ("part", Int),
+            ("kind", Text),
+            ("note", Text),
+            ("at", Int),
+            ("by_user", Text),
+        ],
+        order_by: "problem_id, seq",
+    },
 ];
 
 /// Tree tables whose rows must be inserted parents first.

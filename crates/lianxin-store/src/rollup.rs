@@ -273,68 +273,12 @@ impl Store {
         if claimed.rows_affected() == 0 {
             return Ok(0);
         }
-        let dims = [Dimension::CategoryStreet, Dimension::CategoryDistrict];
-        for d in dims {
-            sqlx::query("DELETE FROM kpi_rollup WHERE dim = $1").bind(d.as_str()).execute(&mut *tx).await?;
-        }
         let cal = self.calendar_for_days();
-        // Read in registration order, a page at a time, writing each local day's cells once
-        // the reading has passed it: memory holds a page and a day.
-        let mut day_cells: std::collections::HashMap<(Dimension, String), i64> = Default::default();
-        let mut day = String::new();
-        let mut n = 0u64;
-        let mut after: (i64, String) = (i64::MIN, String::new());
-        loop {
-            let rows = sqlx::query(
-                "SELECT number, category, street, district, created_at FROM orders \
-                 WHERE created_at > $1 OR (created_at = $1 AND number > $2) \
-                 ORDER BY created_at, number LIMIT 5000",
-            )
-            .bind(after.0)
-            .bind(&after.1)
-            .fetch_all(&mut *tx)
-            .await?;
-            if rows.is_empty() {
-                break;
-            }
-            let mut done: Vec<RollupDelta> = Vec::new();
-            for r in &rows {
-                let category: String = r.try_get("category")?;
-                let street: String = r.try_get("street")?;
-                let district: Option<String> = r.try_get("district")?;
-                let created: i64 = r.try_get("created_at")?;
-                let today = cal.local_date(created).format("%Y-%m-%d").to_string();
-                if today != day {
-                    done.extend(Self::day_deltas(&day, std::mem::take(&mut day_cells)));
-                    day = today;
-                }
-                let place = |p: &str| lianxin_domain::kpi::place_key(&category, p);
-                *day_cells.entry((Dimension::CategoryStreet, place(&street))).or_default() += 1;
-                *day_cells
-                    .entry((Dimension::CategoryDistrict, place(district.as_deref().unwrap_or(""))))
-                    .or_default() += 1;
-                n += 1;
-                after = (created, r.try_get("number")?);
-            }
-            apply_deltas_for(&mut tx, &done, self.backend).await?;
-        }
-        apply_deltas_for(&mut tx, &Self::day_deltas(&day, day_cells), self.backend).await?;
+        let anchors = crate::anchors::load(&mut tx).await?;
+        let dims = [Dimension::CategoryStreet, Dimension::CategoryDistrict];
+        let n = crate::anchors::recount(&mut tx, self.backend, &cal, &anchors, &dims).await?;
         tx.commit().await?;
         Ok(n)
-    }
-
-    /// One day's counted cells as deltas.
-    fn day_deltas(day: &str, cells: std::collections::HashMap<(Dimension, String), i64>) -> Vec<RollupDelta> {
-        cells
-            .into_iter()
-            .map(|((dimension, key), delta)| RollupDelta {
-                dimension,
-                key,
-                day: day.to_owned(),
-                counter: Counter::Registered,
-                delta,
-            })
-            .collect()
     }
 
     /// Registrations per place cell of `dim` (category × street or × district) in each of

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod incidents;
 pub mod knowledge;
 pub mod orders;
+pub mod problems;
 pub mod reference;
 pub mod search;
 pub mod session;
@@ -51,6 +52,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/incidents/{id}/confirm", post(incidents::confirm))
         .route("/api/v1/incidents/{id}/orders", post(incidents::add_orders))
         .route("/api/v1/incidents/{id}/reply", post(incidents::reply))
+        .route("/api/v1/problems", get(problems::list).post(problems::create))
+        .route("/api/v1/problems/candidates", get(problems::candidates))
+        .route("/api/v1/problems/{id}", get(problems::get))
+        .route("/api/v1/problems/{id}/reports", post(problems::report))
         .route("/api/v1/search/status", get(search::status))
         .route("/api/v1/search/vocabulary", get(search::vocabulary))
         .route("/api/v1/search/words", post(search::add_words))

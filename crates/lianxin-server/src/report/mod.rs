@@ -172,7 +172,73 @@ pub struct Report {
     pub units: Vec<UnitRow>,
     pub ranking: Vec<RankedUnit>,
     pub hotspots: Vec<HotspotOut>,
+    /// The tough problems open at some moment of the period, within the report's scope.
+    pub problems: Vec<ProblemRow>,
     pub summary: String,
+}
+
+/// A tough problem as a report lists it.
+#[derive(Debug, Clone)]
+pub struct ProblemRow {
+    pub id: String,
+    pub title: String,
+    pub place: String,
+    pub category: String,
+    /// 办理中, 已办结 (by the period's end).
+    pub status: String,
+    pub parts: usize,
+    pub done: usize,
+    /// Parts not done by their due day as of the period's end.
+    pub overdue: usize,
+    pub created: String,
+    pub closed: String,
+}
+
+/// The tough problems open at some moment of `[from, to)` that a reader within `within` and
+/// `area` sees (the one scope function, `problem::sees`), as of the period's end.
+async fn problem_rows(cx: &Context<'_>, period: &Period) -> Result<Vec<ProblemRow>, StoreError> {
+    use lianxin_domain::scope::Scope;
+    let (from, to) = (cx.cal.day_start(period.from), cx.cal.day_start(period.to));
+    let scope = match &cx.within {
+        Within::City => Scope::All,
+        Within::Unit { units, .. } => Scope::Limited { units: units.clone(), district: None },
+        Within::Nothing => return Ok(Vec::new()),
+    };
+    let last = period.last();
+    let mut out = Vec::new();
+    for p in cx.store.problems(Some((from, to)), 500).await? {
+        let place = p.place.as_deref().and_then(|c| lianxin_domain::JurisdictionCode::parse(c).ok());
+        let units: Vec<lianxin_domain::UnitCode> =
+            p.parts.iter().filter_map(|x| lianxin_domain::UnitCode::parse(&x.unit).ok()).collect();
+        if !lianxin_domain::problem::sees(&scope, &cx.area, place.as_ref(), units.iter(), cx.dir) {
+            continue;
+        }
+        let done_by_end = |at: Option<i64>| at.is_some_and(|t| t < to);
+        let day = |t: i64| cx.cal.local_date(t).to_string();
+        out.push(ProblemRow {
+            parts: p.parts.len(),
+            done: p.parts.iter().filter(|x| done_by_end(x.done_at)).count(),
+            overdue: p
+                .parts
+                .iter()
+                .filter(|x| !done_by_end(x.done_at) && x.due_day.as_str() < last.to_string().as_str())
+                .count(),
+            status: if done_by_end(p.closed_at) { "已办结" } else { "办理中" }.to_owned(),
+            place: place.as_ref().and_then(|j| cx.dir.jurisdiction(j).map(|j| j.name.clone())).unwrap_or_default(),
+            category: p
+                .category
+                .as_deref()
+                .and_then(|c| lianxin_domain::CategoryCode::parse(c).ok())
+                .and_then(|c| cx.dir.category(&c).map(|c| c.name.clone()))
+                .unwrap_or_default(),
+            created: day(p.created_at),
+            closed: p.closed_at.filter(|t| *t < to).map(day).unwrap_or_default(),
+            id: p.id,
+            title: p.title,
+        });
+    }
+    out.reverse();
+    Ok(out)
 }
 
 /// What a report reads besides the store.
@@ -284,7 +350,15 @@ pub async fn build(cx: &Context<'_>, period: &Period) -> Result<Report, StoreErr
         Within::Unit { unit, .. } => cx.dir.unit(unit).map(|u| u.name.clone()).unwrap_or_else(|| unit.to_string()),
         Within::Nothing => "—".to_owned(),
     };
-    let summary = summary(&scope, period, &total, &types, &categories, &hotspots, &kpis, &ranking);
+    let problems = problem_rows(cx, period).await?;
+    let mut summary = summary(&scope, period, &total, &types, &categories, &hotspots, &kpis, &ranking);
+    if !problems.is_empty() {
+        let closed = problems.iter().filter(|p| p.status == "已办结").count();
+        let overdue = problems.iter().filter(|p| p.overdue > 0).count();
+        summary += &format!("本期跟踪疑难问题{}个，已办结{}个", problems.len(), closed);
+        summary +=
+            &if overdue > 0 { format!("，{overdue}个有逾期未完成的任务。") } else { "。".to_owned() };
+    }
     Ok(Report {
         period: period.clone(),
         scope,
@@ -297,6 +371,7 @@ pub async fn build(cx: &Context<'_>, period: &Period) -> Result<Report, StoreErr
         units,
         ranking,
         hotspots,
+        problems,
         summary,
     })
 }

@@ -158,5 +158,23 @@ pub fn workbook(r: &Report) -> Result<Vec<u8>, XlsxError> {
             ws.write(row, 4, if h.emerging { "是" } else { "" })?;
         }
     }
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name("疑难问题")?;
+        ws.set_column_width(0, 36)?;
+        head(ws, 0, &["问题", "地点", "分类", "状态", "任务数", "已完成", "逾期任务", "立项", "办结"], &bold)?;
+        for (i, p) in r.problems.iter().enumerate() {
+            let row = i as u32 + 1;
+            ws.write(row, 0, p.title.as_str())?;
+            ws.write(row, 1, p.place.as_str())?;
+            ws.write(row, 2, p.category.as_str())?;
+            ws.write(row, 3, p.status.as_str())?;
+            ws.write(row, 4, p.parts as f64)?;
+            ws.write(row, 5, p.done as f64)?;
+            ws.write(row, 6, p.overdue as f64)?;
+            ws.write(row, 7, p.created.as_str())?;
+            ws.write(row, 8, p.closed.as_str())?;
+        }
+    }
     wb.save_to_buffer()
 }

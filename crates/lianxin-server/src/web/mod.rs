@@ -19,6 +19,7 @@ mod kb;
 mod order;
 mod page;
 mod period;
+mod problems;
 mod queues;
 mod reports;
 mod search;
@@ -77,6 +78,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/incidents/{id}/dismiss", post(incidents::dismiss))
         .route("/console/incidents/{id}/orders", post(incidents::add_orders))
         .route("/console/incidents/{id}/reply", post(incidents::reply))
+        .route("/console/problems", get(problems::list))
+        .route("/console/problems/new", get(problems::new_form).post(problems::create))
+        .route("/console/problems/{id}", get(problems::show))
+        .route("/console/problems/{id}/report", post(problems::report))
         .route("/console/orders", get(queues::orders))
         .route("/console/orders/{number}", get(order::show))
         .route("/console/orders/{number}/actions/{action}", post(order::act))

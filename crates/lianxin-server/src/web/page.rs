@@ -65,6 +65,7 @@ const PAGES: &[(&str, &str, &[Role])] = &[
     ("/console/incidents", "nav.incidents", &[Role::Dispatcher, Role::Supervisor, Role::Admin]),
     ("/console/hotspots", "nav.hotspots", &[Role::Leader, Role::Supervisor, Role::Admin, Role::UnitAdmin]),
     ("/console/stats", "nav.stats", &[Role::Leader, Role::Supervisor, Role::Admin, Role::UnitAdmin]),
+    ("/console/problems", "nav.problems", &[Role::Leader, Role::Supervisor, Role::Handler, Role::UnitAdmin]),
     ("/console/reports", "nav.reports", &[Role::Leader, Role::Supervisor, Role::Admin, Role::UnitAdmin]),
     ("/wall", "nav.wall", &[Role::Leader, Role::Supervisor, Role::Admin, Role::UnitAdmin]),
     ("/console/search", "nav.search", &[]),

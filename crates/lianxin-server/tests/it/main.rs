@@ -23,6 +23,7 @@ mod lists;
 mod memory;
 mod openapi;
 mod postgres;
+mod problems;
 mod refusals;
 mod reports;
 mod scope;
