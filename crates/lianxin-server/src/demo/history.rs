@@ -59,8 +59,9 @@ struct Gen<'a> {
     now: Millis,
     /// When each (phone, category) last called, for repeat contacts.
     last_contact: std::collections::HashMap<(String, String), Millis>,
-    /// Each caller's last category.
-    last_category: std::collections::HashMap<String, CategoryCode>,
+    /// Each caller's last category and street: a resident who calls again calls about the
+    /// same matter in the same place.
+    last_category: std::collections::HashMap<String, (CategoryCode, JurisdictionCode)>,
 }
 
 /// One order being walked through its life.
@@ -131,13 +132,14 @@ impl Gen<'_> {
     fn intake(&mut self) -> Option<Intake> {
         let phone = self.phone();
         // Residents whose problem is not solved call again about the same matter.
-        let again = self.last_category.get(phone.as_str()).filter(|_| self.rng.random_bool(0.5)).cloned();
-        let (category, default_type) = match again.and_then(|c| self.leaves.iter().find(|l| l.0 == c).cloned()) {
-            Some(leaf) => leaf,
-            None => self.leaves.choose(&mut self.rng)?.clone(),
+        // Most who call again are still waiting on the same matter (重复来电).
+        let again = self.last_category.get(phone.as_str()).filter(|_| self.rng.random_bool(0.75)).cloned();
+        let leaf = again.as_ref().and_then(|(c, _)| self.leaves.iter().find(|l| l.0 == *c).cloned());
+        let ((category, default_type), street) = match (leaf, again) {
+            (Some(leaf), Some((_, street))) => (leaf, street),
+            _ => (self.leaves.choose(&mut self.rng)?.clone(), self.streets.choose(&mut self.rng)?.clone()),
         };
-        self.last_category.insert(phone.to_string(), category.clone());
-        let street = self.streets.choose(&mut self.rng)?.clone();
+        self.last_category.insert(phone.to_string(), (category.clone(), street.clone()));
         let district = self.dir.district_of(&street).map(|d| d.code.to_string()).unwrap_or_default();
         let road = self
             .city
@@ -436,7 +438,7 @@ pub async fn generate(
     let streets: Vec<JurisdictionCode> =
         dir.jurisdictions().filter(|j| j.level == JurisdictionLevel::Street).map(|j| j.code.clone()).collect();
     let mut rng = StdRng::seed_from_u64(12345);
-    let frequent = (0..300)
+    let frequent = (0..60)
         .filter_map(|_| PhoneNumber::parse(&format!("139{:08}", rng.random_range(0..100_000_000u64))).ok())
         .collect();
     let mut g = Gen {

@@ -140,3 +140,50 @@ async fn a_leader_reads_the_kpis_by_unit_and_each_count_opens_exactly_its_orders
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_tracks_a_tough_problem_and_a_street_office_reports_its_part_done() {
+    with_browser(|app, ui| async move {
+        let s = team(&app).await;
+        // One resident calls six times about the same dark street in 五山街道.
+        for i in 0..6 {
+            let mut body = sample_order();
+            body["content"] = json!(format!("五山路的路灯还是不亮，这是第{}次反映。", i + 1));
+            app.create(&s, body).await;
+            app.clock.advance(10 * 60_000);
+        }
+        ui.login("supervisor").await;
+        ui.goto("/console/problems").await;
+        let row = "#prb-candidate-list tr[data-category='urban.facilities.streetlight-out'][data-place='440106001']";
+        let text = ui.text(row).await;
+        assert!(text.contains("五山街道") && text.contains("立项"), "{text}");
+        ui.shot("43-problems").await;
+        ui.click(&format!("{row} a.button")).await;
+        ui.wait_path("/console/problems/new?").await;
+        assert_eq!(ui.value("#prb-orders").await.lines().count(), 6);
+        ui.el("#prb-unit-0").await.select_by_value("d440106").await.unwrap();
+        ui.keys("#prb-task-0", "排查五山路路灯供电线路，更换老化线缆").await;
+        ui.el("#prb-unit-1").await.select_by_value("s440106001").await.unwrap();
+        ui.keys("#prb-task-1", "修复后逐户回访沿线居民").await;
+        ui.shot("44-problem-new").await;
+        ui.click("#prb-make").await;
+        ui.wait_path("/console/problems/prb-").await;
+        assert!(ui.text("#prb-status").await.contains("办理中"));
+        assert_eq!(ui.text("#prb-progress").await, "0/2");
+        let page = ui.path().await;
+        let page = page.split('?').next().unwrap().to_owned();
+        ui.shot("45-problem").await;
+        // The street office reports its part finished.
+        ui.logout().await;
+        ui.login("handler.s440106001").await;
+        ui.goto(&page).await;
+        ui.keys("#prb-report-note", "线路修复后回访沿线 12 户居民，路灯均已恢复。").await;
+        ui.click("#prb-report input[name='done'][value='true']").await;
+        ui.click("#prb-report-go").await;
+        ui.wait_path(&format!("{page}?done=reported")).await;
+        assert!(ui.text("#prb-part-list tr[data-part='2']").await.contains("已完成"));
+        assert_eq!(ui.text("#prb-progress").await, "1/2");
+        ui.shot("46-problem-report").await;
+    })
+    .await;
+}
