@@ -156,10 +156,16 @@ pub enum Dimension {
     Category,
     District,
     Channel,
-    /// Category × street (`category|street`): the hotspots' and the tough problems' cells.
+    /// Category × street (`category|street`), registrations only: the hotspots' cells.
     CategoryStreet,
-    /// Category × district (`category|district`), as [`Dimension::CategoryStreet`].
+    /// Category × district (`category|district`), registrations only.
     CategoryDistrict,
+    /// Category × street, the tough problems' signals beside the registrations of
+    /// [`Dimension::CategoryStreet`] (repeats, ratings, replies on time, overdue orders): kept
+    /// apart so that the hotspots read registrations only.
+    ProblemStreet,
+    /// Category × district, as [`Dimension::ProblemStreet`].
+    ProblemDistrict,
     /// By request type (咨询, 求助, 投诉 …).
     RequestType,
     /// By local hour of registration (`00`–`23`), registrations only: the wall's day.
@@ -191,6 +197,8 @@ impl Dimension {
         Dimension::Channel,
         Dimension::CategoryStreet,
         Dimension::CategoryDistrict,
+        Dimension::ProblemStreet,
+        Dimension::ProblemDistrict,
         Dimension::RequestType,
         Dimension::Hour,
         Dimension::CategoryHour,
@@ -221,6 +229,8 @@ impl Dimension {
             Dimension::Channel => "channel",
             Dimension::CategoryStreet => "category_street",
             Dimension::CategoryDistrict => "category_district",
+            Dimension::ProblemStreet => "problem_street",
+            Dimension::ProblemDistrict => "problem_district",
             Dimension::Scope => "scope",
             Dimension::ScopeCategory => "scope_category",
             Dimension::ScopeDistrict => "scope_district",
@@ -252,15 +262,15 @@ impl Dimension {
         }
     }
 
-    /// Whether this dimension keeps `counter`. The hour cells count registrations only; the
-    /// place cells (category × street, × district) count registrations for the hotspots and
-    /// the signals of a [tough problem](crate::problem::Signals).
+    /// Whether this dimension keeps `counter`. The hotspots' place cells and the hour cells
+    /// count registrations only; the tough problems' place cells the
+    /// [signals](crate::problem::Signals) besides.
     pub fn takes(self, counter: Counter) -> bool {
         match self {
-            Dimension::CategoryStreet | Dimension::CategoryDistrict => matches!(
+            Dimension::CategoryStreet | Dimension::CategoryDistrict => counter == Counter::Registered,
+            Dimension::ProblemStreet | Dimension::ProblemDistrict => matches!(
                 counter,
-                Counter::Registered
-                    | Counter::Repeat
+                Counter::Repeat
                     | Counter::Rated
                     | Counter::Satisfied
                     | Counter::Replied
@@ -299,10 +309,10 @@ impl Dimension {
             Dimension::Category => o.intake.category.to_string(),
             Dimension::District => o.intake.location.district.as_ref().map(|d| d.to_string()).unwrap_or_default(),
             Dimension::Channel => o.intake.channel.map(|c| c.to_string()).unwrap_or_default(),
-            Dimension::CategoryStreet => {
+            Dimension::CategoryStreet | Dimension::ProblemStreet => {
                 place_key(o.intake.category.as_str(), o.intake.location.street.as_ref().map_or("", |s| s.as_str()))
             }
-            Dimension::CategoryDistrict => {
+            Dimension::CategoryDistrict | Dimension::ProblemDistrict => {
                 place_key(o.intake.category.as_str(), o.intake.location.district.as_ref().map_or("", |d| d.as_str()))
             }
             Dimension::RequestType => o.intake.request_type.to_string(),

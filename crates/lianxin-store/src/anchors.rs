@@ -28,8 +28,8 @@ const COUNTED: &str = "rollup.scope";
 /// database was counted under.
 const LAYOUT_KEY: &str = "rollup.layout";
 /// The layout this build keeps: 2 added request types, hours, category × hour, the gauges
-/// of open and overdue orders and the per-unit cells; 3 the tough problems' signals in the
-/// place cells. A database counted under another layout is recounted in full when opened
+/// of open and overdue orders and the per-unit cells; 3 the tough problems' signals by
+/// category × place. A database counted under another layout is recounted in full when opened
 /// (migrations 0012 and 0013 mark an empty one as counted).
 const LAYOUT: &str = "3";
 

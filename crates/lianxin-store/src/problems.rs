@@ -323,18 +323,30 @@ impl Store {
         Ok(out)
     }
 
-    /// The signals of every place cell of `dim` (category × street or × district) over local
+    /// The signals of every place of `level` (`street` or `district`) and category over local
     /// days `[from_day, to_day)`, with the overdue orders of now: (category, place, signals).
-    /// Read from the rollups: one key range for the period, one for the gauges.
+    /// Read from the rollups: the hotspots' registrations, the problems' signals and their
+    /// overdue gauges, one key range each.
     pub async fn place_signals(
         &self,
-        dim: Dimension,
+        district: bool,
         from_day: &str,
         to_day: &str,
     ) -> Result<Vec<(String, String, Signals)>, StoreError> {
-        let mut cells = self.kpi_totals(Grouping::Key(dim), None, from_day, to_day).await?;
+        let (counts, signals) = if district {
+            (Dimension::CategoryDistrict, Dimension::ProblemDistrict)
+        } else {
+            (Dimension::CategoryStreet, Dimension::ProblemStreet)
+        };
+        let mut cells = self.kpi_totals(Grouping::Key(counts), None, from_day, to_day).await?;
+        for (key, t) in self.kpi_totals(Grouping::Key(signals), None, from_day, to_day).await? {
+            let cell = cells.entry(key).or_insert_with(Totals::default);
+            for (c, v) in t.0 {
+                cell.add(c, v);
+            }
+        }
         let mut q = Sql::new("SELECT key, value FROM kpi_rollup WHERE dim = ");
-        q.text(dim.as_str())
+        q.text(signals.as_str())
             .push(" AND day = ")
             .text(GAUGE_DAY)
             .push(" AND counter = ")

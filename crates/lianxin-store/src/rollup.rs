@@ -275,7 +275,12 @@ impl Store {
         }
         let cal = self.calendar_for_days();
         let anchors = crate::anchors::load(&mut tx).await?;
-        let dims = [Dimension::CategoryStreet, Dimension::CategoryDistrict];
+        let dims = [
+            Dimension::CategoryStreet,
+            Dimension::CategoryDistrict,
+            Dimension::ProblemStreet,
+            Dimension::ProblemDistrict,
+        ];
         let n = crate::anchors::recount(&mut tx, self.backend, &cal, &anchors, &dims).await?;
         tx.commit().await?;
         Ok(n)

@@ -13,7 +13,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use lianxin_domain::error::FieldErrors;
-use lianxin_domain::kpi::Dimension;
 use lianxin_domain::problem::{self, CandidateRule, PartIn, PartState};
 use lianxin_domain::scope::{Area, area_of, scope_of};
 use lianxin_domain::{CategoryCode, JurisdictionCode, Role, UnitCode};
@@ -210,8 +209,7 @@ pub async fn candidates_for(
             "tough problems are shared by place: your unit has no place of its own",
         ));
     }
-    let dim = if level == "district" { Dimension::CategoryDistrict } else { Dimension::CategoryStreet };
-    let cells = state.store().place_signals(dim, &from.to_string(), &to.to_string()).await?;
+    let cells = state.store().place_signals(level == "district", &from.to_string(), &to.to_string()).await?;
     let prefix = category.map(|c| format!("{c}."));
     let cells = cells.into_iter().filter(|(cat, place, _)| {
         let in_category = match (category, &prefix) {

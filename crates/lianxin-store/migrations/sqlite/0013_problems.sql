@@ -42,6 +42,6 @@ CREATE TABLE problem_reports (
     by_user    TEXT NOT NULL,
     PRIMARY KEY (problem_id, seq)
 );
--- Layout 3 of the rollups: the place cells also count the tough problems' signals. An empty
+-- Layout 3 of the rollups: the tough problems' signals by category × place. An empty
 -- database is counted under it; one with orders is recounted in full when next opened.
 UPDATE meta SET value = '3' WHERE key = 'rollup.layout' AND NOT EXISTS (SELECT 1 FROM orders);
