@@ -463,6 +463,16 @@ pub async fn run_kpis(b: &KpiBench) -> anyhow::Result<KpiReport> {
         let (rows, times) = timed_get(&http, &url, tok, b.repeat, "items").await?;
         timings.push(timing(label, rows, times));
     }
+    // Tough-problem candidates (疑难问题线索): 90 days of place cells and problem signals
+    // with the overdue gauges, by street and by district.
+    let supervisor = login(&http, &base, "supervisor").await?;
+    for (label, level) in
+        [("problem candidates street 90 d", "street"), ("problem candidates district 90 d", "district")]
+    {
+        let url = format!("{base}/api/v1/problems/candidates?level={level}&limit=1000");
+        let (rows, times) = timed_get(&http, &url, &supervisor, b.repeat, "items").await?;
+        timings.push(timing(label, rows, times));
+    }
     let midnight = |d: chrono::NaiveDate| {
         d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis() - i64::from(cal.utc_offset_minutes) * 60_000
     };

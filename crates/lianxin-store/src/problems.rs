@@ -1,7 +1,6 @@
 //! Tough problems (疑难问题): the tracked matters, their orders, the units' parts and what the
 //! units reported; and the place cells' signals the candidates are found from.
 
-use crate::rollup::Grouping;
 use crate::sql::Sql;
 use crate::{Store, StoreError};
 use lianxin_domain::kpi::{Counter, Dimension, GAUGE_DAY, Totals};
@@ -323,37 +322,52 @@ impl Store {
         Ok(out)
     }
 
-    /// The signals of every place of `level` (`street` or `district`) and category over local
-    /// days `[from_day, to_day)`, with the overdue orders of now: (category, place, signals).
-    /// Read from the rollups: the hotspots' registrations, the problems' signals and their
-    /// overdue gauges, one key range each.
+    /// The signals of the places (streets, or with `district` districts) and categories
+    /// with at least `min_orders` registered over local days `[from_day, to_day)`, with
+    /// their overdue orders of now: (category, place, signals). Read from the rollups: the
+    /// hotspots' registrations summed by the database, then the problems' signals and
+    /// gauges of those cells only.
     pub async fn place_signals(
         &self,
         district: bool,
         from_day: &str,
         to_day: &str,
+        min_orders: i64,
     ) -> Result<Vec<(String, String, Signals)>, StoreError> {
         let (counts, signals) = if district {
             (Dimension::CategoryDistrict, Dimension::ProblemDistrict)
         } else {
             (Dimension::CategoryStreet, Dimension::ProblemStreet)
         };
-        let mut cells = self.kpi_totals(Grouping::Key(counts), None, from_day, to_day).await?;
-        for (key, t) in self.kpi_totals(Grouping::Key(signals), None, from_day, to_day).await? {
-            let cell = cells.entry(key).or_insert_with(Totals::default);
-            for (c, v) in t.0 {
-                cell.add(c, v);
-            }
-        }
-        let mut q = Sql::new("SELECT key, value FROM kpi_rollup WHERE dim = ");
-        q.text(signals.as_str())
-            .push(" AND day = ")
-            .text(GAUGE_DAY)
-            .push(" AND counter = ")
-            .text(Counter::Overdue.as_str());
+        let mut q = Sql::new("SELECT key, CAST(SUM(value) AS BIGINT) AS v FROM kpi_rollup WHERE dim = ");
+        q.text(counts.as_str()).push(" AND counter = 'registered' AND day >= ").text(from_day);
+        q.push(" AND day < ").text(to_day).push(" AND key <> '' GROUP BY key HAVING SUM(value) >= ").int(min_orders);
+        let mut cells: BTreeMap<String, Totals> = BTreeMap::new();
         for r in q.query().fetch_all(&self.pool).await? {
-            let key: String = r.try_get("key")?;
-            cells.entry(key).or_insert_with(Totals::default).add(Counter::Overdue, r.try_get("value")?);
+            cells.entry(r.try_get("key")?).or_default().add(Counter::Registered, r.try_get("v")?);
+        }
+        // The period's signals of those cells: named when they are few (the database then
+        // returns only theirs), else the whole range; and the overdue gauges of now.
+        let mut q = Sql::new("SELECT key, counter, CAST(SUM(value) AS BIGINT) AS v FROM kpi_rollup WHERE dim = ");
+        q.text(signals.as_str()).push(" AND day >= ").text(from_day).push(" AND day < ").text(to_day);
+        if cells.len() <= 500 {
+            if cells.is_empty() {
+                return Ok(Vec::new());
+            }
+            q.push(" AND key IN ").list(cells.keys().cloned());
+        }
+        q.push(" GROUP BY key, counter");
+        let mut gauges = Sql::new("SELECT key, counter, value AS v FROM kpi_rollup WHERE dim = ");
+        gauges.text(signals.as_str()).push(" AND day = ").text(GAUGE_DAY);
+        gauges.push(" AND counter = ").text(Counter::Overdue.as_str());
+        for q in [q, gauges] {
+            for r in q.query().fetch_all(&self.pool).await? {
+                let key: String = r.try_get("key")?;
+                let counter: String = r.try_get("counter")?;
+                if let (Some(c), Some(cell)) = (Counter::parse(&counter), cells.get_mut(&key)) {
+                    cell.add(c, r.try_get("v")?);
+                }
+            }
         }
         Ok(cells
             .into_iter()

@@ -288,7 +288,8 @@ impl Store {
 
     /// Registrations per place cell of `dim` (category × street or × district) in each of
     /// the periods between `bounds` (local days, oldest first: `bounds[i]..bounds[i + 1]`),
-    /// summed by the database: (key `category|place`, one count per period).
+    /// summed by the database: (key `category|place`, one count per period), for the cells
+    /// with registrations in the last period.
     pub async fn place_counts(&self, dim: Dimension, bounds: &[String]) -> Result<Vec<(String, Vec<i64>)>, StoreError> {
         let periods = bounds.len().saturating_sub(1);
         if periods == 0 {
@@ -304,7 +305,10 @@ impl Store {
         }
         q.push(" FROM kpi_rollup WHERE dim = ").text(dim.as_str());
         q.push(" AND counter = 'registered' AND day >= ").text(&bounds[0]);
-        q.push(" AND day < ").text(&bounds[periods]).push(" AND key <> '' GROUP BY key");
+        // Only the cells with registrations in the last period: the others are no hotspot,
+        // and every row read back costs far more than the database's sum.
+        q.push(" AND day < ").text(&bounds[periods]).push(" AND key <> '' GROUP BY key HAVING SUM(CASE WHEN day >= ");
+        q.text(&bounds[periods - 1]).push(" THEN value ELSE 0 END) > 0");
         let rows = q.query().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {

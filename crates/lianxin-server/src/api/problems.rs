@@ -209,7 +209,9 @@ pub async fn candidates_for(
             "tough problems are shared by place: your unit has no place of its own",
         ));
     }
-    let cells = state.store().place_signals(level == "district", &from.to_string(), &to.to_string()).await?;
+    let rule = CandidateRule::default();
+    let cells =
+        state.store().place_signals(level == "district", &from.to_string(), &to.to_string(), rule.min_orders).await?;
     let prefix = category.map(|c| format!("{c}."));
     let cells = cells.into_iter().filter(|(cat, place, _)| {
         let in_category = match (category, &prefix) {
@@ -219,7 +221,6 @@ pub async fn candidates_for(
         in_category
             && (area == Area::All || JurisdictionCode::parse(place).is_ok_and(|code| area.contains(&code, &dir)))
     });
-    let rule = CandidateRule::default();
     let open = state.store().problems(None, 1000).await?;
     let items = problem::candidates(cells, rule)
         .into_iter()
@@ -443,7 +444,7 @@ pub async fn make(
         parts.push(PartIn { task, due: due.unwrap_or(today) });
     }
     problem::check_new(&title, &description, &parts, today, &mut errs);
-    for n in &numbers {
+    for n in numbers.iter().take(problem::MAX_ORDERS) {
         match state.store().order(n).await? {
             Some(_) if crate::service::visible_order(state, user, n).await.is_ok() => {}
             _ => errs.add("orders", format!("no work order {n}")),
@@ -534,6 +535,10 @@ pub async fn report_on(
     obj: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<StoredProblem, ApiError> {
     let p = found(state, user, id).await?;
+    // The role before the values: one who reports for none of its units is refused first.
+    if !p.parts.iter().any(|x| reports_for(state, user, &x.unit)) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden_role", "only a part's own unit reports on it"));
+    }
     let mut errs = FieldErrors::new();
     let f = Fields::new(obj);
     let no = f.integer("part", true, &mut errs);
