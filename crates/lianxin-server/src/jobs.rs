@@ -95,11 +95,44 @@ pub fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandl
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "incident detection failed; will retry"),
             }
-            if let Err(e) = alarm_surges(&state).await {
-                tracing::warn!(error = %e.message, "the surge check failed; will retry");
-            }
+            advise(&state).await;
         }
     })
+}
+
+/// The sweep's advisory checks: the surge alarm and the reminders of tough problems' parts
+/// past their day. A failure is logged and retried by the next sweep, never failing it.
+pub async fn advise(state: &AppState) {
+    if let Err(e) = alarm_surges(state).await {
+        tracing::warn!(error = %e.message, "the surge check failed; will retry");
+    }
+    if let Err(e) = remind_overdue_parts(state).await {
+        tracing::warn!(error = %e.message, "the tough problems' reminders failed; will retry");
+    }
+}
+
+/// Tells each unit once about each part of an open tough problem that is not done by its
+/// due day. Returns the reminders sent.
+pub async fn remind_overdue_parts(state: &AppState) -> Result<usize, ApiError> {
+    let now = state.now();
+    let today = state.calendar().local_date(now).to_string();
+    let mut sent = 0;
+    for p in state.store().problems(None, 1000).await?.into_iter().filter(|p| p.status == "open") {
+        for part in p.parts.iter().filter(|x| x.done_at.is_none() && x.due_day < today) {
+            let id = format!("{}-part-{}-overdue", p.id, part.part);
+            let message = format!(
+                "疑难问题「{}」第 {} 项任务已过完成期限（{}）：{}",
+                p.title, part.part, part.due_day, part.task
+            );
+            if state.store().notify_unit(&id, now, &part.unit, "problem", &message).await? {
+                sent += 1;
+            }
+        }
+    }
+    if sent > 0 {
+        tracing::info!(reminders = sent, "tough problems' overdue parts reminded");
+    }
+    Ok(sent)
 }
 
 /// Sends the supervisors a notification for each level-1 category whose last hours break

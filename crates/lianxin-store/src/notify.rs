@@ -76,14 +76,39 @@ impl Store {
         kind: &str,
         message: &str,
     ) -> Result<bool, StoreError> {
+        self.notify_once(id, at, ("role", role.as_str()), kind, message).await
+    }
+
+    /// Writes a notification to a unit that is about no one order (a tough problem's part
+    /// past its day); `id` makes it once only. Returns whether it was new.
+    pub async fn notify_unit(
+        &self,
+        id: &str,
+        at: Millis,
+        unit: &str,
+        kind: &str,
+        message: &str,
+    ) -> Result<bool, StoreError> {
+        self.notify_once(id, at, ("unit", unit), kind, message).await
+    }
+
+    async fn notify_once(
+        &self,
+        id: &str,
+        at: Millis,
+        (recipient_kind, recipient): (&str, &str),
+        kind: &str,
+        message: &str,
+    ) -> Result<bool, StoreError> {
         let _turn = self.write_turn().await;
         let r = sqlx::query(
             "INSERT INTO notifications (id, number, at, recipient_kind, recipient, kind, message) \
-             VALUES ($1, '', $2, 'role', $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+             VALUES ($1, '', $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
         .bind(at)
-        .bind(role.as_str())
+        .bind(recipient_kind)
+        .bind(recipient)
         .bind(kind)
         .bind(message)
         .execute(&self.pool)

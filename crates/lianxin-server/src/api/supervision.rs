@@ -37,8 +37,9 @@ pub async fn queue(
 }
 
 /// Run the supervision sweeper now (admin, supervisor), with the surge check that sends
-/// supervisors the surge alarm. Both also run by themselves in the background; running them
-/// twice gives no warning or alarm twice.
+/// supervisors the surge alarm and the reminders to units of tough problems' parts past
+/// their day. All run by themselves in the background too; running them twice gives no
+/// warning, alarm or reminder twice.
 #[utoipa::path(post, path = "/api/v1/supervision/sweep", tag = "supervision", operation_id = "sweep",
     responses((status = 200, description = "The warnings given", body = SweepReport),
               (status = 403, description = "Only an admin or supervisor may run the sweeper")),
@@ -46,10 +47,9 @@ pub async fn queue(
 pub async fn sweep(State(state): State<AppState>, user: CurrentUser) -> Result<Json<SweepReport>, ApiError> {
     user.require(&[Role::Admin, Role::Supervisor], "only an admin or supervisor may run the sweeper")?;
     let report = jobs::sweep(&state).await?;
-    // The surge check is advisory: a failure to read or write it never fails the sweep.
-    if let Err(e) = jobs::alarm_surges(&state).await {
-        tracing::warn!(error = %e.message, "the surge check failed; the sweeper will retry");
-    }
+    // The surge check and the problems' reminders are advisory: a failure never fails the
+    // sweep.
+    jobs::advise(&state).await;
     Ok(Json(report))
 }
 

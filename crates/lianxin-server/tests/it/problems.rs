@@ -230,3 +230,29 @@ crate::dual! {
         assert!(page.contains("id=\"prb-closed\"") && !page.contains("id=\"prb-report\""), "{page}");
     }
 }
+
+crate::dual! {
+    async fn a_part_past_its_day_is_overdue_and_its_unit_is_reminded_once() {
+        let app = spawn_app_with(DemoOptions { history: 0, days: 1 }).await;
+        let s = app.staff().await;
+        let today = chrono::DateTime::from_timestamp_millis(app.clock.now() + 8 * 3_600_000).unwrap().format("%Y-%m-%d").to_string();
+        let r = app.post("/api/v1/problems", &s.supervisor, json!({
+            "title": "天河路夜间施工噪音", "place": "440106001",
+            "parts": [{"unit": "s440106001", "task": "约谈施工单位并核查夜间施工许可", "due": today}]
+        })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(r.body["parts"][0]["state"], "open", "due today is not yet late");
+        app.clock.advance(86_400_000);
+        let s = app.staff().await;
+        for _ in 0..2 {
+            assert_eq!(app.post("/api/v1/supervision/sweep", &s.supervisor, json!({})).await.status, StatusCode::OK);
+        }
+        let street = app.login("handler.s440106001").await;
+        let p = app.get(&format!("/api/v1/problems/{id}"), &street).await.body;
+        assert_eq!((p["parts"][0]["state"].as_str(), p["parts_overdue"].as_i64()), (Some("overdue"), Some(1)));
+        let n = app.get("/api/v1/notifications", &street).await.body;
+        let overdue: Vec<&Value> = problems_notices(&n).into_iter().filter(|x| x["message"].as_str().unwrap().contains("已过完成期限")).collect();
+        assert_eq!(overdue.len(), 1, "reminded once however often the sweep runs: {n}");
+    }
+}
