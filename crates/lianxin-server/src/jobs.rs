@@ -117,16 +117,12 @@ pub async fn remind_overdue_parts(state: &AppState) -> Result<usize, ApiError> {
     let now = state.now();
     let today = state.calendar().local_date(now).to_string();
     let mut sent = 0;
-    for p in state.store().problems(None, 1000).await?.into_iter().filter(|p| p.status == "open") {
-        for part in p.parts.iter().filter(|x| x.done_at.is_none() && x.due_day < today) {
-            let id = format!("{}-part-{}-overdue", p.id, part.part);
-            let message = format!(
-                "疑难问题「{}」第 {} 项任务已过完成期限（{}）：{}",
-                p.title, part.part, part.due_day, part.task
-            );
-            if state.store().notify_unit(&id, now, &part.unit, "problem", &message).await? {
-                sent += 1;
-            }
+    for (problem, title, part) in state.store().overdue_parts(&today).await? {
+        let id = format!("{problem}-part-{}-overdue", part.part);
+        let message =
+            format!("疑难问题「{title}」第 {} 项任务已过完成期限（{}）：{}", part.part, part.due_day, part.task);
+        if state.store().notify_unit(&id, now, &part.unit, "problem", &message).await? {
+            sent += 1;
         }
     }
     if sent > 0 {

@@ -83,6 +83,8 @@ pub enum Reported {
     Closed,
     /// The problem is not open (closed, or none with that id): nothing recorded.
     NotOpen,
+    /// The part is already done (or the problem has no such part): nothing recorded.
+    PartDone,
 }
 
 impl Store {
@@ -164,6 +166,16 @@ impl Store {
         if open.rows_affected() == 0 {
             return Ok(Reported::NotOpen);
         }
+        // Read under the problem's row: a report that raced another on the same part sees it.
+        let state: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT done_at FROM problem_parts WHERE problem_id = $1 AND part = $2")
+                .bind(id)
+                .bind(part)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if !matches!(state, Some((None,))) {
+            return Ok(Reported::PartDone);
+        }
         let seq: i64 = sqlx::query_scalar(
             "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM problem_reports WHERE problem_id = $1",
         )
@@ -184,15 +196,13 @@ impl Store {
         .await?;
         let mut outcome = Reported::Recorded;
         if done {
-            sqlx::query(
-                "UPDATE problem_parts SET done_at = $3, done_by = $4 WHERE problem_id = $1 AND part = $2 AND done_at IS NULL",
-            )
-            .bind(id)
-            .bind(part)
-            .bind(at)
-            .bind(by)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("UPDATE problem_parts SET done_at = $3, done_by = $4 WHERE problem_id = $1 AND part = $2")
+                .bind(id)
+                .bind(part)
+                .bind(at)
+                .bind(by)
+                .execute(&mut *tx)
+                .await?;
             let left: i64 = sqlx::query_scalar(
                 "SELECT CAST(COUNT(*) AS BIGINT) FROM problem_parts WHERE problem_id = $1 AND done_at IS NULL",
             )
@@ -219,6 +229,32 @@ impl Store {
         }
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    /// The parts of open problems not done by their due day, before local day `today`:
+    /// (problem id, problem title, part). One query, for the sweep's reminders.
+    pub async fn overdue_parts(&self, today: &str) -> Result<Vec<(String, String, StoredPart)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.title, t.part, t.unit, t.task, t.due_day FROM problem_parts t \
+             JOIN problems p ON p.id = t.problem_id \
+             WHERE p.status = 'open' AND t.done_at IS NULL AND t.due_day < $1 ORDER BY p.id, t.part",
+        )
+        .bind(today)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let part = StoredPart {
+                    part: r.try_get("part")?,
+                    unit: r.try_get("unit")?,
+                    task: r.try_get("task")?,
+                    due_day: r.try_get("due_day")?,
+                    done_at: None,
+                    done_by: None,
+                };
+                Ok((r.try_get("id")?, r.try_get("title")?, part))
+            })
+            .collect()
     }
 
     /// The problem `id` with its parts, orders and reports.

@@ -14,7 +14,8 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use lianxin_domain::error::FieldErrors;
 use lianxin_domain::problem::{self, CandidateRule, PartIn, PartState};
-use lianxin_domain::scope::{Area, area_of, scope_of};
+use lianxin_domain::reference::Directory;
+use lianxin_domain::scope::{Area, Scope, area_of, scope_of};
 use lianxin_domain::{CategoryCode, JurisdictionCode, Role, UnitCode};
 use lianxin_store::{NewPart, NewProblem, Reported, StoredProblem};
 use serde::Serialize;
@@ -184,9 +185,15 @@ fn state_name(s: PartState) -> &'static str {
 /// Whether `user` sees problem `p` (the one scope function: `problem::sees`).
 pub fn sees(state: &AppState, user: &CurrentUser, p: &StoredProblem) -> bool {
     let dir = state.directory();
+    seen_within(&scope_of(&user.actor, &dir), &area_of(&user.actor, &dir), &dir, p)
+}
+
+/// Whether a reader with `scope` and `area` sees stored problem `p` (`problem::sees` on its
+/// place and its parts' units): for a user, and for a report of a unit's scope.
+pub fn seen_within(scope: &Scope, area: &Area, dir: &Directory, p: &StoredProblem) -> bool {
     let place = p.place.as_deref().and_then(|c| JurisdictionCode::parse(c).ok());
     let units: Vec<UnitCode> = p.parts.iter().filter_map(|x| UnitCode::parse(&x.unit).ok()).collect();
-    problem::sees(&scope_of(&user.actor, &dir), &area_of(&user.actor, &dir), place.as_ref(), units.iter(), &dir)
+    problem::sees(scope, area, place.as_ref(), units.iter(), dir)
 }
 
 /// The candidates of local days `[from, to)` within `user`'s area, from the place cells;
@@ -212,15 +219,8 @@ pub async fn candidates_for(
     let rule = CandidateRule::default();
     let cells =
         state.store().place_signals(level == "district", &from.to_string(), &to.to_string(), rule.min_orders).await?;
-    let prefix = category.map(|c| format!("{c}."));
-    let cells = cells.into_iter().filter(|(cat, place, _)| {
-        let in_category = match (category, &prefix) {
-            (Some(c), Some(p)) => cat == c || cat.starts_with(p.as_str()),
-            _ => true,
-        };
-        in_category
-            && (area == Area::All || JurisdictionCode::parse(place).is_ok_and(|code| area.contains(&code, &dir)))
-    });
+    let cells =
+        cells.into_iter().filter(|(cat, place, _)| crate::api::stats::cell_within(cat, place, category, &area, &dir));
     let open = state.store().problems(None, 1000).await?;
     let items = problem::candidates(cells, rule)
         .into_iter()
@@ -479,10 +479,10 @@ pub async fn make(
 }
 
 /// Whether a unit is within a scope's units (every unit for the hotline).
-fn in_scope(scope: &lianxin_domain::scope::Scope, u: &UnitCode) -> bool {
+pub fn in_scope(scope: &Scope, u: &UnitCode) -> bool {
     match scope {
-        lianxin_domain::scope::Scope::All => true,
-        lianxin_domain::scope::Scope::Limited { units, .. } => units.contains(u),
+        Scope::All => true,
+        Scope::Limited { units, .. } => units.contains(u),
     }
 }
 
@@ -570,6 +570,7 @@ pub async fn report_on(
     let by = user.actor.username.as_str();
     match state.store().report_problem(id, no, done, note.trim(), by, state.now(), &closed).await? {
         Reported::NotOpen => Err(conflict("the problem is closed")),
+        Reported::PartDone => Err(conflict("this part is already done")),
         Reported::Recorded | Reported::Closed => found(state, user, id).await,
     }
 }

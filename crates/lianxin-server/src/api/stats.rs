@@ -407,6 +407,22 @@ pub async fn hotspot_report(
     Ok(hotspots_in(state.store(), &state.directory(), &area, (from, to), level, category, limit).await?)
 }
 
+/// Whether a place cell (`category|place`) is of `category` or a category below it (any
+/// when `None`) and lies within `area`: the hotspots' and the tough problems' one filter.
+pub fn cell_within(
+    cat: &str,
+    place: &str,
+    category: Option<&str>,
+    area: &lianxin_domain::scope::Area,
+    dir: &lianxin_domain::reference::Directory,
+) -> bool {
+    let of_category =
+        category.is_none_or(|c| cat == c || cat.strip_prefix(c).is_some_and(|rest| rest.starts_with('.')));
+    of_category
+        && (*area == lianxin_domain::scope::Area::All
+            || lianxin_domain::JurisdictionCode::parse(place).is_ok_and(|code| area.contains(&code, dir)))
+}
+
 /// The hotspots of `[from, to)` within `area`, from the rollups (see [`hotspot_report`]).
 pub async fn hotspots_in(
     store: &lianxin_store::Store,
@@ -418,8 +434,6 @@ pub async fn hotspots_in(
     limit: usize,
 ) -> Result<HotspotReport, lianxin_store::StoreError> {
     use lianxin_domain::hotspot::{self, BASELINE_PERIODS, Cell, HotspotTest};
-    use lianxin_domain::scope::Area;
-    let area = area.clone();
     let len = (to - from).num_days();
     let dim = if level == "district" { Dimension::CategoryDistrict } else { Dimension::CategoryStreet };
     // The four earlier periods, oldest first, then this one.
@@ -428,20 +442,11 @@ pub async fn hotspots_in(
         .chain(std::iter::once(to.to_string()))
         .collect();
     let counts = store.place_counts(dim, &bounds).await?;
-    let prefix = category.map(|c| format!("{c}."));
     let mut cells: Vec<Cell> = Vec::new();
     for (key, per) in counts {
         let Some((cat, place)) = key.split_once('|') else { continue };
-        if let (Some(c), Some(p)) = (category, &prefix)
-            && !(cat == c || cat.starts_with(p.as_str()))
-        {
+        if !cell_within(cat, place, category, area, dir) {
             continue;
-        }
-        if area != Area::All {
-            let Ok(code) = lianxin_domain::JurisdictionCode::parse(place) else { continue };
-            if !area.contains(&code, dir) {
-                continue;
-            }
         }
         let Some((&count, earlier)) = per.split_last() else { continue };
         // Most recent earlier period first.

@@ -204,24 +204,27 @@ async fn problem_rows(cx: &Context<'_>, period: &Period) -> Result<Vec<ProblemRo
         Within::Unit { units, .. } => Scope::Limited { units: units.clone(), district: None },
         Within::Nothing => return Ok(Vec::new()),
     };
-    let last = period.last();
     let mut out = Vec::new();
     for p in cx.store.problems(Some((from, to)), 500).await? {
-        let place = p.place.as_deref().and_then(|c| lianxin_domain::JurisdictionCode::parse(c).ok());
-        let units: Vec<lianxin_domain::UnitCode> =
-            p.parts.iter().filter_map(|x| lianxin_domain::UnitCode::parse(&x.unit).ok()).collect();
-        if !lianxin_domain::problem::sees(&scope, &cx.area, place.as_ref(), units.iter(), cx.dir) {
+        if !crate::api::problems::seen_within(&scope, &cx.area, cx.dir, &p) {
             continue;
         }
+        let place = p.place.as_deref().and_then(|c| lianxin_domain::JurisdictionCode::parse(c).ok());
         let done_by_end = |at: Option<i64>| at.is_some_and(|t| t < to);
         let day = |t: i64| cx.cal.local_date(t).to_string();
         out.push(ProblemRow {
             parts: p.parts.len(),
             done: p.parts.iter().filter(|x| done_by_end(x.done_at)).count(),
+            // As of the day after the period, by the domain's rule.
             overdue: p
                 .parts
                 .iter()
-                .filter(|x| !done_by_end(x.done_at) && x.due_day.as_str() < last.to_string().as_str())
+                .filter(|x| {
+                    NaiveDate::parse_from_str(&x.due_day, "%Y-%m-%d").is_ok_and(|due| {
+                        lianxin_domain::problem::part_state(done_by_end(x.done_at), due, period.to)
+                            == lianxin_domain::problem::PartState::Overdue
+                    })
+                })
                 .count(),
             status: if done_by_end(p.closed_at) { "已办结" } else { "办理中" }.to_owned(),
             place: place.as_ref().and_then(|j| cx.dir.jurisdiction(j).map(|j| j.name.clone())).unwrap_or_default(),

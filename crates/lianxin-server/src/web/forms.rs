@@ -6,9 +6,9 @@
 use serde_json::{Map, Value};
 
 /// Fields that are booleans in the API.
-const BOOLEANS: &[&str] = &["solved", "approve", "confidential"];
+const BOOLEANS: &[&str] = &["solved", "approve", "confidential", "done"];
 /// Fields that are integers in the API.
-const INTEGERS: &[&str] = &["level", "version"];
+const INTEGERS: &[&str] = &["level", "version", "part"];
 /// Fields that are decimal numbers in the API.
 const NUMBERS: &[&str] = &["lat", "lon"];
 /// Fields that are lists in the API.

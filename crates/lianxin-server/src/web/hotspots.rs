@@ -59,7 +59,7 @@ struct HotspotsPage {
 }
 
 /// The orders behind a cell: the order list filtered by category, place and days.
-fn drill(level: &str, category: &str, place: &str, from: NaiveDate, last: NaiveDate) -> String {
+pub(super) fn drill(level: &str, category: &str, place: &str, from: NaiveDate, last: NaiveDate) -> String {
     let place_key = if level == "district" { "district" } else { "street" };
     format!(
         "/console/orders?category={}&{place_key}={}&created_from={from}&created_to={last}",

@@ -221,6 +221,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "One row per responsible unit: what it is to do and by when. Leave unused rows empty.",
     ),
     ("prb.unit", "责任单位", "Unit"),
+    ("prb.suggested", "按派单规则，这类工单的主办单位是", "By the routing table these orders go to "),
     ("prb.task", "任务", "Task"),
     ("prb.due", "完成期限", "Due"),
     ("prb.part_no", "任务 ", "Part "),

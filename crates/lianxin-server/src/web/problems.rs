@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, NaiveDate};
 use lianxin_domain::problem::MAX_ORDERS;
-use lianxin_domain::scope::{Scope, scope_of};
+use lianxin_domain::scope::scope_of;
 
 /// How many part rows the new-problem form offers.
 const PART_ROWS: usize = 4;
@@ -68,6 +68,7 @@ fn analyst(c: &Console) -> bool {
 pub async fn list(State(state): State<AppState>, c: Console, Query(q): Query<ListQuery>) -> Response {
     let t = c.t();
     let mut p = page_for(&state, &c, t.s("nav.problems"));
+    p.flash = (q.done.as_deref() == Some("made")).then(|| t.s("prb.done.made").to_owned());
     let all = match api::visible(&state, &c.user, None).await {
         Ok(all) => all,
         Err(e) => return page_error(&p, &e),
@@ -98,7 +99,7 @@ pub async fn list(State(state): State<AppState>, c: Console, Query(q): Query<Lis
         min_signal: 0,
         candidates: Vec::new(),
         errors,
-        p: page_for(&state, &c, t.s("nav.problems")),
+        p,
         t,
     };
     if list.analyst {
@@ -110,34 +111,22 @@ pub async fn list(State(state): State<AppState>, c: Console, Query(q): Query<Lis
                 list.candidates = r
                     .items
                     .into_iter()
-                    .map(|x| {
-                        let place_key = if level == "district" { "district" } else { "street" };
-                        Cand {
-                            orders_href: format!(
-                                "/console/orders?category={}&{place_key}={}&created_from={from}&created_to={last}",
-                                enc(&x.category),
-                                enc(&x.place)
-                            ),
-                            new_href: format!(
-                                "/console/problems/new?category={}&place={}&level={level}&from={from}&to={last}",
-                                enc(&x.category),
-                                enc(&x.place)
-                            ),
-                            c: x,
-                        }
+                    .map(|x| Cand {
+                        orders_href: super::hotspots::drill(level, &x.category, &x.place, from, last),
+                        new_href: format!(
+                            "/console/problems/new?category={}&place={}&level={level}&from={from}&to={last}",
+                            enc(&x.category),
+                            enc(&x.place)
+                        ),
+                        c: x,
                     })
                     .collect();
             }
             // A leader of a unit without a place of its own: the list without candidates.
             Err(e) if e.status == StatusCode::FORBIDDEN => list.analyst = false,
-            Err(e) => return page_error(&p, &e),
+            Err(e) => return page_error(&list.p, &e),
         }
     }
-    p.flash = match q.done.as_deref() {
-        Some("made") => Some(t.s("prb.done.made").to_owned()),
-        _ => None,
-    };
-    list.p.flash = p.flash;
     html(if list.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &list)
 }
 
@@ -173,6 +162,8 @@ struct NewForm {
     parts: Vec<PartRow>,
     /// (code, name) of the units a part may go to.
     units: Vec<(String, String)>,
+    /// The routing table's lead unit for the candidate's orders, as a hint.
+    suggested: String,
     errors: Vec<(String, String)>,
 }
 
@@ -182,11 +173,7 @@ fn unit_choices(state: &AppState, c: &Console) -> Vec<(String, String)> {
     let scope = scope_of(&c.user.actor, &dir);
     let mut v: Vec<(String, String)> = dir
         .units()
-        .filter(|u| u.active && u.kind.can_handle())
-        .filter(|u| match &scope {
-            Scope::All => true,
-            Scope::Limited { units, .. } => units.contains(&u.code),
-        })
+        .filter(|u| u.active && u.kind.can_handle() && api::in_scope(&scope, &u.code))
         .map(|u| (u.code.to_string(), u.name.clone()))
         .collect();
     v.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
@@ -244,21 +231,15 @@ pub async fn new_form(State(state): State<AppState>, c: Console, Query(q): Query
             );
         }
     }
-    let mut parts = vec![PartRow::default(); PART_ROWS];
-    let due = (today + Duration::days(30)).to_string();
-    for row in &mut parts {
-        row.due = due.clone();
-    }
-    if let Ok(code) = lianxin_domain::CategoryCode::parse(&category) {
-        // The unit the routing table would give one of these orders: the first part's.
+    // Units and due days are the analyst's to choose: the routing table's lead unit for
+    // these orders is shown as a hint, never preselected.
+    let suggested = lianxin_domain::CategoryCode::parse(&category).ok().and_then(|code| {
         let dir = state.directory();
         let at = lianxin_domain::JurisdictionCode::parse(&place).ok();
         let district = at.as_ref().and_then(|j| dir.district_of(j)).map(|d| d.code.clone());
         let street = at.filter(|j| Some(j) != district.as_ref());
-        if let Some(u) = dir.suggest_lead(&code, street.as_ref(), district.as_ref()) {
-            parts[0].unit = u.code.to_string();
-        }
-    }
+        dir.suggest_lead(&code, street.as_ref(), district.as_ref()).map(|u| u.name.clone())
+    });
     let title =
         if place_name.is_empty() { category_name.clone() } else { format!("{place_name}{category_name}问题") };
     let page = NewForm {
@@ -272,7 +253,8 @@ pub async fn new_form(State(state): State<AppState>, c: Console, Query(q): Query
         title,
         description,
         orders: orders.join("\n"),
-        parts,
+        parts: vec![PartRow::default(); PART_ROWS],
+        suggested: suggested.unwrap_or_default(),
         errors: Vec::new(),
     };
     html(StatusCode::OK, &page)
@@ -336,6 +318,7 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> Response {
                 description: get("description"),
                 orders: orders_text,
                 parts: rows_in,
+                suggested: String::new(),
                 errors,
             };
             html(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -344,7 +327,7 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> Response {
     }
 }
 
-/// A field's label: `parts[1].task` → "第 2 项任务".
+/// A field's label: `parts[1].task` → "任务 2 · 任务" (the second part's task).
 fn label(t: Tr, key: &str) -> String {
     if let Some(rest) = key.strip_prefix("parts[")
         && let Some((i, field)) = rest.split_once("].")
@@ -399,21 +382,13 @@ async fn detail_page(
     }
     let hidden = x.numbers.len() - orders.len();
     let rows = rows(state, c, &orders, "problem").await;
-    let open = x.status == "open";
+    let created = fmt_dt(&state.calendar(), x.created_at);
+    let x = api::out(state, x);
     let mine = x
         .parts
         .iter()
-        .filter(|part| open && part.done_at.is_none() && api::reports_for(state, &c.user, &part.unit))
-        .map(|part| (part.part, part.unit.clone(), part.task.clone()))
-        .collect::<Vec<_>>();
-    let created = fmt_dt(&state.calendar(), x.created_at);
-    let x = api::out(state, x);
-    let mine = mine
-        .into_iter()
-        .map(|(n, unit, task)| {
-            let name = x.parts.iter().find(|q| q.part == n).and_then(|q| q.unit_name.clone()).unwrap_or(unit);
-            (n, name, task)
-        })
+        .filter(|q| x.status == "open" && q.state != "done" && api::reports_for(state, &c.user, &q.unit))
+        .map(|q| (q.part, q.unit_name.clone().unwrap_or_else(|| q.unit.clone()), q.task.clone()))
         .collect();
     p.flash = flash;
     let status_label = t.s(&format!("prb.status.{}", x.status)).to_owned();
@@ -439,20 +414,10 @@ pub async fn show(
 pub async fn report(State(state): State<AppState>, Path(id): Path<String>, posted: Posted) -> Response {
     let c = &posted.console;
     let t = c.t();
-    let note = posted.get("note").unwrap_or("").replace("\r\n", "\n");
-    let mut obj = serde_json::Map::new();
-    if let Ok(n) = posted.get("part").unwrap_or("").trim().parse::<i64>() {
-        obj.insert("part".into(), n.into());
-    }
-    if !note.trim().is_empty() {
-        obj.insert("note".into(), note.trim().into());
-    }
-    // Whether the part is finished is the unit's word: never preset, required.
-    match posted.get("done") {
-        Some("true") => obj.insert("done".into(), true.into()),
-        Some("false") => obj.insert("done".into(), false.into()),
-        _ => None,
-    };
+    let note = posted.get("note").unwrap_or("").to_owned();
+    // Whether the part is finished is the unit's word: the radio is never preset, and a form
+    // without it is refused as the API refuses a body without `done`.
+    let obj = super::forms::to_json(&posted.fields, state.calendar().utc_offset_minutes);
     match api::report_on(&state, &c.user, &id, &obj).await {
         Ok(p) => {
             let done = if p.status == "closed" { "closed" } else { "reported" };

@@ -163,8 +163,10 @@ async fn a_supervisor_tracks_a_tough_problem_and_a_street_office_reports_its_par
         assert_eq!(ui.value("#prb-orders").await.lines().count(), 6);
         ui.el("#prb-unit-0").await.select_by_value("d440106").await.unwrap();
         ui.keys("#prb-task-0", "排查五山路路灯供电线路，更换老化线缆").await;
+        ui.keys("#prb-due-0", "2026-12-23").await;
         ui.el("#prb-unit-1").await.select_by_value("s440106001").await.unwrap();
         ui.keys("#prb-task-1", "修复后逐户回访沿线居民").await;
+        ui.keys("#prb-due-1", "2026-12-15").await;
         ui.shot("44-problem-new").await;
         ui.click("#prb-make").await;
         ui.wait_path("/console/problems/prb-").await;
